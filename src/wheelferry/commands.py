@@ -1,0 +1,65 @@
+"""The four commands as the core offers them: options in, work done, errors raised.
+
+Each command holds the project's run lock, connects to the engine only when it needs it, and lets
+KeyboardInterrupt (Ctrl-C, and SIGTERM turned into it at the edge) unwind through the cleanup of
+every container and staging folder.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+
+from wheelferry import lock as locking
+from wheelferry import target as targets
+from wheelferry.config import Options
+from wheelferry.engine import Engine
+from wheelferry.report import Reporter
+from wheelferry.runlock import project_run_lock
+
+
+@contextmanager
+def connected(options: Options) -> Iterator[Engine]:
+    engine = Engine.connect(options.engine)
+    try:
+        yield engine
+    finally:
+        engine.close()
+
+
+def lock(options: Options, *, reporter: Reporter, upgrade: bool = False,
+         upgrade_packages: Sequence[str] = ()) -> locking.LockPlan:
+    with project_run_lock(options.state_dir, command="lock"):
+        return _lock(options, reporter=reporter, upgrade=upgrade,
+                     upgrade_packages=upgrade_packages)
+
+
+def _lock(options: Options, *, reporter: Reporter, upgrade: bool = False,
+          upgrade_packages: Sequence[str] = (), engine: Engine | None = None,
+          target: targets.Target | None = None) -> locking.LockPlan:
+    plan = locking.plan_locks(options, upgrade=upgrade, upgrade_packages=upgrade_packages)
+    root = options.project_dir
+    if plan.up_to_date:
+        for entry in plan.entries:
+            reporter.info(f"{entry.lock.relative_to(root)} is up to date")
+        return plan
+    for path, reason in plan.reasons:
+        reporter.info(f"{path.relative_to(root)} will be re-resolved: {reason}")
+    with _engine_and_target(options, reporter, engine, target) as (eng, tgt), \
+            reporter.step(f"locking for python {tgt.version} in {options.image}"):
+        locking.execute(eng, options, tgt, plan, reporter)
+    for entry in plan.stale:
+        reporter.info(f"wrote {entry.lock.relative_to(root)}")
+    return plan
+
+
+@contextmanager
+def _engine_and_target(options: Options, reporter: Reporter, engine: Engine | None,
+                       target: targets.Target | None) -> Iterator[tuple[Engine, targets.Target]]:
+    if engine is not None and target is not None:
+        yield engine, target
+        return
+    with connected(options) as eng:
+        with reporter.step(f"checking the target image {options.image}"):
+            tgt = targets.prepare(eng, options, reporter.info)
+        yield eng, tgt

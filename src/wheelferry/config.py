@@ -1,0 +1,327 @@
+"""`[tool.wheelferry]` in pyproject.toml -> frozen, validated options.
+
+Every key has a default; unknown keys, wrong types and bad values are ConfigErrors that name the
+file and the key. Command-line flags arrive as a mapping of the same keys and win over the file.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import NormalizedName, canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+from wheelferry.errors import ConfigError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 hosts
+    import tomli as tomllib
+
+TABLE = "tool.wheelferry"
+DEFAULT_PYTHON = "3.10"
+DEFAULT_REQUIREMENTS = ("requirements.in",)
+DEFAULT_WHEELHOUSE = "wheelhouse"
+DEFAULT_INSTALL_DIR = "~/persistent-home/my-tools"
+ENGINES = ("docker", "podman")
+NETWORKS = ("bridge", "host")
+# Where "auto" looks for the CA bundle the host's own pip and requests trust.
+CA_BUNDLE_ENV_VARS = ("PIP_CERT", "REQUESTS_CA_BUNDLE", "SSL_CERT_FILE")
+
+
+@dataclass(frozen=True)
+class BuildOverride:
+    """Per-package build settings for sdists that do not declare what their setup.py needs."""
+
+    name: NormalizedName
+    build_requires: tuple[Requirement, ...] = ()
+    no_build_isolation: bool = False
+
+
+@dataclass(frozen=True)
+class Options:
+    """The validated configuration of one project."""
+
+    project_dir: Path
+    pyproject: Path
+    python: str
+    image: str
+    requirements: tuple[Path, ...]
+    wheelhouse: Path
+    install_dir: str
+    engine: str = "docker"
+    index_url: str | None = None
+    extra_index_urls: tuple[str, ...] = ()
+    ca_bundle: Path | None = None
+    network: str = "bridge"
+    skip_imports: tuple[str, ...] = ()
+    overrides: tuple[BuildOverride, ...] = field(default=())
+
+    @property
+    def python_tuple(self) -> tuple[int, int]:
+        major, minor = self.python.split(".")
+        return int(major), int(minor)
+
+    def override_for(self, name: str) -> BuildOverride | None:
+        wanted = canonicalize_name(name)
+        return next((o for o in self.overrides if o.name == wanted), None)
+
+    def lock_path(self, requirement_in: Path) -> Path:
+        """The lock that pip-compile writes for an input file: X.in -> X.txt beside it."""
+        return requirement_in.with_suffix(".txt")
+
+    @property
+    def state_dir(self) -> Path:
+        """wheelferry's private working folder inside the project (staging, run lock)."""
+        return self.project_dir / ".wheelferry"
+
+
+# key -> (expected python types, description used in messages)
+_KEYS: dict[str, tuple[tuple[type, ...], str]] = {
+    "python": ((str,), "a string such as \"3.10\""),
+    "image": ((str,), "a string such as \"python:3.10\""),
+    "requirements": ((list,), "a list of .in file paths"),
+    "wheelhouse": ((str,), "a folder path"),
+    "install-dir": ((str,), "a path on the platform such as \"~/persistent-home/my-tools\""),
+    "engine": ((str,), "\"docker\" or \"podman\""),
+    "index-url": ((str,), "a URL"),
+    "extra-index-urls": ((list,), "a list of URLs"),
+    "ca-bundle": ((str,), "\"auto\", \"none\" or a path to a PEM file"),
+    "network": ((str,), "\"bridge\" or \"host\""),
+    "skip-imports": ((list,), "a list of module names"),
+    "overrides": ((dict,), "a table of per-package tables"),
+}
+_OVERRIDE_KEYS: dict[str, tuple[tuple[type, ...], str]] = {
+    "build-requires": ((list,), "a list of requirement strings"),
+    "no-build-isolation": ((bool,), "true or false"),
+}
+
+
+def find_pyproject(start: Path) -> Path:
+    """The pyproject.toml of the project folder `start` (no upward search: explicit is kinder)."""
+    candidate = start / "pyproject.toml"
+    if not candidate.is_file():
+        raise ConfigError(
+            f"no pyproject.toml in {start}.",
+            hint="Run wheelferry in a project folder whose pyproject.toml has a "
+            "[tool.wheelferry] table, or pass --project DIR.",
+        )
+    return candidate
+
+
+def read_table(pyproject: Path) -> dict[str, Any]:
+    """The raw [tool.wheelferry] table; ConfigError when the file or the table is unusable."""
+    try:
+        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(
+            f"{pyproject} is not valid TOML ({exc}).",
+            hint="Fix the syntax at that line and run again.",
+        ) from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read {pyproject}: {exc}.") from exc
+    table = data.get("tool", {}).get("wheelferry") if isinstance(data.get("tool"), dict) else None
+    if table is None:
+        raise ConfigError(
+            f"{pyproject} has no [{TABLE}] table.",
+            hint='Add one, for example:\n[tool.wheelferry]\npython = "3.10"\n'
+            'requirements = ["requirements.in"]',
+        )
+    if not isinstance(table, dict):
+        raise ConfigError(f"[{TABLE}] in {pyproject} must be a table.")
+    return table
+
+
+def load_options(project_dir: Path, flags: Mapping[str, Any] | None = None) -> Options:
+    """Read, merge (flags win) and validate the configuration of the project at `project_dir`."""
+    project_dir = project_dir.resolve()
+    pyproject = find_pyproject(project_dir)
+    raw = dict(read_table(pyproject))
+    for key, value in (flags or {}).items():
+        if value is not None:
+            raw[key] = value
+    return parse_options(raw, project_dir=project_dir, pyproject=pyproject)
+
+
+def parse_options(raw: Mapping[str, Any], *, project_dir: Path, pyproject: Path) -> Options:
+    """Validate a raw table into Options. Pure apart from checking that named files exist."""
+    where = f"in [{TABLE}] of {pyproject}"
+
+    def bad(key: str, problem: str, hint: str = "") -> ConfigError:
+        return ConfigError(f"key '{key}' {where} {problem}.", hint=hint or None)
+
+    for key, value in raw.items():
+        if key not in _KEYS:
+            known = ", ".join(sorted(_KEYS))
+            return_hint = f"Known keys: {known}."
+            raise bad(key, "is not a wheelferry setting", f"Remove it or fix its spelling. {return_hint}")
+        types, description = _KEYS[key]
+        if not isinstance(value, types) or isinstance(value, bool) and bool not in types:
+            raise bad(key, f"must be {description}, not {value!r}")
+        if isinstance(value, list) and not all(isinstance(item, str) for item in value):
+            raise bad(key, f"must be {description}; every item must be a string, got {value!r}")
+
+    python = raw.get("python", DEFAULT_PYTHON)
+    try:
+        parsed = Version(python)
+    except InvalidVersion:
+        parsed = None
+    if parsed is None or len(parsed.release) != 2 or parsed.major != 3 or str(parsed) != python:
+        raise bad("python", f"must be a Python major.minor version such as \"3.10\", not {python!r}")
+
+    image = raw.get("image", f"python:{python}").strip()
+    if not image or any(ch.isspace() for ch in image):
+        raise bad("image", f"must be an image reference without spaces, not {image!r}")
+
+    requirements = tuple(
+        _project_file(project_dir, item, key="requirements", where=where)
+        for item in raw.get("requirements", list(DEFAULT_REQUIREMENTS))
+    )
+    if not requirements:
+        raise bad("requirements", "is empty", "List at least one .in file.")
+    for path in requirements:
+        if path.suffix != ".in":
+            raise bad("requirements", f"lists {path.name}, which is not a .in file",
+                      "List pip-tools input files (X.in); wheelferry writes the lock X.txt.")
+        if not path.is_file():
+            raise bad("requirements", f"lists {path.relative_to(project_dir)}, which does not exist",
+                      "Create it (one requirement per line) or fix the path.")
+    if len(set(requirements)) != len(requirements):
+        raise bad("requirements", "lists the same file twice")
+
+    wheelhouse_raw = raw.get("wheelhouse", DEFAULT_WHEELHOUSE)
+    if not wheelhouse_raw.strip():
+        raise bad("wheelhouse", "is empty")
+    wheelhouse = (project_dir / Path(wheelhouse_raw).expanduser()).resolve()
+    if wheelhouse == project_dir or wheelhouse in project_dir.parents:
+        raise bad("wheelhouse", f"is {wheelhouse}, which holds the project itself",
+                  "Use a folder of its own, such as \"wheelhouse\"; wheelferry replaces it whole.")
+    if any(wheelhouse == r.parent or wheelhouse in r.parents for r in requirements):
+        raise bad("wheelhouse", f"is {wheelhouse}, which holds the requirement files",
+                  "Use a folder of its own; wheelferry replaces it whole.")
+
+    install_dir = raw.get("install-dir", DEFAULT_INSTALL_DIR)
+    if not (install_dir.startswith(("~/", "/", "$HOME/")) or install_dir in ("~", "$HOME")):
+        raise bad("install-dir", f"must be an absolute path on the platform or start with ~/, "
+                  f"not {install_dir!r}")
+    if any(ch in install_dir for ch in "\n\r\0"):
+        raise bad("install-dir", "contains a line break or NUL character")
+
+    engine = raw.get("engine", "docker")
+    if engine not in ENGINES:
+        raise bad("engine", f"must be one of {', '.join(ENGINES)}, not {engine!r}")
+    network = raw.get("network", "bridge")
+    if network not in NETWORKS:
+        raise bad("network", f"must be one of {', '.join(NETWORKS)}, not {network!r}")
+
+    index_url = raw.get("index-url")
+    extra_index_urls = tuple(raw.get("extra-index-urls", []))
+    for key, urls in (("index-url", (index_url,) if index_url else ()),
+                      ("extra-index-urls", extra_index_urls)):
+        for url in urls:
+            if not url.startswith(("http://", "https://", "file://")) or any(
+                ch.isspace() for ch in url
+            ):
+                raise bad(key, f"must hold http(s):// or file:// URLs, not {url!r}")
+
+    ca_bundle = _ca_bundle(raw.get("ca-bundle", "auto"), project_dir, bad)
+
+    skip_imports = tuple(raw.get("skip-imports", []))
+    for module in skip_imports:
+        if not all(part.isidentifier() for part in module.split(".")):
+            raise bad("skip-imports", f"lists {module!r}, which is not a module name")
+
+    overrides = _overrides(raw.get("overrides", {}), where)
+
+    return Options(
+        project_dir=project_dir,
+        pyproject=pyproject,
+        python=python,
+        image=image,
+        requirements=requirements,
+        wheelhouse=wheelhouse,
+        install_dir=install_dir,
+        engine=engine,
+        index_url=index_url,
+        extra_index_urls=extra_index_urls,
+        ca_bundle=ca_bundle,
+        network=network,
+        skip_imports=skip_imports,
+        overrides=overrides,
+    )
+
+
+def _project_file(project_dir: Path, item: str, *, key: str, where: str) -> Path:
+    path = (project_dir / item).resolve()
+    if project_dir not in path.parents:
+        raise ConfigError(
+            f"key '{key}' {where} lists {item!r}, which is outside the project folder.",
+            hint="Keep requirement files inside the project.",
+        )
+    return path
+
+
+def _ca_bundle(value: str, project_dir: Path, bad: Any) -> Path | None:
+    if value == "none":
+        return None
+    if value == "auto":
+        # The bundle the host's pip/requests are told to trust (company proxies need it in the
+        # container too); absent that, the image's own.
+        for var in CA_BUNDLE_ENV_VARS:
+            candidate = os.environ.get(var)
+            if candidate and Path(candidate).is_file():
+                return Path(candidate).resolve()
+        return None
+    path = (project_dir / Path(value).expanduser()).resolve()
+    if not path.is_file():
+        raise bad("ca-bundle", f"names {value!r}, which is not a file",
+                  "Point it at a PEM bundle, or use \"auto\" or \"none\".")
+    return path
+
+
+def _overrides(table: Mapping[str, Any], where: str) -> tuple[BuildOverride, ...]:
+    result: dict[NormalizedName, BuildOverride] = {}
+    for name, body in table.items():
+        key = f"overrides.{name}"
+        try:
+            Requirement(name)
+        except InvalidRequirement:
+            raise ConfigError(f"key '{key}' {where}: {name!r} is not a package name.") from None
+        if not isinstance(body, dict):
+            raise ConfigError(f"key '{key}' {where} must be a table with build-requires and/or "
+                              f"no-build-isolation, not {body!r}.")
+        for sub, value in body.items():
+            if sub not in _OVERRIDE_KEYS:
+                raise ConfigError(
+                    f"key '{key}.{sub}' {where} is not an override setting.",
+                    hint=f"Known: {', '.join(_OVERRIDE_KEYS)}.",
+                )
+            types, description = _OVERRIDE_KEYS[sub]
+            if not isinstance(value, types) or (
+                isinstance(value, list) and not all(isinstance(v, str) for v in value)
+            ):
+                raise ConfigError(f"key '{key}.{sub}' {where} must be {description}, "
+                                  f"not {value!r}.")
+        requires: list[Requirement] = []
+        for text in body.get("build-requires", []):
+            try:
+                requires.append(Requirement(text))
+            except InvalidRequirement as exc:
+                raise ConfigError(
+                    f"key '{key}.build-requires' {where} lists {text!r}, which is not a "
+                    f"requirement ({exc}).") from exc
+        canonical = canonicalize_name(name)
+        if canonical in result:
+            raise ConfigError(f"key '{key}' {where} repeats the override for {canonical}.")
+        result[canonical] = BuildOverride(
+            name=canonical,
+            build_requires=tuple(requires),
+            no_build_isolation=bool(body.get("no-build-isolation", False)),
+        )
+    return tuple(result[name] for name in sorted(result))

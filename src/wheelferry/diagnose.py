@@ -1,0 +1,90 @@
+"""Turn pip's and pip-compile's output into what the user should do. Pure functions."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_MISSING_MODULE = re.compile(r"ModuleNotFoundError: No module named '([\w.]+)'")
+_NO_DISTRIBUTION = re.compile(
+    r"(?:No matching distribution found for|Could not find a version that satisfies the "
+    r"requirement) ([^\s(]+)")
+_NETWORK = (
+    "Failed to establish a new connection",
+    "Temporary failure in name resolution",
+    "Name or service not known",
+    "Max retries exceeded",
+    "Connection refused",
+    "Network is unreachable",
+    "Read timed out",
+    "IncompleteRead",
+    "Connection broken",
+    "CERTIFICATE_VERIFY_FAILED",
+)
+_CONFLICT = ("ResolutionImpossible", "conflicting dependencies", "Could not find a version that "
+             "matches")
+_HASH_MISMATCH = "THESE PACKAGES DO NOT MATCH THE HASHES"
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    summary: str
+    hint: str
+
+
+def missing_module(log: str) -> str | None:
+    found = _MISSING_MODULE.findall(log)
+    return found[-1].split(".")[0] if found else None
+
+
+def override_hint(package: str, module: str) -> str:
+    return (
+        f"{package}'s build imports '{module}' without declaring it. Add to pyproject.toml:\n"
+        f"[tool.wheelferry.overrides.{package}]\n"
+        f'build-requires = ["{module}"]\n'
+        f"no-build-isolation = true"
+    )
+
+
+def diagnose(log: str, *, package: str | None = None) -> Diagnosis | None:
+    """The most specific explanation of a pip failure found in its output, if any."""
+    if "CERTIFICATE_VERIFY_FAILED" in log:
+        return Diagnosis(
+            "the package index's TLS certificate was not trusted inside the container",
+            "Set 'ca-bundle' in [tool.wheelferry] to the PEM bundle your network needs.",
+        )
+    if any(marker in log for marker in _NETWORK):
+        return Diagnosis(
+            "the package index could not be reached from the container (network error)",
+            "Check the network and the index settings (index-url, extra-index-urls, network) "
+            "and run again; nothing was changed.",
+        )
+    if _HASH_MISMATCH in log:
+        return Diagnosis(
+            "a downloaded file does not match the hash in the lock",
+            "The index served a different file than the one locked: check the index, or "
+            "re-lock with --upgrade-package NAME if the release was replaced on purpose.",
+        )
+    module = missing_module(log)
+    if module and package and ("setup.py" in log or "egg_info" in log or "build" in log):
+        return Diagnosis(f"building {package} needs the module '{module}', which it does not "
+                         "declare", override_hint(package, module))
+    if module and ("metadata" in log or "egg_info" in log):
+        return Diagnosis(
+            f"an sdist's setup.py imports '{module}' without declaring it",
+            "Add an override for that package (its name is in the log below): "
+            + override_hint("PACKAGE", module).split("\n", 1)[1],
+        )
+    if any(marker in log for marker in _CONFLICT):
+        return Diagnosis(
+            "the requirements conflict: no set of versions satisfies all of them",
+            "Relax or fix the pins named in the log below.",
+        )
+    found = _NO_DISTRIBUTION.findall(log)
+    if found:
+        return Diagnosis(
+            f"no release matches '{found[-1]}' on the configured index for this Python",
+            "Check the name and version (and that it supports the target Python), then run "
+            "again.",
+        )
+    return None

@@ -1,0 +1,251 @@
+"""The container engine, through the Docker SDK for Python.
+
+`docker.from_env()` honours DOCKER_HOST, so a remote engine or podman's Docker-compatible socket
+work the same way. Every container wheelferry starts is labelled, streamed, and removed when the
+run ends, whether it succeeded, failed or was interrupted.
+"""
+
+from __future__ import annotations
+
+import collections
+import os
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import docker
+import docker.errors
+from docker.utils import parse_repository_tag
+
+from wheelferry.errors import EngineError, ImageError
+
+LABEL = "io.wheelferry"
+TAIL_LINES = 60
+_PODMAN_SOCKETS = ("{runtime}/podman/podman.sock", "/run/podman/podman.sock")
+
+
+@dataclass(frozen=True)
+class Mount:
+    """A host path made visible in the container."""
+
+    source: Path
+    target: str
+    read_only: bool = True
+
+
+@dataclass(frozen=True)
+class ContainerSpec:
+    """Everything needed to run one command in one container."""
+
+    image: str
+    command: tuple[str, ...]
+    purpose: str
+    mounts: tuple[Mount, ...] = ()
+    environment: tuple[tuple[str, str], ...] = ()
+    network: str = "bridge"
+    # None: the invoking user's uid:gid, so that files written to mounts belong to them.
+    user: str | None = None
+    workdir: str | None = None
+    # Dropping capabilities is right for builds; setting up a toolchain as root needs them.
+    hardened: bool = True
+
+
+@dataclass(frozen=True)
+class RunResult:
+    exit_code: int
+    tail: tuple[str, ...] = field(default=())
+
+    @property
+    def ok(self) -> bool:
+        return self.exit_code == 0
+
+    def tail_text(self, lines: int = 25) -> str:
+        return "\n".join(self.tail[-lines:])
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    reference: str
+    id: str
+    # The registry digest when the image came from one; the local id otherwise.
+    digest: str
+
+
+def host_user() -> str:
+    return f"{os.getuid()}:{os.getgid()}"
+
+
+def _podman_base_url() -> str | None:
+    runtime = os.environ.get("XDG_RUNTIME_DIR", f"/run/user/{os.getuid()}")
+    for pattern in _PODMAN_SOCKETS:
+        path = Path(pattern.format(runtime=runtime))
+        if path.exists():
+            return f"unix://{path}"
+    return None
+
+
+class Engine:
+    """A connected container engine."""
+
+    def __init__(self, client: Any, *, kind: str = "docker") -> None:
+        self._client = client
+        self.kind = kind
+
+    @classmethod
+    def connect(cls, kind: str = "docker", *, timeout: int = 120) -> Engine:
+        """Connect and check that the engine answers; EngineError with the remedy otherwise."""
+        where = os.environ.get("DOCKER_HOST")
+        try:
+            if kind == "podman" and not where:
+                base_url = _podman_base_url()
+                if base_url is None:
+                    raise EngineError(
+                        "podman was chosen but no podman socket was found.",
+                        hint="Start it with 'systemctl --user start podman.socket' (or set "
+                        "DOCKER_HOST to its socket, unix:///run/user/UID/podman/podman.sock).",
+                    )
+                where = base_url
+                client = docker.DockerClient(base_url=base_url, timeout=timeout)
+            else:
+                client = docker.from_env(timeout=timeout)
+            client.ping()
+        except docker.errors.DockerException as exc:
+            target = f"DOCKER_HOST={where}" if where else "the default socket"
+            raise EngineError(
+                f"the {kind} engine at {target} does not answer ({_short(exc)}).",
+                hint="Is the daemon running (start it, e.g. 'sudo systemctl start docker', or run "
+                "scripts/provision.sh), and is DOCKER_HOST right? Your user also needs "
+                "permission to use its socket.",
+            ) from exc
+        return cls(client, kind=kind)
+
+    def close(self) -> None:
+        self._client.close()
+
+    # -- images ---------------------------------------------------------------------------
+
+    def image(self, reference: str) -> ImageInfo | None:
+        try:
+            image = self._client.images.get(reference)
+        except docker.errors.ImageNotFound:
+            return None
+        except docker.errors.APIError as exc:
+            raise EngineError(f"the engine failed to look up image {reference!r}: "
+                              f"{_short(exc)}.") from exc
+        digests = image.attrs.get("RepoDigests") or []
+        return ImageInfo(reference=reference, id=image.id, digest=digests[0] if digests else image.id)
+
+    def ensure_image(self, reference: str) -> ImageInfo:
+        """The image, pulled if it is not present; ImageError saying how to provide it."""
+        found = self.image(reference)
+        if found is not None:
+            return found
+        repository, tag = parse_repository_tag(reference)
+        try:
+            self._client.images.pull(repository, tag=tag or "latest")
+        except docker.errors.DockerException as exc:
+            raise ImageError(
+                f"image {reference!r} is not on this machine and pulling it failed "
+                f"({_short(exc)}).",
+                hint=f"Pull or load it yourself ('docker pull {reference}' where a registry "
+                "answers, or 'docker load -i FILE'), set 'image' in [tool.wheelferry] to an "
+                "image you have, or run scripts/provision.sh, which builds a stand-in for "
+                "python:X.Y without a registry.",
+            ) from exc
+        found = self.image(reference)
+        if found is None:  # pragma: no cover - the engine said it pulled it
+            raise ImageError(f"image {reference!r} was pulled but cannot be found.")
+        return found
+
+    def commit(self, container: Any, *, repository: str, tag: str,
+               labels: Mapping[str, str]) -> ImageInfo:
+        changes = [f"LABEL {key}={value}" for key, value in labels.items()]
+        changes.append("USER root")
+        container.commit(repository=repository, tag=tag, changes=changes)
+        info = self.image(f"{repository}:{tag}")
+        assert info is not None
+        return info
+
+    # -- containers -----------------------------------------------------------------------
+
+    @contextmanager
+    def container(self, spec: ContainerSpec) -> Iterator[Any]:
+        """A created (not started) container that is always removed when the block ends."""
+        volumes = {
+            str(m.source): {"bind": m.target, "mode": "ro" if m.read_only else "rw"}
+            for m in spec.mounts
+        }
+        options: dict[str, Any] = {}
+        if spec.hardened:
+            options["cap_drop"] = ["ALL"]
+            options["security_opt"] = ["no-new-privileges"]
+        try:
+            container = self._client.containers.create(
+                spec.image,
+                command=list(spec.command),
+                volumes=volumes,
+                environment=dict(spec.environment),
+                network_mode=spec.network,
+                user=spec.user if spec.user is not None else host_user(),
+                working_dir=spec.workdir,
+                labels={LABEL: spec.purpose},
+                detach=True,
+                **options,
+            )
+        except docker.errors.ImageNotFound as exc:
+            raise ImageError(f"image {spec.image!r} is not on this machine.",
+                             hint="Run the command again; wheelferry pulls it first.") from exc
+        except docker.errors.DockerException as exc:
+            raise EngineError(f"the engine could not create a container from {spec.image!r} "
+                              f"({_short(exc)}).") from exc
+        try:
+            yield container
+        finally:
+            # Also on KeyboardInterrupt: nothing is left behind, running or stopped.
+            try:
+                container.remove(force=True)
+            except docker.errors.NotFound:
+                pass
+
+    def run(self, spec: ContainerSpec, *, on_line: Callable[[str], None] | None = None,
+            keep: Callable[[Any], None] | None = None) -> RunResult:
+        """Run the spec to completion, streaming its output line by line.
+
+        `keep`, when given, receives the stopped container before it is removed (used to commit
+        a toolchain image)."""
+        tail: collections.deque[str] = collections.deque(maxlen=TAIL_LINES * 4)
+        with self.container(spec) as container:
+            try:
+                container.start()
+                pending = ""
+                for chunk in container.logs(stream=True, follow=True):
+                    pending += chunk.decode("utf-8", errors="replace")
+                    *lines, pending = pending.split("\n")
+                    for line in lines:
+                        tail.append(line)
+                        if on_line is not None:
+                            on_line(line)
+                if pending:
+                    tail.append(pending)
+                    if on_line is not None:
+                        on_line(pending)
+                status = container.wait()
+            except docker.errors.DockerException as exc:
+                raise EngineError(f"the engine failed while running {spec.purpose} "
+                                  f"({_short(exc)}).") from exc
+            exit_code = int(status.get("StatusCode", 1))
+            if keep is not None and exit_code == 0:
+                keep(container)
+        return RunResult(exit_code=exit_code, tail=tuple(tail))
+
+    def leftover_containers(self) -> list[str]:
+        """Names of wheelferry containers that exist (running or not): should always be none."""
+        found = self._client.containers.list(all=True, filters={"label": LABEL})
+        return [c.name for c in found]
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:300] if text else type(exc).__name__

@@ -1,0 +1,82 @@
+"""One error hierarchy for wheelferry. Each error carries its exit code and a one-paragraph
+message; only the task layer (the edge) turns them into output and exit codes."""
+
+from __future__ import annotations
+
+
+class WheelferryError(Exception):
+    """Base of every error wheelferry reports to a user."""
+
+    exit_code = 1
+    title = "wheelferry failed"
+
+    def __init__(self, message: str, *, hint: str | None = None, details: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+        self.details = details
+
+    def render(self) -> str:
+        """The one-paragraph message (plus an optional indented log tail) shown to the user."""
+        text = f"{self.title}: {self.message}"
+        if self.hint:
+            text += f" {self.hint}"
+        if self.details:
+            tail = "\n".join(f"    {line}" for line in self.details.rstrip().splitlines())
+            text += f"\n{tail}"
+        return text
+
+
+class ConfigError(WheelferryError):
+    """The project's configuration (pyproject.toml, flags) is missing or invalid."""
+
+    exit_code = 2
+    title = "configuration error"
+
+
+class EngineError(WheelferryError):
+    """The container engine cannot be reached or refused a request."""
+
+    exit_code = 3
+    title = "container engine error"
+
+
+class ImageError(EngineError):
+    """The target image is not present and cannot be pulled, or is not the configured target."""
+
+    title = "image error"
+
+
+class LockError(WheelferryError):
+    """Resolving requirements into a lock failed."""
+
+    exit_code = 4
+    title = "lock failed"
+
+
+class BuildError(WheelferryError):
+    """Building or assembling the wheelhouse failed."""
+
+    exit_code = 5
+    title = "build failed"
+
+
+class VerifyError(WheelferryError):
+    """The wheelhouse did not pass verification."""
+
+    exit_code = 6
+    title = "verification failed"
+
+
+class BusyError(WheelferryError):
+    """Another wheelferry run holds this project's run lock."""
+
+    exit_code = 7
+    title = "project busy"
+
+
+class Interrupted(WheelferryError):
+    """The user interrupted the run (Ctrl-C or SIGTERM); nothing was changed."""
+
+    exit_code = 130
+    title = "interrupted"

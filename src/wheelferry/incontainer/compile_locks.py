@@ -1,0 +1,72 @@
+"""Runs in the toolchain image: compile the planned .in files with pip-compile, for this
+interpreter (the target's), and copy the locks to /out.
+
+The requirement folders are copied to a scratch tree with the project's layout, so that a later
+.in that constrains itself with an earlier lock (`-c base.txt`) sees the lock made in this run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+PROJECT = Path("/project")
+OUT = Path("/out")
+WORK = Path("/tmp/wheelferry-lock")
+BUILD_REQUIRES = Path("/tmp/wheelferry-build-requires")
+PIP_COMPILE = Path(sys.executable).parent / "pip-compile"
+
+
+def echo_run(cmd: list[str], env: dict[str, str]) -> int:
+    print("$ " + shlex.join(cmd), flush=True)
+    return subprocess.call(cmd, cwd=WORK, env=env)
+
+
+def main() -> int:
+    plan = json.loads((OUT / "plan.json").read_text())
+    for folder in plan["copy"]:
+        shutil.copytree(PROJECT / folder, WORK / folder, dirs_exist_ok=True,
+                        ignore=shutil.ignore_patterns(".*"))
+    env = dict(os.environ, CUSTOM_COMPILE_COMMAND="wheelferry lock")
+    if plan["build_requires"]:
+        # Sdists whose setup.py imports undeclared modules (numpy, ...) get their metadata
+        # prepared without isolation, with these importable.
+        cmd = [sys.executable, "-m", "pip", "install", "--quiet", "--target",
+               str(BUILD_REQUIRES), *plan["build_requires"]]
+        if echo_run(cmd, env) != 0:
+            write_result({"ok": False, "failed": "build-requires"})
+            return 1
+        env["PYTHONPATH"] = str(BUILD_REQUIRES)
+    for item in plan["files"]:
+        cmd = [
+            str(PIP_COMPILE), "--quiet", "--generate-hashes", "--allow-unsafe", "--strip-extras",
+            "--no-emit-index-url", "--no-emit-trusted-host", "--no-emit-find-links",
+            "--output-file", item["out"], item["in"],
+        ]
+        if plan["upgrade"]:
+            cmd.append("--upgrade")
+        for name in plan["upgrade_packages"]:
+            cmd += ["--upgrade-package", name]
+        if plan["build_requires"]:
+            cmd.append("--no-build-isolation")
+        if echo_run(cmd, env) != 0:
+            write_result({"ok": False, "failed": item["in"]})
+            return 1
+        target = OUT / "locks" / item["out"]
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(WORK / item["out"], target)
+    write_result({"ok": True})
+    return 0
+
+
+def write_result(result: dict[str, object]) -> None:
+    (OUT / "result.json").write_text(json.dumps(result))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,292 @@
+"""`lock`: compile each requirements X.in into X.txt with pip-compile, inside the target image,
+so that environment markers are evaluated for the target interpreter and platform.
+
+Planning is pure: a lock is fresh when its header records the fingerprint of its inputs (the .in,
+the files it references, the target, the index settings and build overrides); execution runs one
+container for all stale locks and swaps each new lock in only when every one of them succeeded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from packaging.requirements import InvalidRequirement, Requirement
+
+from wheelferry import containers
+from wheelferry.config import Options
+from wheelferry.diagnose import diagnose
+from wheelferry.engine import Engine
+from wheelferry.errors import LockError
+from wheelferry.report import Reporter
+from wheelferry.target import Target
+
+HEADER_PREFIX = "# wheelferry-lock: "
+_REFERENCE = re.compile(r"^(?:-r|-c|--requirement|--constraint)(?:\s+|=)?(?P<path>\S+)")
+_REFUSED = re.compile(r"^(?:-e|--editable)\b|://|^[./~]|@\s*file:")
+_ALLOWED_OPTIONS = ("--pre", "--only-binary", "--no-binary", "--prefer-binary")
+
+
+@dataclass(frozen=True)
+class LockEntry:
+    source: Path
+    lock: Path
+
+    def relative(self, root: Path) -> tuple[str, str]:
+        return str(self.source.relative_to(root)), str(self.lock.relative_to(root))
+
+
+@dataclass(frozen=True)
+class LockPlan:
+    entries: tuple[LockEntry, ...]
+    stale: tuple[LockEntry, ...]
+    reasons: tuple[tuple[Path, str], ...]
+    upgrade: bool = False
+    upgrade_packages: tuple[str, ...] = ()
+
+    @property
+    def up_to_date(self) -> bool:
+        return not self.stale
+
+
+def references(path: Path) -> list[Path]:
+    """Files an input references with -r/-c, resolved beside it."""
+    found = []
+    for line in _logical_lines(path.read_text(encoding="utf-8")):
+        match = _REFERENCE.match(line)
+        if match:
+            found.append((path.parent / match["path"]).resolve())
+    return found
+
+
+def _logical_lines(text: str) -> list[str]:
+    joined = re.sub(r"\\\n", "", text)
+    lines = []
+    for raw in joined.splitlines():
+        line = re.sub(r"(^|\s)#.*$", "", raw).strip()
+        if line:
+            lines.append(line)
+    return lines
+
+
+def check_input(path: Path, project_dir: Path) -> None:
+    """Refuse, naming the line, what wheelferry cannot lock with hashes or what escapes the
+    project: syntax errors, editable, VCS, URL and local-path requirements."""
+    shown = path.relative_to(project_dir)
+    for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        line = re.sub(r"(^|\s)#.*$", "", raw).strip()
+        if not line or line.endswith("\\"):
+            continue
+        match = _REFERENCE.match(line)
+        if match:
+            target = (path.parent / match["path"]).resolve()
+            if project_dir not in target.parents:
+                raise LockError(f"{shown} line {number} references {match['path']!r}, which is "
+                                "outside the project folder.",
+                                hint="Keep referenced requirement files inside the project.")
+            if not target.is_file():
+                raise LockError(f"{shown} line {number} references {match['path']!r}, which does "
+                                "not exist.", hint="Fix the path, or lock that file first.")
+            continue
+        if _REFUSED.search(line):
+            raise LockError(
+                f"{shown} line {number}: {line!r} is an editable, VCS, URL or local-path "
+                "requirement, which wheelferry refuses.",
+                hint="Every artifact must come from an index so that it can be hash-checked "
+                "and rebuilt for the target: publish the package to an index you configure "
+                "(index-url / extra-index-urls) and require it by name.",
+            )
+        if line.startswith("-"):
+            if line.split("=")[0].split()[0] in _ALLOWED_OPTIONS:
+                continue
+            raise LockError(f"{shown} line {number}: option {line!r} is not supported in "
+                            "wheelferry inputs.",
+                            hint="Put index settings in [tool.wheelferry] (index-url, "
+                            "extra-index-urls) instead.")
+        try:
+            Requirement(line)
+        except InvalidRequirement as exc:
+            raise LockError(f"{shown} line {number}: {line!r} is not a valid requirement "
+                            f"({exc}).", hint="Fix the line (for example 'name==1.2.3').") from exc
+
+
+def fingerprint(options: Options, entry: LockEntry, contents: Mapping[Path, bytes]) -> str:
+    """What a lock was made from: change any part and the lock is stale."""
+    seen: list[Path] = []
+
+    def walk(path: Path) -> None:
+        if path in seen:
+            return
+        seen.append(path)
+        if path.suffix == ".in" and path.is_file():
+            for ref in references(path):
+                walk(ref)
+
+    walk(entry.source)
+    files = []
+    for path in seen:
+        data = contents.get(path)
+        if data is None:
+            data = path.read_bytes() if path.is_file() else b""
+        files.append([str(path.relative_to(options.project_dir)),
+                      hashlib.sha256(data).hexdigest()])
+    key = {
+        "files": files,
+        "python": options.python,
+        "image": options.image,
+        "index": [options.index_url, list(options.extra_index_urls)],
+        "overrides": [[o.name, [str(r) for r in o.build_requires], o.no_build_isolation]
+                      for o in options.overrides],
+    }
+    return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()
+
+
+def header_line(options: Options, fp: str) -> str:
+    return f"{HEADER_PREFIX}python={options.python} image={options.image} fingerprint={fp}\n"
+
+
+def read_header(lock: Path) -> dict[str, str] | None:
+    try:
+        with lock.open(encoding="utf-8") as handle:
+            first = handle.readline()
+    except (OSError, UnicodeDecodeError):
+        return None
+    if not first.startswith(HEADER_PREFIX):
+        return None
+    fields = dict(item.split("=", 1) for item in first[len(HEADER_PREFIX):].split() if "=" in item)
+    return fields
+
+
+def plan_locks(options: Options, *, upgrade: bool = False,
+               upgrade_packages: Sequence[str] = ()) -> LockPlan:
+    entries = tuple(LockEntry(source, options.lock_path(source))
+                    for source in options.requirements)
+    for entry in entries:
+        check_input(entry.source, options.project_dir)
+    stale: list[LockEntry] = []
+    reasons: list[tuple[Path, str]] = []
+    stale_locks: set[Path] = set()
+    for entry in entries:
+        reason = _stale_reason(options, entry, stale_locks)
+        if upgrade or upgrade_packages:
+            reason = reason or ("--upgrade" if upgrade else "--upgrade-package")
+        if reason:
+            stale.append(entry)
+            stale_locks.add(entry.lock)
+            reasons.append((entry.lock, reason))
+    return LockPlan(entries=entries, stale=tuple(stale), reasons=tuple(reasons),
+                    upgrade=upgrade, upgrade_packages=tuple(upgrade_packages))
+
+
+def _stale_reason(options: Options, entry: LockEntry, stale_locks: set[Path]) -> str | None:
+    header = read_header(entry.lock)
+    if not entry.lock.is_file():
+        return "no lock yet"
+    if header is None:
+        return "the lock was not made by wheelferry"
+    if header.get("python") != options.python or header.get("image") != options.image:
+        return (f"the lock was made for python {header.get('python')} in "
+                f"{header.get('image')}")
+    if any(ref in stale_locks for ref in _transitive_refs(entry.source)):
+        return "a lock it references is being re-made"
+    if header.get("fingerprint") != fingerprint(options, entry, {}):
+        return f"{entry.source.name} or what it references changed"
+    return None
+
+
+def _transitive_refs(source: Path) -> list[Path]:
+    found: list[Path] = []
+    todo = [source]
+    while todo:
+        for ref in references(todo.pop()):
+            if ref not in found:
+                found.append(ref)
+                if ref.suffix == ".in":
+                    todo.append(ref)
+    return found
+
+
+def build_requires_for_locking(options: Options) -> list[str]:
+    if not options.overrides:
+        return []
+    requires = ["setuptools", "wheel"]
+    for override in options.overrides:
+        requires += [str(r) for r in override.build_requires]
+    return sorted(set(requires))
+
+
+def execute(engine: Engine, options: Options, target: Target, plan: LockPlan,
+            reporter: Reporter) -> None:
+    """Compile the stale locks in one container; replace them only if all succeeded."""
+    if plan.up_to_date:
+        return
+    root = options.project_dir
+    staging = options.state_dir / f"lock-{uuid.uuid4().hex[:12]}"
+    staging.mkdir(parents=True)
+    try:
+        folders = sorted({str(e.source.parent.relative_to(root)) for e in plan.entries})
+        job = {
+            "copy": folders,
+            "files": [dict(zip(("in", "out"), e.relative(root), strict=True)) for e in plan.stale],
+            "upgrade": plan.upgrade,
+            "upgrade_packages": list(plan.upgrade_packages),
+            "build_requires": build_requires_for_locking(options),
+        }
+        (staging / "plan.json").write_text(json.dumps(job, indent=2))
+        spec = containers.online_spec(
+            options, image=target.toolchain, purpose="lock",
+            command=(containers.TOOLCHAIN_PYTHON, containers.script("compile_locks.py")),
+            out=staging)
+        result = engine.run(spec, on_line=reporter.output)
+        outcome = _read_result(staging)
+        if not result.ok or not outcome.get("ok"):
+            failed = str(outcome.get("failed", "the requirements"))
+            log = "\n".join(result.tail)
+            found = diagnose(log)
+            summary = found.summary if found else "pip-compile failed"
+            raise LockError(
+                f"locking {failed} for python {options.python} in {options.image} failed: "
+                f"{summary}.",
+                hint=(found.hint if found else "See pip-compile's output below.")
+                + " The previous locks are unchanged.",
+                details=result.tail_text(),
+            )
+        new_contents: dict[Path, bytes] = {}
+        for entry in plan.stale:
+            produced = staging / "locks" / entry.lock.relative_to(root)
+            new_contents[entry.lock] = produced.read_bytes()
+        finished: dict[Path, bytes] = {}
+        for entry in plan.stale:
+            fp = fingerprint(options, entry, new_contents)
+            finished[entry.lock] = header_line(options, fp).encode() + new_contents[entry.lock]
+        for lock, data in finished.items():
+            _replace_file(lock, data)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _read_result(staging: Path) -> dict[str, object]:
+    try:
+        data = json.loads((staging / "result.json").read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _replace_file(path: Path, data: bytes) -> None:
+    """Write beside and rename over: a reader sees the old file or the new one, never half."""
+    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        temporary.write_bytes(data)
+        if path.exists():
+            shutil.copymode(path, temporary)
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)

@@ -1,0 +1,131 @@
+"""Thin Invoke adapters: read the configuration and flags, call the core, map errors to exit codes.
+
+The same collection serves `inv TASK` (a tasks.py that imports it) and the `wheelferry` console
+script (cli.py).
+"""
+
+from __future__ import annotations
+
+import functools
+import signal
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from invoke import Collection, Context, task
+from invoke.exceptions import Exit
+
+from wheelferry import commands
+from wheelferry.config import Options, load_options
+from wheelferry.errors import Interrupted, WheelferryError
+from wheelferry.report import Reporter
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+COMMON_HELP = {
+    "project": "Project folder holding pyproject.toml with [tool.wheelferry] (default: here).",
+    "python": "Target Python major.minor (overrides 'python').",
+    "image": "Target container image (overrides 'image').",
+    "wheelhouse": "Output folder (overrides 'wheelhouse').",
+    "engine": "Container engine: docker or podman (overrides 'engine').",
+    "index_url": "Package index URL for pip in the container (overrides 'index-url').",
+    "verbose": "Show every line that pip and the containers print.",
+}
+
+
+def _help(*names: str, **extra: str) -> dict[str, str]:
+    """Help for the common flags a task takes, plus its own."""
+    return {**{name: COMMON_HELP[name] for name in names}, **extra}
+
+
+def _terminate(signum: int, frame: object) -> None:
+    # SIGTERM unwinds like Ctrl-C, so every cleanup (containers, staging) runs.
+    raise KeyboardInterrupt
+
+
+def edge(func: F) -> F:
+    """Run a task body; turn wheelferry errors and interruptions into a message and exit code."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        previous = signal.signal(signal.SIGTERM, _terminate)
+        try:
+            return func(*args, **kwargs)
+        except WheelferryError as error:
+            print(error.render(), file=sys.stderr, flush=True)
+            raise Exit(code=error.exit_code) from None
+        except KeyboardInterrupt:
+            error = Interrupted("stopped before the end; the previous locks and wheelhouse are "
+                                "unchanged and no container was left running.")
+            print(error.render(), file=sys.stderr, flush=True)
+            raise Exit(code=error.exit_code) from None
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _options(project: str | None, **flags: Any) -> Options:
+    keys = {"python": "python", "image": "image", "wheelhouse": "wheelhouse",
+            "engine": "engine", "index_url": "index-url"}
+    mapped = {keys[name]: value for name, value in flags.items() if name in keys}
+    return load_options(Path(project) if project else Path.cwd(), mapped)
+
+
+@task(help=_help("project", "python", "image", "engine", "index_url", "verbose",
+                 upgrade="Re-resolve every lock, taking the newest allowed versions.",
+                 upgrade_package="Re-resolve this package (repeatable)."),
+      iterable=["upgrade_package"])
+@edge
+def lock(c: Context, upgrade: bool = False, upgrade_package: list[str] | None = None,
+         project: str | None = None, python: str | None = None, image: str | None = None,
+         engine: str | None = None, index_url: str | None = None,
+         verbose: bool = False) -> None:
+    """Compile requirements/X.in into X.txt with hashes, resolved for the target interpreter."""
+    options = _options(project, python=python, image=image, engine=engine, index_url=index_url)
+    commands.lock(options, reporter=Reporter(verbose=verbose), upgrade=upgrade,
+                  upgrade_packages=upgrade_package or [])
+
+
+@task(help=_help(*COMMON_HELP,
+                 upgrade="Re-resolve every lock before building.",
+                 upgrade_package="Re-resolve this package before building (repeatable).",
+                 jobs="Parallel sdist builds in the container (default: its CPU count)."),
+      iterable=["upgrade_package"])
+@edge
+def build(c: Context, upgrade: bool = False, upgrade_package: list[str] | None = None,
+          jobs: int = 0, project: str | None = None, python: str | None = None,
+          image: str | None = None, wheelhouse: str | None = None, engine: str | None = None,
+          index_url: str | None = None, verbose: bool = False) -> None:
+    """Lock if stale, then build one wheel per pin in the target image into the wheelhouse."""
+    options = _options(project, python=python, image=image, wheelhouse=wheelhouse,
+                       engine=engine, index_url=index_url)
+    commands.build(options, reporter=Reporter(verbose=verbose), upgrade=upgrade,
+                   upgrade_packages=upgrade_package or [], jobs=jobs)
+
+
+@task(help=_help("project", "python", "image", "wheelhouse", "engine", "verbose",
+                 static="Only the static checks (checksums, pins, tags); no container."))
+@edge
+def verify(c: Context, static: bool = False, project: str | None = None,
+           python: str | None = None, image: str | None = None, wheelhouse: str | None = None,
+           engine: str | None = None, verbose: bool = False) -> None:
+    """Prove the wheelhouse: checksums and pins, then an offline install, pip check and imports."""
+    options = _options(project, python=python, image=image, wheelhouse=wheelhouse, engine=engine)
+    commands.verify(options, reporter=Reporter(verbose=verbose), static_only=static)
+
+
+@task(name="init-script",
+      help=_help("project", "wheelhouse", "verbose",
+                 output="Where to write the script (default: init.sh in the project)."))
+@edge
+def init_script(c: Context, output: str | None = None, project: str | None = None,
+                wheelhouse: str | None = None, verbose: bool = False) -> None:
+    """Write init.sh: check the uploaded wheelhouse and install it offline on the platform."""
+    options = _options(project, wheelhouse=wheelhouse)
+    commands.init_script(options, reporter=Reporter(verbose=verbose),
+                         output=Path(output) if output else None)
+
+
+namespace = Collection(lock, build, verify, init_script)
