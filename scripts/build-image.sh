@@ -48,6 +48,12 @@ tar -C "$prefix" --exclude='__pycache__' --exclude='*/site-packages/_sandboxing*
 grep -rlI "^#!$prefix/bin/" "$rootfs/usr/local/bin" 2>/dev/null | while read -r script; do
     sed -i "1s|^#!$prefix/bin/|#!/usr/local/bin/|" "$script"
 done
+# The build configuration (include dirs, LDFLAGS) names the old prefix too: C extensions built in
+# the image must find Python.h under /usr/local, as in the official image.
+grep -rlI -- "$prefix" "$rootfs/usr/local/lib/python$version" "$rootfs/usr/local/lib/pkgconfig" \
+    "$rootfs/usr/local/bin" 2>/dev/null | grep -v '/site-packages/' | while read -r file; do
+    sed -i "s|$prefix|/usr/local|g" "$file"
+done
 for name in python pip; do
     [ -e "$rootfs/usr/local/bin/$name" ] || ln -s "${name}3" "$rootfs/usr/local/bin/$name"
 done

@@ -10,8 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
+from wheelferry import build as building
 from wheelferry import lock as locking
 from wheelferry import target as targets
+from wheelferry import wheelhouse as wh
 from wheelferry.config import Options
 from wheelferry.engine import Engine
 from wheelferry.report import Reporter
@@ -63,3 +65,27 @@ def _engine_and_target(options: Options, reporter: Reporter, engine: Engine | No
         with reporter.step(f"checking the target image {options.image}"):
             tgt = targets.prepare(eng, options, reporter.info)
         yield eng, tgt
+
+
+def build(options: Options, *, reporter: Reporter, upgrade: bool = False,
+          upgrade_packages: Sequence[str] = (), jobs: int = 0) -> wh.Manifest:
+    """Lock when stale, then fetch/build what changed and swap in the new wheelhouse."""
+    with project_run_lock(options.state_dir, command="build"):
+        wh.recover(options.wheelhouse)
+        with connected(options) as engine:
+            with reporter.step(f"checking the target image {options.image}"):
+                target = targets.prepare(engine, options, reporter.info)
+            _lock(options, reporter=reporter, upgrade=upgrade, upgrade_packages=upgrade_packages,
+                  engine=engine, target=target)
+            old = wh.read_manifest(options.wheelhouse)
+
+            def intact(record: wh.WheelRecord) -> bool:
+                path = options.wheelhouse / record.file
+                return path.is_file() and wh.sha256_file(path) == record.sha256
+
+            plan = building.plan_build(options, target.image.id, building.lock_pins(options),
+                                       old, intact)
+            if plan.reuse:
+                reporter.info(f"{len(plan.reuse)} wheel(s) already built for these pins are "
+                              "reused")
+            return building.execute(engine, options, target, plan, reporter, jobs=jobs)

@@ -17,6 +17,7 @@ from typing import Any
 
 import docker
 import docker.errors
+import docker.types
 from docker.utils import parse_repository_tag
 
 from wheelferry.errors import EngineError, ImageError
@@ -162,7 +163,7 @@ class Engine:
     def commit(self, container: Any, *, repository: str, tag: str,
                labels: Mapping[str, str]) -> ImageInfo:
         changes = [f"LABEL {key}={value}" for key, value in labels.items()]
-        changes.append("USER root")
+        changes += ["USER root", 'CMD ["python3"]']
         container.commit(repository=repository, tag=tag, changes=changes)
         info = self.image(f"{repository}:{tag}")
         assert info is not None
@@ -173,10 +174,12 @@ class Engine:
     @contextmanager
     def container(self, spec: ContainerSpec) -> Iterator[Any]:
         """A created (not started) container that is always removed when the block ends."""
-        volumes = {
-            str(m.source): {"bind": m.target, "mode": "ro" if m.read_only else "rw"}
+        # Mounts (not `volumes`): they stay in the host config and never leak into an image
+        # committed from the container.
+        mounts = [
+            docker.types.Mount(m.target, str(m.source), type="bind", read_only=m.read_only)
             for m in spec.mounts
-        }
+        ]
         options: dict[str, Any] = {}
         if spec.hardened:
             options["cap_drop"] = ["ALL"]
@@ -185,7 +188,7 @@ class Engine:
             container = self._client.containers.create(
                 spec.image,
                 command=list(spec.command),
-                volumes=volumes,
+                mounts=mounts,
                 environment=dict(spec.environment),
                 network_mode=spec.network,
                 user=spec.user if spec.user is not None else host_user(),

@@ -92,16 +92,15 @@ def ensure_toolchain(engine: Engine, options: Options, base: ImageInfo,
         f"pip=={versions['pip']} pip-tools=={versions['pip-tools']}"
     )
     # No cache mount: this container runs as root and must not leave root-owned files behind.
+    environment = (*containers.pip_environment(options, online=True), ("PIP_NO_CACHE_DIR", "1"))
     mounts = [Mount(options.ca_bundle, containers.CA_MOUNT)] if options.ca_bundle else []
     spec = ContainerSpec(
         image=base.id,
-        command=("sh", "-c", install),
+        # pip's settings go on the command line, not in the container's environment, which the
+        # committed image would otherwise keep.
+        command=("env", *(f"{k}={v}" for k, v in environment), "sh", "-c", install),
         purpose="toolchain",
         mounts=tuple(mounts),
-        environment=(
-            *containers.pip_environment(options, online=True),
-            ("PIP_NO_CACHE_DIR", "1"),
-        ),
         network=options.network,
         user="0:0",
         hardened=False,

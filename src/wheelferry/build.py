@@ -1,0 +1,287 @@
+"""`build`: one wheel per pin of the locks, made in the target image, checked, checksummed, and
+swapped in as a whole.
+
+Planning (pure): which pins can reuse the wheel already in the wheelhouse (same pin, same hash
+from the lock, same image, same build settings, file intact) and which must be fetched or built.
+Execution: one container fetches and builds the rest in parallel; the host checks every wheel
+against its pin and the target's tags, then assembles the staging folder and swaps it in.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from packaging.tags import Tag, parse_tag
+from packaging.utils import (
+    InvalidWheelFilename,
+    NormalizedName,
+    canonicalize_name,
+    parse_wheel_filename,
+)
+
+from wheelferry import containers
+from wheelferry import wheelhouse as wh
+from wheelferry.config import BuildOverride, Options
+from wheelferry.diagnose import diagnose
+from wheelferry.engine import Engine
+from wheelferry.errors import BuildError
+from wheelferry.pins import Pin, merge, read_lock
+from wheelferry.report import Reporter
+from wheelferry.target import Target
+
+
+@dataclass(frozen=True)
+class BuildJob:
+    """A pin the container must fetch (and build, when only an sdist fits the target)."""
+
+    pin: Pin
+    build_key: str
+    override: BuildOverride | None = None
+    locked_build_requires: tuple[str, ...] = ()
+    unlocked_build_requires: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"name": self.pin.name, "line": self.pin.line}
+        if self.override is not None:
+            data["override"] = {
+                "no_build_isolation": self.override.no_build_isolation,
+                "locked": list(self.locked_build_requires),
+                "unlocked": list(self.unlocked_build_requires),
+            }
+        return data
+
+
+@dataclass(frozen=True)
+class BuildPlan:
+    pins: tuple[Pin, ...]
+    locks: tuple[tuple[str, str], ...]
+    pin_locks: tuple[tuple[NormalizedName, tuple[str, ...]], ...]
+    reuse: tuple[wh.WheelRecord, ...]
+    jobs: tuple[BuildJob, ...]
+
+
+def lock_pins(options: Options) -> tuple[tuple[Path, tuple[Pin, ...]], ...]:
+    found = []
+    for source in options.requirements:
+        lock = options.lock_path(source)
+        if not lock.is_file():
+            raise BuildError(f"{lock.relative_to(options.project_dir)} does not exist.",
+                             hint="Run 'wheelferry lock' (build does it when locks are stale).")
+        found.append((lock, read_lock(lock)))
+    return tuple(found)
+
+
+def build_job(pin: Pin, override: BuildOverride | None,
+              pinned: Mapping[NormalizedName, Pin]) -> BuildJob:
+    """The job for a pin, with its override's build requirements split into those the lock pins
+    (built against exactly that version) and the rest."""
+    locked: list[str] = []
+    unlocked: list[str] = []
+    if override is not None:
+        named = set()
+        for requirement in override.build_requires:
+            name = canonicalize_name(requirement.name)
+            named.add(name)
+            lock_pin = pinned.get(name)
+            if lock_pin is None:
+                unlocked.append(str(requirement))
+            elif not requirement.specifier.contains(lock_pin.version, prereleases=True):
+                raise BuildError(
+                    f"the override for {override.name} asks to build with {requirement}, but the "
+                    f"lock pins {name} {lock_pin.version}, which would then ship beside it.",
+                    hint="Build against the version you ship: relax the build requirement, or "
+                    "pin the runtime to match in your .in file.",
+                )
+            else:
+                locked.append(lock_pin.line)
+        if override.no_build_isolation:
+            unlocked += [tool for tool in ("setuptools", "wheel") if tool not in named]
+    key_data = {
+        "override": None if override is None else [
+            [str(r) for r in override.build_requires], override.no_build_isolation],
+        "locked": sorted(locked),
+    }
+    build_key = hashlib.sha256(json.dumps(key_data, sort_keys=True).encode()).hexdigest()[:16]
+    return BuildJob(pin, build_key, override, tuple(locked), tuple(unlocked))
+
+
+def plan_build(options: Options, target_image_id: str,
+               locks: tuple[tuple[Path, tuple[Pin, ...]], ...],
+               old: wh.Manifest | None,
+               intact: Callable[[wh.WheelRecord], bool]) -> BuildPlan:
+    pins = merge(pins for _, pins in locks)
+    by_name = {pin.name: pin for pin in pins}
+    pin_locks: dict[NormalizedName, list[str]] = {}
+    for lock, lock_pin_set in locks:
+        for pin in lock_pin_set:
+            pin_locks.setdefault(pin.name, []).append(str(lock.relative_to(options.project_dir)))
+    reuse: list[wh.WheelRecord] = []
+    jobs: list[BuildJob] = []
+    for pin in pins:
+        job = build_job(pin, options.override_for(pin.name), by_name)
+        record = old.wheel(pin.name) if old and old.target.image_id == target_image_id else None
+        if record is not None and _reusable(record, pin, job) and intact(record):
+            reuse.append(record)
+        else:
+            jobs.append(job)
+    lock_sums = tuple(sorted((str(lock.relative_to(options.project_dir)),
+                              wh.sha256_file(lock)) for lock, _ in locks))
+    return BuildPlan(pins=pins, locks=lock_sums,
+                     pin_locks=tuple((n, tuple(ls)) for n, ls in sorted(pin_locks.items())),
+                     reuse=tuple(reuse), jobs=tuple(jobs))
+
+
+def _reusable(record: wh.WheelRecord, pin: Pin, job: BuildJob) -> bool:
+    if record.version != str(pin.version):
+        return False
+    if record.origin == "downloaded":
+        return pin.allows(record.sha256)
+    return (record.sdist is not None and pin.allows(record.sdist.sha256)
+            and record.build_key == job.build_key)
+
+
+def compatible(wheel_file: str, tags: frozenset[Tag]) -> bool:
+    _, _, _, wheel_tags = parse_wheel_filename(wheel_file)
+    return not wheel_tags.isdisjoint(tags)
+
+
+def target_tags(tags: tuple[str, ...]) -> frozenset[Tag]:
+    return frozenset(tag for text in tags for tag in parse_tag(text))
+
+
+def check_wheel(file: str, pin: Pin, tags: frozenset[Tag]) -> None:
+    try:
+        name, version, _, _ = parse_wheel_filename(file)
+    except InvalidWheelFilename as exc:
+        raise BuildError(f"{pin.name} produced {file!r}, which is not a valid wheel file "
+                         f"name ({exc}).") from exc
+    if name != pin.name or version != pin.version:
+        raise BuildError(f"{pin.name}=={pin.version} produced {file}, which is {name} {version}.",
+                         hint="The sdist's metadata does not match its pin; report it upstream.")
+    if not compatible(file, tags):
+        raise BuildError(f"{file} (for {pin.name}=={pin.version}) is not compatible with the "
+                         "target interpreter and platform.",
+                         hint="Its tags match none of the target's; check the image.")
+
+
+def execute(engine: Engine, options: Options, target: Target, plan: BuildPlan,
+            reporter: Reporter, *, jobs: int = 0) -> wh.Manifest:
+    """Fetch and build what the plan says, assemble and swap in the new wheelhouse."""
+    wheelhouse = options.wheelhouse
+    tags = target_tags(target.tags)
+    pin_locks = dict(plan.pin_locks)
+    by_name = {pin.name: pin for pin in plan.pins}
+    records: list[wh.WheelRecord] = []
+    rows: list[tuple[str, ...]] = []
+    with wh.staged(wheelhouse) as staging:
+        for record in plan.reuse:
+            wh.place(wheelhouse / record.file, staging / record.file)
+            records.append(record)
+            rows.append((record.name, record.version, "reused", _size(record.size), "-"))
+        if plan.jobs:
+            work = staging / ".work"
+            work.mkdir()
+            job = {"jobs": jobs, "pins": [j.to_json() for j in plan.jobs]}
+            (work / "job.json").write_text(json.dumps(job, indent=2))
+            spec = containers.online_spec(
+                options, image=target.toolchain, purpose="build",
+                command=(containers.TOOLCHAIN_PYTHON, containers.script("build_wheels.py")),
+                out=work)
+            with reporter.step(f"fetching and building {len(plan.jobs)} package(s) in "
+                               f"{options.image}"):
+                result = engine.run(spec, on_line=reporter.output)
+            outcome = _read_json(work / "result.json")
+            results = {r["name"]: r for r in outcome.get("packages", [])}
+            _raise_failures(plan, results, work, result.tail_text(), result.ok)
+            for build in plan.jobs:
+                item = results[build.pin.name]
+                check_wheel(item["file"], by_name[build.pin.name], tags)
+                source = work / "wheels" / item["file"]
+                (work / "wheels" / item["file"]).replace(staging / item["file"])
+                sdist = item.get("sdist")
+                records.append(wh.WheelRecord(
+                    name=build.pin.name, version=str(build.pin.version), file=item["file"],
+                    sha256=wh.sha256_file(staging / item["file"]),
+                    size=(staging / source.name).stat().st_size, origin=item["origin"],
+                    sdist=wh.SdistRecord(**sdist) if sdist else None,
+                    build_requires=tuple(item.get("build_requires", ())),
+                    build_key=build.build_key,
+                    locks=pin_locks.get(build.pin.name, ()),
+                ))
+                if item["origin"] == "downloaded" and not build.pin.allows(records[-1].sha256):
+                    raise BuildError(f"{item['file']} does not match any hash in the lock for "
+                                     f"{build.pin.name}.")
+                if sdist and not build.pin.allows(sdist["sha256"]):
+                    raise BuildError(f"the sdist {sdist['file']} does not match any hash in the "
+                                     f"lock for {build.pin.name}.")
+                rows.append((build.pin.name, str(build.pin.version), item["origin"],
+                             _size(records[-1].size), f"{item.get('seconds', 0)} s"))
+            shutil.rmtree(work)
+        records.sort(key=lambda r: r.name)
+        manifest = wh.Manifest(
+            target=wh.TargetRecord(python=options.python, version=target.version,
+                                   image=options.image, image_id=target.image.id,
+                                   image_digest=target.image.digest, tags=target.tags),
+            locks=plan.locks,
+            wheels=tuple(records),
+        )
+        wh.write_metadata(staging, manifest)
+        wh.swap_in(staging, wheelhouse)
+    rows.sort()
+    built = sum(1 for r in records if r.origin == "built")
+    total = sum(r.size for r in records)
+    reporter.table(
+        f"wheelhouse {wheelhouse}", ("package", "version", "this run", "size", "time"), rows,
+        footer=f"{len(records)} wheels ({built} built from sdists, {len(records) - built} "
+        f"downloaded), {_size(total)} in all, for python {target.version}.",
+    )
+    return manifest
+
+
+def _raise_failures(plan: BuildPlan, results: Mapping[str, Any], work: Path, tail: str,
+                    container_ok: bool) -> None:
+    failed = [job for job in plan.jobs if not results.get(job.pin.name, {}).get("ok")]
+    if not failed:
+        if not container_ok:
+            raise BuildError("the build container failed.", details=tail)
+        return
+    first = failed[0]
+    log_path = work / "logs" / f"{first.pin.name}.log"
+    log = log_path.read_text(errors="replace") if log_path.is_file() else tail
+    step = results.get(first.pin.name, {}).get("step", "building it")
+    found = diagnose(log, package=first.pin.name)
+    others = ", ".join(f"{j.pin.name}=={j.pin.version}" for j in failed[1:])
+    message = f"{first.pin.name}=={first.pin.version} failed while {step}"
+    if found:
+        message += f": {found.summary}"
+    if others:
+        message += f" (also failed: {others})"
+    raise BuildError(
+        message + ".",
+        hint=(found.hint + "\n" if found else "")
+        + "The previous wheelhouse is unchanged. The end of its log:",
+        details="\n".join(log.rstrip().splitlines()[-25:]),
+    )
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _size(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} GB"  # pragma: no cover
