@@ -9,10 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 
 from wheelferry import build as building
+from wheelferry import initscript
 from wheelferry import lock as locking
 from wheelferry import target as targets
+from wheelferry import verify as verifying
 from wheelferry import wheelhouse as wh
 from wheelferry.config import Options
 from wheelferry.engine import Engine
@@ -89,3 +92,34 @@ def build(options: Options, *, reporter: Reporter, upgrade: bool = False,
                 reporter.info(f"{len(plan.reuse)} wheel(s) already built for these pins are "
                               "reused")
             return building.execute(engine, options, target, plan, reporter, jobs=jobs)
+
+
+def verify(options: Options, *, reporter: Reporter, static_only: bool = False) -> None:
+    """Static checks, then (unless static_only) the offline install proof in the target."""
+    with project_run_lock(options.state_dir, command="verify"):
+        with reporter.step(f"checking {options.wheelhouse} against its checksums and locks"):
+            problems, manifest = verifying.static_problems(options)
+        verifying.raise_if(problems, f"in {options.wheelhouse}")
+        assert manifest is not None
+        reporter.info(f"{len(manifest.wheels)} wheels match SHA256SUMS, the manifest and the "
+                      "locks")
+        if static_only:
+            return
+        with connected(options) as engine, reporter.step(
+                f"installing offline in a fresh {options.image} container (network off, "
+                "non-root)"):
+            problems = verifying.prove(engine, options, manifest, reporter)
+        verifying.raise_if(problems, "in the offline install proof")
+        reporter.info(f"proven: the wheelhouse installs offline in {options.image}, pip check "
+                      "passes and every module imports")
+
+
+def init_script(options: Options, *, reporter: Reporter, output: Path | None = None) -> Path:
+    """Write (or update the wheelferry block of) the platform's init.sh."""
+    path = output if output is not None else options.project_dir / "init.sh"
+    if not path.is_absolute():
+        path = Path.cwd() / path
+    initscript.write(path, install_dir=options.install_dir)
+    reporter.info(f"wrote {path}: upload it to ~/persistent-home/init.sh and the wheelhouse "
+                  f"folder to {options.install_dir}")
+    return path

@@ -7,7 +7,6 @@ exactly the index settings and CA bundle of the project's configuration.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
 from wheelferry.config import Options
@@ -58,14 +57,6 @@ def pip_environment(options: Options, *, online: bool = True) -> tuple[tuple[str
     return tuple(sorted(env.items()))
 
 
-@dataclass(frozen=True)
-class Workspace:
-    """The host folders a step's container works in."""
-
-    out: Path
-    read_only: tuple[Mount, ...] = ()
-
-
 def online_spec(options: Options, *, image: str, purpose: str, command: tuple[str, ...],
                 out: Path, extra_mounts: tuple[Mount, ...] = ()) -> ContainerSpec:
     """A container that may reach the configured indexes: the project read-only, `out` writable."""
@@ -94,3 +85,9 @@ def script(name: str) -> str:
     if not (SCRIPTS_DIR / name).is_file():  # pragma: no cover - packaging error
         raise FileNotFoundError(SCRIPTS_DIR / name)
     return f"{SCRIPTS_MOUNT}/{name}"
+
+
+def host_user_or(fallback: str) -> str:
+    """The invoking user, unless that is root: then `fallback` (a step that must not run as
+    root, such as the install proof)."""
+    return fallback if os.getuid() == 0 else f"{os.getuid()}:{os.getgid()}"
