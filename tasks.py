@@ -1,4 +1,4 @@
-"""Repository tasks: wheelferry's own collection (lock, build, verify, init-script) plus dev tasks."""
+"""Repository tasks: wheelferry's collection (lock, build, verify, init-script) and dev tasks."""
 
 from invoke import Collection, Context, task
 

@@ -41,7 +41,7 @@ def host_ca_bundle() -> str | None:
 def engine() -> Iterator[Engine]:
     try:
         connected = Engine.connect()
-    except Exception as exc:  # noqa: BLE001 - any failure here means the test bed is missing
+    except Exception as exc:
         pytest.fail(f"no container engine: {exc}. Run the tests with scripts/test.sh, which "
                     "starts one.", pytrace=False)
     if connected.image(TARGET_IMAGE) is None:

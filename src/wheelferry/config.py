@@ -22,7 +22,7 @@ from wheelferry.errors import ConfigError
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on 3.10 hosts
-    import tomli as tomllib
+    import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
 
 TABLE = "tool.wheelferry"
 DEFAULT_PYTHON = "3.10"
@@ -159,10 +159,10 @@ def parse_options(raw: Mapping[str, Any], *, project_dir: Path, pyproject: Path)
     for key, value in raw.items():
         if key not in _KEYS:
             known = ", ".join(sorted(_KEYS))
-            return_hint = f"Known keys: {known}."
-            raise bad(key, "is not a wheelferry setting", f"Remove it or fix its spelling. {return_hint}")
+            raise bad(key, "is not a wheelferry setting",
+                      f"Remove it or fix its spelling. Known keys: {known}.")
         types, description = _KEYS[key]
-        if not isinstance(value, types) or isinstance(value, bool) and bool not in types:
+        if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
             raise bad(key, f"must be {description}, not {value!r}")
         if isinstance(value, list) and not all(isinstance(item, str) for item in value):
             raise bad(key, f"must be {description}; every item must be a string, got {value!r}")
@@ -173,7 +173,8 @@ def parse_options(raw: Mapping[str, Any], *, project_dir: Path, pyproject: Path)
     except InvalidVersion:
         parsed = None
     if parsed is None or len(parsed.release) != 2 or parsed.major != 3 or str(parsed) != python:
-        raise bad("python", f"must be a Python major.minor version such as \"3.10\", not {python!r}")
+        raise bad("python",
+                  f"must be a Python major.minor version such as \"3.10\", not {python!r}")
 
     image = raw.get("image", f"python:{python}").strip()
     if not image or any(ch.isspace() for ch in image):
@@ -190,7 +191,8 @@ def parse_options(raw: Mapping[str, Any], *, project_dir: Path, pyproject: Path)
             raise bad("requirements", f"lists {path.name}, which is not a .in file",
                       "List pip-tools input files (X.in); wheelferry writes the lock X.txt.")
         if not path.is_file():
-            raise bad("requirements", f"lists {path.relative_to(project_dir)}, which does not exist",
+            raise bad("requirements",
+                      f"lists {path.relative_to(project_dir)}, which does not exist",
                       "Create it (one requirement per line) or fix the path.")
     if len(set(requirements)) != len(requirements):
         raise bad("requirements", "lists the same file twice")

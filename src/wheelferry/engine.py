@@ -8,6 +8,7 @@ run ends, whether it succeeded, failed or was interrupted.
 from __future__ import annotations
 
 import collections
+import contextlib
 import os
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -136,7 +137,8 @@ class Engine:
             raise EngineError(f"the engine failed to look up image {reference!r}: "
                               f"{_short(exc)}.") from exc
         digests = image.attrs.get("RepoDigests") or []
-        return ImageInfo(reference=reference, id=image.id, digest=digests[0] if digests else image.id)
+        digest = digests[0] if digests else image.id
+        return ImageInfo(reference=reference, id=image.id, digest=digest)
 
     def ensure_image(self, reference: str) -> ImageInfo:
         """The image, pulled if it is not present; ImageError saying how to provide it."""
@@ -207,10 +209,8 @@ class Engine:
             yield container
         finally:
             # Also on KeyboardInterrupt: nothing is left behind, running or stopped.
-            try:
+            with contextlib.suppress(docker.errors.NotFound):
                 container.remove(force=True)
-            except docker.errors.NotFound:
-                pass
 
     def run(self, spec: ContainerSpec, *, on_line: Callable[[str], None] | None = None,
             keep: Callable[[Any], None] | None = None) -> RunResult:

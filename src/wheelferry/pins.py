@@ -40,7 +40,7 @@ def read_lock(path: Path) -> tuple[Pin, ...]:
     text = path.read_text(encoding="utf-8")
     joined = re.sub(r"\\\n", " ", text)
     pins: list[Pin] = []
-    for number, raw in enumerate(joined.splitlines(), start=1):
+    for raw in joined.splitlines():
         line = re.sub(r"(^|\s)#.*$", "", raw).strip()
         if not line or line.startswith("-"):
             continue

@@ -13,8 +13,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from invoke import Collection, Context, task
+from invoke.collection import Collection
+from invoke.context import Context
 from invoke.exceptions import Exit
+from invoke.tasks import task
 
 from wheelferry import commands
 from wheelferry.config import Options, load_options
@@ -56,10 +58,10 @@ def edge(func: F) -> F:
             print(error.render(), file=sys.stderr, flush=True)
             raise Exit(code=error.exit_code) from None
         except KeyboardInterrupt:
-            error = Interrupted("stopped before the end; the previous locks and wheelhouse are "
+            stopped = Interrupted("stopped before the end; the previous locks and wheelhouse are "
                                 "unchanged and no container was left running.")
-            print(error.render(), file=sys.stderr, flush=True)
-            raise Exit(code=error.exit_code) from None
+            print(stopped.render(), file=sys.stderr, flush=True)
+            raise Exit(code=stopped.exit_code) from None
         finally:
             signal.signal(signal.SIGTERM, previous)
 

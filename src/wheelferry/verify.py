@@ -14,9 +14,13 @@ import os
 import shutil
 import uuid
 from dataclasses import dataclass
-from pathlib import Path
 
-from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
+from packaging.utils import (
+    InvalidWheelFilename,
+    NormalizedName,
+    canonicalize_name,
+    parse_wheel_filename,
+)
 
 from wheelferry import containers
 from wheelferry import wheelhouse as wh
@@ -99,7 +103,7 @@ def _pin_problems(options: Options, manifest: wh.Manifest) -> list[Problem]:
         problems.append(Problem(wh.MANIFEST, f"built for python {manifest.target.python}, but "
                                 f"the configuration says {options.python}"))
     tags = target_tags(manifest.target.tags)
-    by_name: dict[str, list[wh.WheelRecord]] = {}
+    by_name: dict[NormalizedName, list[wh.WheelRecord]] = {}
     for record in manifest.wheels:
         try:
             name, version, _, wheel_tags = parse_wheel_filename(record.file)

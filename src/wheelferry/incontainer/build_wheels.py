@@ -118,7 +118,7 @@ def process(pin: dict[str, Any], base_env: dict[str, str]) -> dict[str, Any]:
         result.update(ok=True, origin="built", file=final.name)
     except Failed as failure:
         result["step"] = failure.step
-    except Exception as exc:  # noqa: BLE001 - reported per package, never lost
+    except Exception as exc:
         with log.open("a") as handle:
             handle.write(traceback.format_exc())
         result["step"] = f"processing it ({type(exc).__name__}: {exc})"
