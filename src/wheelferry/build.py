@@ -156,6 +156,10 @@ def target_tags(tags: tuple[str, ...]) -> frozenset[Tag]:
 
 
 def check_wheel(file: str, pin: Pin, tags: frozenset[Tag]) -> None:
+    # The name comes from the container: it must stay a plain file name in the wheelhouse.
+    if Path(file).name != file or file.startswith(".") or "\\" in file:
+        raise BuildError(f"{pin.name} produced a file named {file!r}, which is not a plain "
+                         "wheel file name; it was not written.")
     try:
         name, version, _, _ = parse_wheel_filename(file)
     except InvalidWheelFilename as exc:

@@ -97,6 +97,7 @@ def build(options: Options, *, reporter: Reporter, upgrade: bool = False,
 def verify(options: Options, *, reporter: Reporter, static_only: bool = False) -> None:
     """Static checks, then (unless static_only) the offline install proof in the target."""
     with project_run_lock(options.state_dir, command="verify"):
+        wh.recover(options.wheelhouse)
         with reporter.step(f"checking {options.wheelhouse} against its checksums and locks"):
             problems, manifest = verifying.static_problems(options)
         verifying.raise_if(problems, f"in {options.wheelhouse}")

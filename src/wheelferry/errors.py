@@ -3,6 +3,8 @@ message; only the task layer (the edge) turns them into output and exit codes.""
 
 from __future__ import annotations
 
+import errno
+
 
 class WheelferryError(Exception):
     """Base of every error wheelferry reports to a user."""
@@ -80,3 +82,24 @@ class Interrupted(WheelferryError):
 
     exit_code = 130
     title = "interrupted"
+
+
+class StorageError(WheelferryError):
+    """Writing to disk failed (full, read-only, no permission); nothing was half-written."""
+
+    exit_code = 9
+    title = "cannot write"
+
+
+def from_os_error(error: OSError) -> WheelferryError:
+    """A clear error for an OSError that escaped the core (disk full, read-only folder...)."""
+    where = f" {error.filename}" if error.filename else ""
+    reason = error.strerror or str(error)
+    if error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM):
+        return StorageError(
+            f"{reason}:{where}.",
+            hint="Free some space or make the folder writable (or choose another 'wheelhouse'), "
+            "then run again; the previous wheelhouse and locks are unchanged.",
+        )
+    return WheelferryError(f"system error: {reason}{where}.",
+                           hint="The previous wheelhouse and locks are unchanged.")

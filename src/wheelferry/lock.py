@@ -76,13 +76,32 @@ def _logical_lines(text: str) -> list[str]:
     return lines
 
 
+def _numbered_logical_lines(text: str) -> list[tuple[int, str]]:
+    """Lines with backslash continuations joined (as pip reads them), each with the number of
+    its first physical line."""
+    found: list[tuple[int, str]] = []
+    pending: list[str] = []
+    first = 0
+    for number, raw in enumerate(text.splitlines(), start=1):
+        if not pending:
+            first = number
+        if raw.endswith("\\") and not raw.lstrip().startswith("#"):
+            pending.append(raw[:-1])
+            continue
+        found.append((first, "".join([*pending, raw])))
+        pending = []
+    if pending:
+        found.append((first, "".join(pending)))
+    return found
+
+
 def check_input(path: Path, project_dir: Path) -> None:
     """Refuse, naming the line, what wheelferry cannot lock with hashes or what escapes the
     project: syntax errors, editable, VCS, URL and local-path requirements."""
     shown = path.relative_to(project_dir)
-    for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    for number, raw in _numbered_logical_lines(path.read_text(encoding="utf-8")):
         line = re.sub(r"(^|\s)#.*$", "", raw).strip()
-        if not line or line.endswith("\\"):
+        if not line:
             continue
         match = _REFERENCE.match(line)
         if match:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -32,6 +33,17 @@ def project_run_lock(state_dir: Path, *, command: str) -> Iterator[None]:
             ) from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"pid {os.getpid()}: wheelferry {command}\n".encode(), 0)
+        clear_leftovers(state_dir)
         yield
     finally:
         os.close(fd)
+
+
+def clear_leftovers(state_dir: Path) -> None:
+    """Remove the scratch folders of runs that were killed before they could clean up (called
+    while holding the run lock, so no live run owns them)."""
+    if not state_dir.is_dir():
+        return
+    for path in state_dir.iterdir():
+        if path.is_dir() and path.name.startswith(("lock-", "verify-")):
+            shutil.rmtree(path, ignore_errors=True)

@@ -20,7 +20,7 @@ from invoke.tasks import task
 
 from wheelferry import commands
 from wheelferry.config import Options, load_options
-from wheelferry.errors import Interrupted, WheelferryError
+from wheelferry.errors import Interrupted, WheelferryError, from_os_error
 from wheelferry.report import Reporter
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -57,6 +57,10 @@ def edge(func: F) -> F:
         except WheelferryError as error:
             print(error.render(), file=sys.stderr, flush=True)
             raise Exit(code=error.exit_code) from None
+        except OSError as os_error:
+            converted = from_os_error(os_error)
+            print(converted.render(), file=sys.stderr, flush=True)
+            raise Exit(code=converted.exit_code) from None
         except KeyboardInterrupt:
             stopped = Interrupted("stopped before the end; the previous locks and wheelhouse are "
                                 "unchanged and no container was left running.")
