@@ -1,6 +1,8 @@
 """Repository tasks: wheelferry's collection (lock, build, verify, init-script) and dev tasks."""
 
-from invoke import Collection, Context, task
+from invoke.collection import Collection
+from invoke.context import Context
+from invoke.tasks import task
 
 from wheelferry.tasks import namespace as wheelferry_tasks
 

@@ -78,20 +78,39 @@ def build(options: Options, *, reporter: Reporter, upgrade: bool = False,
         with connected(options) as engine:
             with reporter.step(f"checking the target image {options.image}"):
                 target = targets.prepare(engine, options, reporter.info)
-            _lock(options, reporter=reporter, upgrade=upgrade, upgrade_packages=upgrade_packages,
-                  engine=engine, target=target)
-            old = wh.read_manifest(options.wheelhouse)
+            previous_locks = _read_locks(options)
+            try:
+                _lock(options, reporter=reporter, upgrade=upgrade,
+                      upgrade_packages=upgrade_packages, engine=engine, target=target)
+                old = wh.read_manifest(options.wheelhouse)
 
-            def intact(record: wh.WheelRecord) -> bool:
-                path = options.wheelhouse / record.file
-                return path.is_file() and wh.sha256_file(path) == record.sha256
+                def intact(record: wh.WheelRecord) -> bool:
+                    path = options.wheelhouse / record.file
+                    return path.is_file() and wh.sha256_file(path) == record.sha256
 
-            plan = building.plan_build(options, target.image.id, building.lock_pins(options),
-                                       old, intact)
-            if plan.reuse:
-                reporter.info(f"{len(plan.reuse)} wheel(s) already built for these pins are "
-                              "reused")
-            return building.execute(engine, options, target, plan, reporter, jobs=jobs)
+                plan = building.plan_build(options, target.image.id,
+                                           building.lock_pins(options), old, intact)
+                if plan.reuse:
+                    reporter.info(f"{len(plan.reuse)} wheel(s) already built for these pins are "
+                                  "reused")
+                return building.execute(engine, options, target, plan, reporter, jobs=jobs)
+            except BaseException:
+                # A failed build leaves the locks as they were, beside the unchanged wheelhouse.
+                _restore_locks(previous_locks)
+                raise
+
+
+def _read_locks(options: Options) -> dict[Path, bytes | None]:
+    locks = (options.lock_path(source) for source in options.requirements)
+    return {lock: lock.read_bytes() if lock.is_file() else None for lock in locks}
+
+
+def _restore_locks(previous: dict[Path, bytes | None]) -> None:
+    for lock, data in previous.items():
+        if data is None:
+            lock.unlink(missing_ok=True)
+        elif not lock.is_file() or lock.read_bytes() != data:
+            locking.replace_file(lock, data)
 
 
 def verify(options: Options, *, reporter: Reporter, static_only: bool = False) -> None:

@@ -21,6 +21,8 @@ _NETWORK = (
     "Connection broken",
     "CERTIFICATE_VERIFY_FAILED",
 )
+# Recent pip names the sdist whose build step failed (pip-compile --quiet shows no other name).
+_FAILED_TO_BUILD = re.compile(r"Failed to build '([^']+)'")
 _CONFLICT = ("ResolutionImpossible", "conflicting dependencies", "Could not find a version that "
              "matches")
 _HASH_MISMATCH = "THESE PACKAGES DO NOT MATCH THE HASHES"
@@ -66,6 +68,9 @@ def diagnose(log: str, *, package: str | None = None) -> Diagnosis | None:
             "re-lock with --upgrade-package NAME if the release was replaced on purpose.",
         )
     module = missing_module(log)
+    if module and package is None:
+        named = _FAILED_TO_BUILD.findall(log)
+        package = named[-1] if named else None
     if module and package and ("setup.py" in log or "egg_info" in log or "build" in log):
         return Diagnosis(f"building {package} needs the module '{module}', which it does not "
                          "declare", override_hint(package, module))

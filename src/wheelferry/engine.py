@@ -7,6 +7,7 @@ run ends, whether it succeeded, failed or was interrupted.
 
 from __future__ import annotations
 
+import codecs
 import collections
 import contextlib
 import os
@@ -222,19 +223,29 @@ class Engine:
         with self.container(spec) as container:
             try:
                 container.start()
+                decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+                received = 0
                 pending = ""
-                for chunk in container.logs(stream=True, follow=True):
-                    pending += chunk.decode("utf-8", errors="replace")
-                    *lines, pending = pending.split("\n")
+
+                def emit(text: str) -> None:
+                    nonlocal pending
+                    *lines, pending = (pending + text).split("\n")
                     for line in lines:
                         tail.append(line)
                         if on_line is not None:
                             on_line(line)
+
+                for chunk in container.logs(stream=True, follow=True):
+                    received += len(chunk)
+                    emit(decoder.decode(chunk))
+                status = container.wait()
+                # The engine logs a last line that lacks a newline only when the container
+                # exits, often after the followed stream has ended: read what it missed.
+                emit(decoder.decode(container.logs()[received:], final=True))
                 if pending:
                     tail.append(pending)
                     if on_line is not None:
                         on_line(pending)
-                status = container.wait()
             except docker.errors.DockerException as exc:
                 raise EngineError(f"the engine failed while running {spec.purpose} "
                                   f"({_short(exc)}).") from exc

@@ -286,7 +286,7 @@ def execute(engine: Engine, options: Options, target: Target, plan: LockPlan,
             fp = fingerprint(options, entry, new_contents)
             finished[entry.lock] = header_line(options, fp).encode() + new_contents[entry.lock]
         for lock, data in finished.items():
-            _replace_file(lock, data)
+            replace_file(lock, data)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
@@ -299,7 +299,7 @@ def _read_result(staging: Path) -> dict[str, object]:
     return data if isinstance(data, dict) else {}
 
 
-def _replace_file(path: Path, data: bytes) -> None:
+def replace_file(path: Path, data: bytes) -> None:
     """Write beside and rename over: a reader sees the old file or the new one, never half."""
     temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
     try:

@@ -18,7 +18,6 @@ from pathlib import Path
 
 import docker
 import pytest
-
 from tests.conftest import write_project
 
 pytestmark = pytest.mark.engine
@@ -91,7 +90,7 @@ def wait_for(condition: Callable[[], bool], process: subprocess.Popen[str],
         if condition():
             return
         if process.poll() is not None:
-            out, err = process.communicate()
+            _, err = process.communicate()
             pytest.fail(f"the run ended before the moment to interrupt it:\n{err}")
         time.sleep(0.05)
     process.kill()
@@ -103,7 +102,8 @@ def interrupt_and_check(project: Path, process: subprocess.Popen[str], sig: int,
     process.send_signal(sig)
     _, err = process.communicate(timeout=120)
     assert process.returncode == 130, err
-    assert "interrupted" in err and "unchanged" in err
+    assert "interrupted" in err
+    assert "unchanged" in err
     assert "Traceback" not in err
     assert snapshot(project) == before
     assert leftovers(project) == []

@@ -1,0 +1,179 @@
+"""The init.sh block: the user's lines are kept byte for byte, the block is replaced in place, and
+any install-dir value is quoted so that bash sees exactly that path."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from wheelferry import initscript
+from wheelferry.initscript import BEGIN, END, InitScriptError
+
+USER_HEAD = "#!/bin/bash\n# my own setup\nexport FOO=1\n\n"
+USER_TAIL = "echo hello   \n\talias ll='ls -l'\n# no newline at the end"
+
+
+def shellcheck() -> str:
+    found = shutil.which("shellcheck")
+    if found is None:
+        pytest.fail("shellcheck is not installed: run the tests with scripts/test.sh, which "
+                    "installs it.", pytrace=False)
+    return found
+
+
+def bash_syntax_ok(path: Path) -> None:
+    done = subprocess.run(["bash", "-n", str(path)], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+
+
+def dir_assignment(block: str) -> str:
+    lines = [line.strip() for line in block.splitlines() if line.strip().startswith("dir=")]
+    assert len(lines) == 1, block
+    return lines[0]
+
+
+def evaluate_dir(block: str, home: str, cwd: Path) -> str:
+    """What bash assigns to $dir in the block, with HOME set (run in cwd)."""
+    script = f'{dir_assignment(block)}; printf %s "$dir"'
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": home}
+    done = subprocess.run(["bash", "-c", script], capture_output=True, text=True, env=env,
+                          cwd=cwd, check=False)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_new_file_gets_shebang_and_block(tmp_path: Path) -> None:
+    path = tmp_path / "init.sh"
+    initscript.write(path, install_dir="~/persistent-home/my-tools")
+    text = path.read_text()
+    assert text.startswith("#!/usr/bin/env bash\n")
+    assert text.count(BEGIN) == 1
+    assert text.count(END) == 1
+    assert text.endswith(initscript.render_block("~/persistent-home/my-tools"))
+    assert path.stat().st_mode & 0o777 == 0o755
+    bash_syntax_ok(path)
+
+
+def test_empty_existing_file_is_treated_as_new() -> None:
+    block = initscript.render_block("~/x")
+    assert initscript.merge_block("  \n", block).startswith("#!/usr/bin/env bash\n")
+
+
+def test_existing_file_without_block_keeps_every_line(tmp_path: Path) -> None:
+    path = tmp_path / "init.sh"
+    original = USER_HEAD + USER_TAIL
+    path.write_text(original)
+    path.chmod(0o700)
+    initscript.write(path, install_dir="~/persistent-home/my-tools")
+    text = path.read_text()
+    # Every byte of the user's file is still there, in front of the appended block.
+    assert text.startswith(original + "\n")
+    assert text.endswith(initscript.render_block("~/persistent-home/my-tools"))
+    assert text.count(BEGIN) == 1
+    assert path.stat().st_mode & 0o777 == 0o700, "the file's mode was not kept"
+    bash_syntax_ok(path)
+
+
+def test_existing_block_is_replaced_in_place(tmp_path: Path) -> None:
+    path = tmp_path / "init.sh"
+    stale = f"{BEGIN}\necho an old wheelferry block\n{END}\n"
+    path.write_bytes((USER_HEAD + stale + USER_TAIL).encode())
+    initscript.write(path, install_dir="/opt/tools")
+    new_block = initscript.render_block("/opt/tools")
+    assert path.read_bytes() == (USER_HEAD + new_block + USER_TAIL).encode()
+    # Writing again with the same settings changes nothing; one block remains.
+    initscript.write(path, install_dir="/opt/tools")
+    assert path.read_bytes() == (USER_HEAD + new_block + USER_TAIL).encode()
+    # Another install dir replaces the block only.
+    initscript.write(path, install_dir="~/elsewhere")
+    assert path.read_bytes() == (USER_HEAD + initscript.render_block("~/elsewhere")
+                                 + USER_TAIL).encode()
+    assert "echo an old wheelferry block" not in path.read_text()
+
+
+@pytest.mark.parametrize("existing", [
+    f"echo a\n{BEGIN}\necho b\n",
+    f"echo a\n{END}\necho b\n",
+    f"{END}\n{BEGIN}\n",
+    f"{BEGIN}\n{END}\n{BEGIN}\n{END}\n",
+    f"{BEGIN}\n{BEGIN}\n{END}\n",
+])
+def test_broken_markers_are_refused(existing: str, tmp_path: Path) -> None:
+    with pytest.raises(InitScriptError, match="marker lines"):
+        initscript.merge_block(existing, initscript.render_block("~/x"))
+    path = tmp_path / "init.sh"
+    path.write_text(existing)
+    with pytest.raises(InitScriptError) as raised:
+        initscript.write(path, install_dir="~/x")
+    assert raised.value.exit_code == 8
+    assert path.read_text() == existing, "a refused file was changed"
+    assert [p.name for p in tmp_path.iterdir()] == ["init.sh"], "a temporary file was left"
+
+
+HOME = "/home/some user"
+
+
+@pytest.mark.parametrize(("install_dir", "expected"), [
+    ("~/persistent-home/my-tools", f"{HOME}/persistent-home/my-tools"),
+    ("$HOME/persistent-home/my-tools", f"{HOME}/persistent-home/my-tools"),
+    ("~/persistent-home/my-tools/", f"{HOME}/persistent-home/my-tools"),
+    ("~", HOME),
+    ("$HOME", HOME),
+    ("~/my tools", f"{HOME}/my tools"),
+    ("~/it's \"quoted\"", f"{HOME}/it's \"quoted\""),
+    ("~/$(rm -rf ~)", f"{HOME}/$(rm -rf ~)"),
+    ("~/`touch pwned`; rm -rf ~", f"{HOME}/`touch pwned`; rm -rf ~"),
+    ("/opt/a b; echo pwned", "/opt/a b; echo pwned"),
+    ("/opt/$(rm -rf ~)/x", "/opt/$(rm -rf ~)/x"),
+    ("relative/`id`/'x'", "relative/`id`/'x'"),
+    # Only a LEADING ~/ or $HOME/ is the home folder; anywhere else they are literal.
+    ("/opt/~/tools", "/opt/~/tools"),
+    ("/opt/$HOME/tools", "/opt/$HOME/tools"),
+    ("~user/tools", "~user/tools"),
+    ("~/a/~/b", f"{HOME}/a/~/b"),
+    ("$HOMEX/tools", "$HOMEX/tools"),
+])
+def test_install_dir_is_quoted(install_dir: str, expected: str, tmp_path: Path) -> None:
+    block = initscript.render_block(install_dir)
+    assert evaluate_dir(block, HOME, tmp_path) == expected
+    path = tmp_path / "init.sh"
+    initscript.write(path, install_dir=install_dir)
+    bash_syntax_ok(path)
+    # Nothing in the value ran while bash evaluated it.
+    assert not (tmp_path / "pwned").exists()
+    # shellcheck may note (info) that a quoted `$(...)` does not expand: that is the point.
+    done = subprocess.run([shellcheck(), "--severity=warning", str(path)], capture_output=True,
+                          text=True, check=False)
+    assert done.returncode == 0, done.stdout
+
+
+def test_quote_install_dir_values() -> None:
+    assert initscript.quote_install_dir("~/persistent-home/my-tools") == \
+        '"$HOME"/persistent-home/my-tools'
+    assert initscript.quote_install_dir("/opt/tools") == "/opt/tools"
+    assert initscript.quote_install_dir("~") == '"$HOME"'
+
+
+@pytest.mark.parametrize("install_dir", ["~/persistent-home/my-tools", "/opt/my tools",
+                                         "$HOME/a-b/c_d.e"])
+def test_generated_script_passes_shellcheck(install_dir: str, tmp_path: Path) -> None:
+    path = tmp_path / "init.sh"
+    path.write_text(USER_HEAD)
+    initscript.write(path, install_dir=install_dir)
+    bash_syntax_ok(path)
+    done = subprocess.run([shellcheck(), "--shell=bash", str(path)], capture_output=True,
+                          text=True, check=False)
+    assert done.returncode == 0, done.stdout
+
+
+def test_block_checks_before_installing_offline() -> None:
+    block = initscript.render_block("~/persistent-home/my-tools")
+    check = block.index("sha256sum --quiet --strict -c SHA256SUMS")
+    install = block.index("-m pip install --no-index")
+    assert check < install
+    assert "--require-hashes" in block
+    assert "-r wheelferry-requirements.txt" in block
