@@ -95,14 +95,29 @@ def build(options: Options, *, reporter: Reporter, upgrade: bool = False,
                                   "reused")
                 return building.execute(engine, options, target, plan, reporter, jobs=jobs)
             except BaseException:
-                # A failed build leaves the locks as they were, beside the unchanged wheelhouse.
-                _restore_locks(previous_locks)
+                # A failed build leaves the locks as they were, beside the unchanged wheelhouse
+                # (unless the new wheelhouse, made from the new locks, was already swapped in).
+                if not _wheelhouse_matches_locks(options):
+                    _restore_locks(previous_locks)
                 raise
 
 
 def _read_locks(options: Options) -> dict[Path, bytes | None]:
     locks = (options.lock_path(source) for source in options.requirements)
     return {lock: lock.read_bytes() if lock.is_file() else None for lock in locks}
+
+
+def _wheelhouse_matches_locks(options: Options) -> bool:
+    manifest = wh.read_manifest(options.wheelhouse)
+    if manifest is None:
+        return False
+    current = {}
+    for source in options.requirements:
+        lock = options.lock_path(source)
+        if not lock.is_file():
+            return False
+        current[str(lock.relative_to(options.project_dir))] = wh.sha256_file(lock)
+    return dict(manifest.locks) == current
 
 
 def _restore_locks(previous: dict[Path, bytes | None]) -> None:
