@@ -66,11 +66,16 @@ def _no_container_left_behind(request: pytest.FixtureRequest) -> Iterator[None]:
 
 
 @pytest.fixture(scope="session")
-def local_index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def local_index_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The folder of the local index: simple/ pages and packages/ files."""
+    return build_index(tmp_path_factory.mktemp("index"), default_cache_dir())
+
+
+@pytest.fixture(scope="session")
+def local_index(local_index_root: Path) -> Iterator[str]:
     """URL of a PEP 503 index on 127.0.0.1 holding the fixture packages (reach it with
     network = "host")."""
-    root = build_index(tmp_path_factory.mktemp("index"), default_cache_dir())
-    with serve_index(root) as url:
+    with serve_index(local_index_root) as url:
         yield url
 
 

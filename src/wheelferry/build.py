@@ -28,7 +28,7 @@ from packaging.utils import (
 from wheelferry import containers
 from wheelferry import wheelhouse as wh
 from wheelferry.config import BuildOverride, Options
-from wheelferry.diagnose import diagnose
+from wheelferry.diagnose import diagnose, log_tail
 from wheelferry.engine import Engine
 from wheelferry.errors import BuildError
 from wheelferry.pins import Pin, merge, read_lock
@@ -270,7 +270,7 @@ def _raise_failures(plan: BuildPlan, results: Mapping[str, Any], work: Path, tai
         message + ".",
         hint=(found.hint + "\n" if found else "")
         + "The previous wheelhouse is unchanged. The end of its log:",
-        details="\n".join(log.rstrip().splitlines()[-25:]),
+        details=log_tail(log),
     )
 
 

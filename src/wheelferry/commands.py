@@ -75,6 +75,7 @@ def build(options: Options, *, reporter: Reporter, upgrade: bool = False,
     """Lock when stale, then fetch/build what changed and swap in the new wheelhouse."""
     with project_run_lock(options.state_dir, command="build"):
         wh.recover(options.wheelhouse)
+        wh.check_writable(options.wheelhouse)
         with connected(options) as engine:
             with reporter.step(f"checking the target image {options.image}"):
                 target = targets.prepare(engine, options, reporter.info)

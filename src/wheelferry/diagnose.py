@@ -21,10 +21,12 @@ _NETWORK = (
     "Connection broken",
     "CERTIFICATE_VERIFY_FAILED",
 )
+_CUT_OFF = ("incomplete-download", "Connection interrupted while downloading",
+            "not enough bytes were received")
 # Recent pip names the sdist whose build step failed (pip-compile --quiet shows no other name).
 _FAILED_TO_BUILD = re.compile(r"Failed to build '([^']+)'")
-_CONFLICT = ("ResolutionImpossible", "conflicting dependencies", "Could not find a version that "
-             "matches")
+# Only a real conflict says so; "ResolutionImpossible" also wraps a plain missing release.
+_CONFLICT = ("conflicting dependencies", "Could not find a version that matches")
 _HASH_MISMATCH = "THESE PACKAGES DO NOT MATCH THE HASHES"
 
 
@@ -50,10 +52,24 @@ def override_hint(package: str, module: str) -> str:
 
 def diagnose(log: str, *, package: str | None = None) -> Diagnosis | None:
     """The most specific explanation of a pip failure found in its output, if any."""
+    if "No space left on device" in log:
+        return Diagnosis(
+            "the disk is full (No space left on device)",
+            "Free some space on the disk that holds the wheelhouse, or choose another "
+            "'wheelhouse', then run again.",
+        )
+    if "Read-only file system" in log:
+        return Diagnosis("the output folder is read-only",
+                         "Make the wheelhouse's folder writable, or choose another 'wheelhouse'.")
     if "CERTIFICATE_VERIFY_FAILED" in log:
         return Diagnosis(
             "the package index's TLS certificate was not trusted inside the container",
             "Set 'ca-bundle' in [tool.wheelferry] to the PEM bundle your network needs.",
+        )
+    if any(marker in log for marker in _CUT_OFF):
+        return Diagnosis(
+            "a download from the index was cut off, even after pip's own retries (network error)",
+            "Check the network and run again; nothing was changed.",
         )
     if any(marker in log for marker in _NETWORK):
         return Diagnosis(
@@ -92,4 +108,41 @@ def diagnose(log: str, *, package: str | None = None) -> Diagnosis | None:
             "Check the name and version (and that it supports the target Python), then run "
             "again.",
         )
+    if "ResolutionImpossible" in log:
+        return Diagnosis(
+            "the requirements conflict: no set of versions satisfies all of them",
+            "Relax or fix the pins named in the log below.",
+        )
     return None
+
+
+_FRAME = re.compile(r'^\s*File "[^"]+", line \d+')
+
+
+def log_tail(log: str, lines: int = 25) -> str:
+    """The end of a tool's log, readable: Python tracebacks of the tools in the container are cut
+    down to their final message (the frames say nothing to the user)."""
+    kept: list[str] = []
+    skipping_code = False
+    for line in log.rstrip().splitlines():
+        stripped = line.strip()
+        if skipping_code:
+            skipping_code = False
+            if not _FRAME.match(line) and line.startswith(" " * 4):
+                continue
+        if stripped.startswith("Traceback (most recent call last)"):
+            continue
+        if stripped.startswith(("The above exception was the direct cause",
+                                "During handling of the above exception")):
+            continue
+        if _FRAME.match(line):
+            skipping_code = True
+            continue
+        if stripped.startswith(("^", "~")) and set(stripped) <= {"^", "~"}:
+            continue
+        kept.append(line)
+    kept = [line for i, line in enumerate(kept)
+            if line.strip() or (i > 0 and kept[i - 1].strip())]
+    while kept and not kept[-1].strip():
+        kept.pop()
+    return "\n".join(kept[-lines:])

@@ -22,7 +22,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 
 from wheelferry import containers
 from wheelferry.config import Options
-from wheelferry.diagnose import diagnose
+from wheelferry.diagnose import diagnose, log_tail
 from wheelferry.engine import Engine
 from wheelferry.errors import LockError
 from wheelferry.report import Reporter
@@ -275,7 +275,7 @@ def execute(engine: Engine, options: Options, target: Target, plan: LockPlan,
                 f"{summary}.",
                 hint=(found.hint if found else "See pip-compile's output below.")
                 + " The previous locks are unchanged.",
-                details=result.tail_text(),
+                details=log_tail(log),
             )
         new_contents: dict[Path, bytes] = {}
         for entry in plan.stale:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from wheelferry import __version__
-from wheelferry.errors import BuildError
+from wheelferry.errors import BuildError, StorageError
 
 MANIFEST = "wheelferry-manifest.json"
 SUMS = "SHA256SUMS"
@@ -156,6 +156,27 @@ def staging_folder(wheelhouse: Path) -> Path:
     return path
 
 
+def check_writable(wheelhouse: Path) -> None:
+    """Fail early, before any work, when the wheelhouse cannot be replaced: its parent must be
+    writable (staging and the swap happen there) and it must not be a mount point."""
+    parent = wheelhouse.parent
+    if not parent.is_dir():
+        raise StorageError(f"the wheelhouse's folder {parent} does not exist.",
+                           hint="Create it or choose another 'wheelhouse'.")
+    for folder in (parent, wheelhouse):
+        if folder.exists() and not os.access(folder, os.W_OK):
+            raise StorageError(
+                f"{folder} is read-only (or not writable by you).",
+                hint="wheelferry replaces the wheelhouse whole: make it and its folder "
+                "writable, or choose another 'wheelhouse'. Nothing was changed.",
+            )
+    if wheelhouse.is_dir() and os.path.ismount(wheelhouse):
+        raise StorageError(
+            f"{wheelhouse} is a mount point, which cannot be replaced whole.",
+            hint="Point 'wheelhouse' at a folder inside it.",
+        )
+
+
 def recover(wheelhouse: Path) -> None:
     """Undo what an interrupted run left: put a wheelhouse that was moved aside back, and remove
     staging folders. Called while holding the project's run lock."""
@@ -178,18 +199,17 @@ def recover(wheelhouse: Path) -> None:
 def swap_in(staging: Path, wheelhouse: Path) -> None:
     """Replace the wheelhouse by the staging folder; on any failure the old one stays."""
     old = wheelhouse.parent / f".{wheelhouse.name}{OLD_MARK}{uuid.uuid4().hex[:12]}"
-    moved = False
     try:
         if wheelhouse.exists():
             os.rename(wheelhouse, old)
-            moved = True
         os.rename(staging, wheelhouse)
     except BaseException:
-        if moved and not wheelhouse.exists():
+        # Judge by the file system, not by how far the code got: an interruption can land
+        # after a rename took effect but before the next statement.
+        if old.exists() and not wheelhouse.exists():
             os.rename(old, wheelhouse)
         raise
-    if moved:
-        shutil.rmtree(old, ignore_errors=True)
+    shutil.rmtree(old, ignore_errors=True)
 
 
 def place(source: Path, destination: Path) -> None:

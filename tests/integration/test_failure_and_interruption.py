@@ -1,0 +1,334 @@
+"""Failure and interruption, on real runs.
+
+Ctrl-C and SIGTERM at several moments (during resolution, a download, an sdist compile, the
+swap): the previous locks and wheelhouse stay exactly as they were, no staging folder or container
+is left, and the next run succeeds. A second run is refused while one runs. An unreachable index,
+a download cut off, a full disk and a read-only wheelhouse each end with a message that says so,
+and nothing changes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import http.server
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import docker
+import pytest
+from tests.conftest import write_project
+
+pytestmark = pytest.mark.engine
+
+WHEELFERRY = str(Path(sys.executable).parent / "wheelferry")
+PAUSED_RUN = Path(__file__).parents[1] / "fixtures" / "paused_run.py"
+BASE = "wferryfx-needs-pure\nwferryfx-cext\n"
+LEGACY_OVERRIDE = {"wferryfx-legacy": {"build-requires": ["wferryfx-buildhelper"],
+                                       "no-build-isolation": True}}
+
+
+def snapshot(project: Path) -> dict[str, bytes]:
+    """Every file of the wheelhouse and the requirement folder, by relative path."""
+    files = {}
+    for folder in ("wheelhouse", "requirements"):
+        for path in sorted((project / folder).rglob("*")):
+            if path.is_file():
+                files[str(path.relative_to(project))] = path.read_bytes()
+    return files
+
+
+def leftovers(project: Path) -> list[str]:
+    found = [p.name for p in project.iterdir() if ".wheelferry-" in p.name]
+    state = project / ".wheelferry"
+    if state.is_dir():
+        found += [p.name for p in state.iterdir() if p.name != "run.lock"]
+    return found
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory, local_index: str) -> Path:
+    project = write_project(tmp_path_factory.mktemp("interrupt") / "project", {"base.in": BASE},
+                            **{"index-url": local_index, "network": "host", "ca-bundle": "none",
+                               "overrides": LEGACY_OVERRIDE})
+    subprocess.run([WHEELFERRY, "build", "--project", str(project)], check=True,
+                   capture_output=True)
+    return project
+
+
+@pytest.fixture
+def project(built: Path, tmp_path: Path) -> Path:
+    copy = tmp_path / "project"
+    shutil.copytree(built, copy)
+    # New work for the next run: one more sdist, legacy, to lock, download and compile.
+    (copy / "requirements" / "base.in").write_text(BASE + "wferryfx-legacy\n")
+    return copy
+
+
+def container_running(purpose: str, command_part: str) -> Callable[[], bool]:
+    """True once a wheelferry container for `purpose` runs a process matching command_part."""
+    client = docker.from_env()
+
+    def check() -> bool:
+        for container in client.containers.list(filters={"label": f"io.wheelferry={purpose}"}):
+            try:
+                processes = container.top(ps_args="-eo pid,args")["Processes"] or []
+            except docker.errors.APIError:
+                continue
+            if any(command_part in " ".join(row) for row in processes):
+                return True
+        return False
+
+    return check
+
+
+def wait_for(condition: Callable[[], bool], process: subprocess.Popen[str],
+             timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        if process.poll() is not None:
+            _, err = process.communicate()
+            pytest.fail(f"the run ended before the moment to interrupt it:\n{err}")
+        time.sleep(0.05)
+    process.kill()
+    pytest.fail("the run never reached the moment to interrupt it")
+
+
+def interrupt_and_check(project: Path, process: subprocess.Popen[str], sig: int,
+                        before: dict[str, bytes]) -> None:
+    process.send_signal(sig)
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 130, err
+    assert "interrupted" in err
+    assert "unchanged" in err
+    assert "Traceback" not in err
+    assert snapshot(project) == before
+    assert leftovers(project) == []
+    again = subprocess.run([WHEELFERRY, "build", "--project", str(project)],
+                           capture_output=True, text=True)
+    assert again.returncode == 0, again.stderr
+    assert any(p.name.startswith("wferryfx_legacy-") for p in (project / "wheelhouse").iterdir())
+
+
+def start(project: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen([WHEELFERRY, "build", "--project", str(project)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_interrupt_during_resolution(project: Path, sig: int) -> None:
+    before = snapshot(project)
+    process = start(project)
+    wait_for(container_running("lock", "pip-compile"), process)
+    interrupt_and_check(project, process, sig, before)
+
+
+def test_interrupt_during_download(project: Path) -> None:
+    before = snapshot(project)
+    process = start(project)
+    wait_for(container_running("build", "pip download"), process)
+    interrupt_and_check(project, process, signal.SIGINT, before)
+
+
+def test_interrupt_during_sdist_compile(project: Path) -> None:
+    before = snapshot(project)
+    process = start(project)
+    wait_for(container_running("build", "pip wheel"), process)
+    interrupt_and_check(project, process, signal.SIGTERM, before)
+
+
+def test_interrupt_during_swap(project: Path, tmp_path: Path) -> None:
+    before = snapshot(project)
+    marker = tmp_path / "paused"
+    process = subprocess.Popen(
+        [sys.executable, str(PAUSED_RUN), str(marker), "build", "--project", str(project)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    wait_for(marker.exists, process)
+    # The old wheelhouse is moved aside right now; the interruption must put it back.
+    assert not (project / "wheelhouse").exists()
+    interrupt_and_check(project, process, signal.SIGINT, before)
+
+
+def test_killed_run_is_cleaned_up_by_the_next(project: Path, tmp_path: Path) -> None:
+    """SIGKILL gives no chance to clean up: the next run recovers (the run lock is released by
+    the kernel, the moved-aside wheelhouse is restored, staging folders are removed)."""
+    marker = tmp_path / "paused"
+    process = subprocess.Popen(
+        [sys.executable, str(PAUSED_RUN), str(marker), "build", "--project", str(project)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    wait_for(marker.exists, process)
+    process.kill()
+    process.communicate()
+    # The container of a killed run may still be removed by its engine; the next run starts.
+    verify = subprocess.run([WHEELFERRY, "verify", "--static", "--project", str(project)],
+                            capture_output=True, text=True)
+    assert "busy" not in verify.stderr
+    assert (project / "wheelhouse").is_dir()
+    assert leftovers(project) == []
+
+
+# -- one run at a time ---------------------------------------------------------------------------
+
+
+def test_a_second_run_is_refused_while_one_runs(project: Path) -> None:
+    process = start(project)
+    wait_for(container_running("lock", "pip-compile"), process)
+    second = subprocess.run([WHEELFERRY, "build", "--project", str(project)],
+                            capture_output=True, text=True)
+    assert second.returncode == 7
+    assert "another wheelferry run is working on" in second.stderr
+    assert "wheelferry build" in second.stderr  # says which run holds it
+    process.send_signal(signal.SIGINT)
+    process.communicate(timeout=120)
+
+
+# -- network failures ----------------------------------------------------------------------------
+
+
+class FlakyIndex(http.server.SimpleHTTPRequestHandler):
+    """Serves the local index; when `cut` is set, sdists are cut off half-way (the connection
+    closes before Content-Length bytes were sent)."""
+
+    cut = False
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        if type(self).cut and self.path.endswith(".tar.gz"):
+            path = Path(self.translate_path(self.path))
+            data = path.read_bytes()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data[: len(data) // 2])
+            self.wfile.flush()
+            self.close_connection = True
+            return
+        super().do_GET()
+
+
+@pytest.fixture
+def flaky_index(local_index_root: Path) -> Iterator[tuple[str, type[FlakyIndex]]]:
+    root = local_index_root
+    handler = type("Handler", (FlakyIndex,), {"cut": False})
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(handler, directory=str(root)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/simple/", handler
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_index_unreachable(project: Path) -> None:
+    pyproject = project / "pyproject.toml"
+    text = pyproject.read_text()
+    start_url = text.index('index-url = "') + len('index-url = "')
+    url = text[start_url:text.index('"', start_url)]
+    # Port 9 (discard) on loopback: nothing listens there.
+    pyproject.write_text(text.replace(url, "http://127.0.0.1:9/simple/"))
+    before = snapshot(project)
+    run = subprocess.run([WHEELFERRY, "build", "--project", str(project)], capture_output=True,
+                         text=True)
+    assert run.returncode == 4, run.stderr
+    assert "could not be reached" in run.stderr
+    assert "nothing was changed" in run.stderr
+    assert snapshot(project) == before
+
+
+def test_download_cut_off(project: Path, flaky_index: tuple[str, type[FlakyIndex]],
+                          tmp_path: Path) -> None:
+    url, handler = flaky_index
+    pyproject = project / "pyproject.toml"
+    text = pyproject.read_text()
+    start_url = text.index('index-url = "') + len('index-url = "')
+    old_url = text[start_url:text.index('"', start_url)]
+    pyproject.write_text(text.replace(old_url, url))
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache-lock")}
+    locked = subprocess.run([WHEELFERRY, "lock", "--project", str(project)], capture_output=True,
+                            text=True, env=env)
+    assert locked.returncode == 0, locked.stderr
+    before = snapshot(project)
+    handler.cut = True
+    # A fresh pip cache: the sdists must really come over the (now failing) network.
+    env["XDG_CACHE_HOME"] = str(tmp_path / "cache-build")
+    run = subprocess.run([WHEELFERRY, "build", "--project", str(project)], capture_output=True,
+                         text=True, env=env)
+    assert run.returncode == 5, run.stderr
+    assert "wferryfx-legacy==1.0" in run.stderr
+    assert "download from the index was cut off" in run.stderr
+    assert "network error" in run.stderr
+    assert "Traceback" not in run.stderr
+    assert snapshot(project) == before
+
+
+# -- disk ------------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def mounted(args: list[str], target: Path) -> Iterator[None]:
+    if os.getuid() != 0:
+        pytest.skip("mounting a small or read-only file system needs root (CI runs as root)")
+    subprocess.run(["mount", *args, str(target)], check=True)
+    try:
+        yield
+    finally:
+        subprocess.run(["umount", "-l", str(target)], check=False)
+
+
+def test_full_disk(project: Path, tmp_path: Path) -> None:
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    with mounted(["-t", "tmpfs", "-o", "size=1m", "tmpfs"], disk):
+        pyproject = project / "pyproject.toml"
+        pyproject.write_text(pyproject.read_text().replace(
+            'requirements = [', f'wheelhouse = "{disk}/wheelhouse"\nrequirements = ['))
+        (project / "requirements" / "base.in").write_text(BASE)
+        first = subprocess.run([WHEELFERRY, "build", "--project", str(project)],
+                               capture_output=True, text=True)
+        assert first.returncode == 0, first.stderr
+        fill(disk)
+        (project / "requirements" / "base.in").write_text(BASE + "wferryfx-legacy\n")
+        before = {p.name: p.read_bytes() for p in (disk / "wheelhouse").iterdir()}
+        run = subprocess.run([WHEELFERRY, "build", "--project", str(project)],
+                             capture_output=True, text=True)
+        assert run.returncode != 0
+        assert "No space left on device" in run.stderr or "disk is full" in run.stderr
+        assert "Traceback (most recent call last)" not in run.stderr
+        assert {p.name: p.read_bytes() for p in (disk / "wheelhouse").iterdir()} == before
+        assert sorted(p.name for p in disk.iterdir()) == ["filler", "wheelhouse"]
+
+
+def fill(disk: Path) -> None:
+    """Take every free byte of the small file system."""
+    with contextlib.suppress(OSError), (disk / "filler").open("wb") as handle:
+        while True:
+            handle.write(b"\0" * 4096)
+            handle.flush()
+
+
+def test_read_only_wheelhouse(project: Path) -> None:
+    wheelhouse = project / "wheelhouse"
+    (project / "requirements" / "base.in").write_text(BASE + "wferryfx-legacy\n")
+    before = snapshot(project)
+    subprocess.run(["mount", "--bind", str(wheelhouse), str(wheelhouse)], check=False)
+    with mounted(["-o", "remount,bind,ro"], wheelhouse):
+        run = subprocess.run([WHEELFERRY, "build", "--project", str(project)],
+                             capture_output=True, text=True)
+    assert run.returncode == 9, run.stderr
+    assert str(wheelhouse) in run.stderr
+    assert "read-only" in run.stderr or "mount point" in run.stderr
+    assert "Nothing was changed" in run.stderr or "nothing" in run.stderr.lower()
+    assert snapshot(project) == before
