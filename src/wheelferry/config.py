@@ -7,6 +7,7 @@ file and the key. Command-line flags arrive as a mapping of the same keys and wi
 from __future__ import annotations
 
 import os
+import ssl
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -273,10 +274,11 @@ def _ca_bundle(value: str, project_dir: Path, bad: Any) -> Path | None:
     if value == "none":
         return None
     if value == "auto":
-        # The bundle the host's pip/requests are told to trust (company proxies need it in the
-        # container too); absent that, the image's own.
-        for var in CA_BUNDLE_ENV_VARS:
-            candidate = os.environ.get(var)
+        # The bundle the host's pip/requests are told to trust, else the host's system bundle
+        # (where company proxies add their CA); pip in an image trusts only its own certifi.
+        candidates = [os.environ.get(var) for var in CA_BUNDLE_ENV_VARS]
+        candidates.append(ssl.get_default_verify_paths().cafile)
+        for candidate in candidates:
             if candidate and Path(candidate).is_file():
                 return Path(candidate).resolve()
         return None

@@ -19,28 +19,48 @@ VENV = Path("/tmp/wheelferry-proof")
 PYTHON = VENV / "bin" / "python"
 
 LIST_MODULES = r"""
-import importlib.metadata as md, json, sys
+import importlib.machinery, importlib.metadata as md, json, sys
 wanted = set(json.loads(sys.argv[1]))
+suffixes = tuple(importlib.machinery.EXTENSION_SUFFIXES)
 found = {}
 for dist in md.distributions():
-    name = dist.metadata["Name"]
-    key = name.lower().replace("_", "-").replace(".", "-")
+    key = dist.metadata["Name"].lower().replace("_", "-").replace(".", "-")
     if key not in wanted:
         continue
     top = (dist.read_text("top_level.txt") or "").split()
-    if not top:
-        for path in dist.files or []:
-            parts = path.parts
-            if not parts or parts[0].endswith((".dist-info", ".data")) or parts[0] == "..":
-                continue
-            if len(parts) == 1:
-                stem = parts[0].split(".")[0]
-                if parts[0].endswith((".py", ".so", ".pyd")):
-                    top.append(stem)
-            elif parts[-1] == "__init__.py" and len(parts) == 2:
-                top.append(parts[0])
-    found[key] = sorted({t for t in top if t and not t.startswith("__")})
+    extensions = []
+    for path in dist.files or []:
+        parts = path.parts
+        if not parts or parts[0].endswith((".dist-info", ".data")) or parts[0] == "..":
+            continue
+        name = parts[-1]
+        if len(parts) == 1 and name.endswith(".py"):
+            top.append(name[:-3])
+        elif len(parts) == 2 and name == "__init__.py":
+            top.append(parts[0])
+        suffix = next((s for s in suffixes if name.endswith(s)), None)
+        if suffix:
+            dotted = [*parts[:-1], name[: -len(suffix)]]
+            # Compiled modules only; shared libraries vendored in "pkg.libs" are not modules.
+            if all(p.isidentifier() for p in dotted):
+                extensions.append(".".join(dotted))
+                if len(dotted) == 1:
+                    top.append(dotted[0])
+    top = sorted({t for t in top if t and not t.startswith("__")})
+    found[key] = top + sorted(set(extensions) - set(top))
 print(json.dumps(found))
+"""
+
+# Imports each module named on the command line; prints JSON {module: error} for the failures.
+IMPORT_EACH = r"""
+import importlib, json, sys
+failed = {}
+for module in sys.argv[1:]:
+    try:
+        importlib.import_module(module)
+    except BaseException as exc:
+        failed[module] = f"{type(exc).__name__}: {exc}".strip()[:500]
+print(json.dumps(failed))
 """
 
 
@@ -70,16 +90,27 @@ def main() -> int:
     skip = set(job["skip"])
     failures = []
     for dist, names in sorted(modules.items()):
-        for module in names:
-            if module in skip:
-                continue
-            code, output = run([str(PYTHON), "-c", f"import {module}"])
-            status = "ok" if code == 0 else "FAILED"
-            print(f"$ import {module}  ({dist}): {status}", flush=True)
-            if code != 0:
-                last = [line for line in output.strip().splitlines() if line.strip()]
-                failures.append({"distribution": dist, "module": module,
-                                 "error": last[-1] if last else f"exit code {code}"})
+        # A skipped module skips its submodules too.
+        chosen = [m for m in names
+                  if not any(m == s or m.startswith(s + ".") for s in skip)]
+        if not chosen:
+            continue
+        code, output = run([str(PYTHON), "-c", IMPORT_EACH, *chosen])
+        lines = output.strip().splitlines()
+        try:
+            failed = json.loads(lines[-1]) if lines else None
+        except ValueError:
+            failed = None
+        if failed is None:  # the interpreter itself died (a crash in an extension)
+            failed = {chosen[0]: f"the import crashed (exit code {code}): "
+                      + (lines[-1] if lines else "")}
+        for module in chosen:
+            status = "FAILED" if module in failed else "ok"
+            # Top-level modules and failures are shown; compiled submodules only when verbose.
+            mark = "$" if "." not in module or module in failed else " "
+            print(f"{mark} import {module}  ({dist}): {status}", flush=True)
+        for module, error in failed.items():
+            failures.append({"distribution": dist, "module": module, "error": error})
     report["imports"] = failures
     report["imported"] = sum(len(v) for v in modules.values())
     print("WHEELFERRY-PROOF " + json.dumps(report), flush=True)
