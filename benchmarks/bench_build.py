@@ -22,8 +22,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.conftest import write_project  # noqa: E402
+from tests.conftest import ensure_toolchain, write_project  # noqa: E402
 from tests.fixtures.local_index import build_index, default_cache_dir, serve_index  # noqa: E402
+
+from wheelferry.engine import Engine  # noqa: E402
 
 WHEELFERRY = Path(sys.executable).parent / "wheelferry"
 REQUIREMENTS = "wferryfx-needs-pure\nwferryfx-cext\nwferryfx-pure\nwferryfx-tomlish\n"
@@ -41,6 +43,9 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch_name:
         scratch = Path(scratch_name)
+        engine = Engine.connect()
+        ensure_toolchain(engine, scratch / "toolchain")
+        engine.close()
         root = build_index(scratch / "index", default_cache_dir())
         with serve_index(root) as url:
             project = write_project(scratch / "project", {"base.in": REQUIREMENTS},

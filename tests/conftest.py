@@ -16,7 +16,9 @@ from typing import Any
 import pytest
 
 from tests.fixtures.local_index import build_index, default_cache_dir, serve_index
+from wheelferry.config import load_options
 from wheelferry.engine import Engine
+from wheelferry.target import ensure_toolchain as ensure_target_toolchain
 
 TARGET_PYTHON = "3.10"
 TARGET_IMAGE = f"python:{TARGET_PYTHON}"
@@ -37,8 +39,16 @@ def host_ca_bundle() -> str | None:
     return cafile if cafile and Path(cafile).is_file() else None
 
 
+def ensure_toolchain(engine: Engine, scratch: Path) -> None:
+    """The toolchain image (the target plus pip-tools) is made from the public index, where
+    pip-tools lives; fixture projects then lock and build against the local index alone."""
+    options = load_options(write_project(scratch / "project", {"base.in": "six\n"}))
+    base = engine.ensure_image(options.image)
+    ensure_target_toolchain(engine, options, base, lambda line: None)
+
+
 @pytest.fixture(scope="session")
-def engine() -> Iterator[Engine]:
+def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
     try:
         connected = Engine.connect()
     except Exception as exc:
@@ -47,6 +57,7 @@ def engine() -> Iterator[Engine]:
     if connected.image(TARGET_IMAGE) is None:
         pytest.fail(f"image {TARGET_IMAGE} is missing; scripts/test.sh provisions it.",
                     pytrace=False)
+    ensure_toolchain(connected, tmp_path_factory.mktemp("toolchain"))
     yield connected
     connected.close()
 
@@ -72,9 +83,9 @@ def local_index_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def local_index(local_index_root: Path) -> Iterator[str]:
+def local_index(local_index_root: Path, engine: Engine) -> Iterator[str]:
     """URL of a PEP 503 index on 127.0.0.1 holding the fixture packages (reach it with
-    network = "host")."""
+    network = "host"). Requesting it also makes sure of the engine and the toolchain image."""
     with serve_index(local_index_root) as url:
         yield url
 

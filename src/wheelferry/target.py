@@ -19,7 +19,7 @@ from wheelferry.engine import ContainerSpec, Engine, ImageInfo, Mount
 from wheelferry.errors import ImageError
 
 TOOLCHAIN_REPOSITORY = "wheelferry-toolchain"
-TOOLCHAIN_RECIPE = "1"
+TOOLCHAIN_RECIPE = "2"
 PROBE_MARKER = "WHEELFERRY-PROBE "
 
 
@@ -89,7 +89,10 @@ def ensure_toolchain(engine: Engine, options: Options, base: ImageInfo,
     install = (
         f"python3 -m venv {containers.TOOLCHAIN_PREFIX} && "
         f"{containers.TOOLCHAIN_PYTHON} -m pip install --quiet "
-        f"pip=={versions['pip']} pip-tools=={versions['pip-tools']}"
+        f"pip=={versions['pip']} pip-tools=={versions['pip-tools']} "
+        # A current setuptools and wheel: sdist metadata is then prepared without setting up an
+        # isolated environment first (see incontainer/build_wheels.py).
+        "--upgrade setuptools wheel"
     )
     # No cache mount: this container runs as root and must not leave root-owned files behind.
     environment = (*containers.pip_environment(options, online=True), ("PIP_NO_CACHE_DIR", "1"))

@@ -17,7 +17,7 @@ import subprocess
 import sys
 import time
 import traceback
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +73,24 @@ def build_requires(pin: dict[str, Any], work: Path, log: Path, env: dict[str, st
     return installed
 
 
+def fetch(cmd: list[str], download: Path, log: Path, env: dict[str, str]) -> None:
+    """Download one pin. pip prepares an sdist's metadata even to download it; try that first
+    with the toolchain's own setuptools (no isolated environment to set up, so an sdist is not
+    set up twice), and fall back to isolation for sdists that need another build backend."""
+    quick_log = log.with_suffix(".quick.log")
+    try:
+        run([*cmd, "--no-build-isolation"], quick_log, env, "downloading it")
+        with log.open("a") as handle:
+            handle.write(quick_log.read_text())
+        return
+    except Failed:
+        shutil.rmtree(download, ignore_errors=True)
+        download.mkdir(parents=True)
+    finally:
+        quick_log.unlink(missing_ok=True)
+    run(cmd, log, env, "downloading it")
+
+
 def process(pin: dict[str, Any], base_env: dict[str, str]) -> dict[str, Any]:
     name = pin["name"]
     work = SCRATCH / name
@@ -94,8 +112,12 @@ def process(pin: dict[str, Any], base_env: dict[str, str]) -> dict[str, Any]:
                 isolation = ["--no-build-isolation"]
         requirement_file = work / "pin.txt"
         requirement_file.write_text(pin["line"] + "\n")
-        run([*PIP, "download", "--no-deps", "--require-hashes", *isolation, "-r",
-             str(requirement_file), "-d", str(download)], log, env, "downloading it")
+        download_cmd = [*PIP, "download", "--no-deps", "--require-hashes", "-r",
+                        str(requirement_file), "-d", str(download)]
+        if override:
+            run([*download_cmd, *isolation], log, env, "downloading it")
+        else:
+            fetch(download_cmd, download, log, env)
         files = sorted(download.iterdir())
         if len(files) != 1:
             raise Failed(f"downloading it (expected one file, got {[f.name for f in files]})")
@@ -137,7 +159,7 @@ def main() -> int:
     results = []
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         futures = [pool.submit(process, pin, env) for pin in job["pins"]]
-        for future in futures:
+        for future in as_completed(futures):
             result = future.result()
             results.append(result)
             state = result.get("origin", "FAILED") if result["ok"] else "FAILED"
