@@ -4,43 +4,25 @@ input and says what to do, no traceback, and the previous wheelhouse and locks b
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from tests.conftest import write_project
+from tests.support import WHEELFERRY, built_project, copy_project, snapshot
 
 pytestmark = pytest.mark.engine
 
-WHEELFERRY = str(Path(sys.executable).parent / "wheelferry")
 BASE = "wferryfx-needs-pure\n"
-
-
-def snapshot(project: Path) -> dict[str, bytes]:
-    files = {}
-    for folder in ("wheelhouse", "requirements"):
-        for path in sorted((project / folder).rglob("*")):
-            if path.is_file() and not path.name.endswith(".in"):
-                files[str(path.relative_to(project))] = path.read_bytes()
-    return files
 
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory, local_index: str) -> Path:
-    project = write_project(tmp_path_factory.mktemp("bad-input") / "project", {"base.in": BASE},
-                            **{"index-url": local_index, "network": "host", "ca-bundle": "none"})
-    subprocess.run([WHEELFERRY, "build", "--project", str(project)], check=True,
-                   capture_output=True)
-    return project
+    return built_project(tmp_path_factory.mktemp("bad-input"), local_index, BASE)
 
 
 @pytest.fixture
 def project(built: Path, tmp_path: Path) -> Path:
-    copy = tmp_path / "project"
-    shutil.copytree(built, copy)
-    return copy
+    return copy_project(built, tmp_path)
 
 
 def build_fails(project: Path, *, code: int, says: list[str],

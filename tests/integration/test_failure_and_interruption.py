@@ -13,7 +13,6 @@ import contextlib
 import functools
 import http.server
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -24,25 +23,12 @@ from pathlib import Path
 
 import docker
 import pytest
-from tests.conftest import write_project
+from tests.support import LEGACY_OVERRIDE, WHEELFERRY, built_project, copy_project, snapshot
 
 pytestmark = pytest.mark.engine
 
-WHEELFERRY = str(Path(sys.executable).parent / "wheelferry")
 PAUSED_RUN = Path(__file__).parents[1] / "fixtures" / "paused_run.py"
 BASE = "wferryfx-needs-pure\nwferryfx-cext\n"
-LEGACY_OVERRIDE = {"wferryfx-legacy": {"build-requires": ["wferryfx-buildhelper"],
-                                       "no-build-isolation": True}}
-
-
-def snapshot(project: Path) -> dict[str, bytes]:
-    """Every file of the wheelhouse and the requirement folder, by relative path."""
-    files = {}
-    for folder in ("wheelhouse", "requirements"):
-        for path in sorted((project / folder).rglob("*")):
-            if path.is_file():
-                files[str(path.relative_to(project))] = path.read_bytes()
-    return files
 
 
 def leftovers(project: Path) -> list[str]:
@@ -55,18 +41,13 @@ def leftovers(project: Path) -> list[str]:
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory, local_index: str) -> Path:
-    project = write_project(tmp_path_factory.mktemp("interrupt") / "project", {"base.in": BASE},
-                            **{"index-url": local_index, "network": "host", "ca-bundle": "none",
-                               "overrides": LEGACY_OVERRIDE})
-    subprocess.run([WHEELFERRY, "build", "--project", str(project)], check=True,
-                   capture_output=True)
-    return project
+    return built_project(tmp_path_factory.mktemp("interrupt"), local_index, BASE,
+                         overrides=LEGACY_OVERRIDE)
 
 
 @pytest.fixture
 def project(built: Path, tmp_path: Path) -> Path:
-    copy = tmp_path / "project"
-    shutil.copytree(built, copy)
+    copy = copy_project(built, tmp_path)
     # New work for the next run: one more sdist, legacy, to lock, download and compile.
     (copy / "requirements" / "base.in").write_text(BASE + "wferryfx-legacy\n")
     return copy

@@ -9,7 +9,6 @@ import re
 import shutil
 import stat
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ from typing import Any
 import pytest
 from packaging.version import Version
 from tests.conftest import write_project
+from tests.support import LEGACY_OVERRIDE, WHEELFERRY, built_project, copy_project, snapshot
 
 from wheelferry import commands
 from wheelferry.build import check_wheel
@@ -26,34 +26,16 @@ from wheelferry.errors import BuildError
 from wheelferry.pins import Pin
 from wheelferry.report import Reporter
 
-WHEELFERRY = str(Path(sys.executable).parent / "wheelferry")
-LEGACY_OVERRIDE = {"wferryfx-legacy": {"build-requires": ["wferryfx-buildhelper"],
-                                       "no-build-isolation": True}}
-
-
-def snapshot(project: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(project)): p.read_bytes()
-            for folder in ("wheelhouse", "requirements")
-            for p in sorted((project / folder).rglob("*"))
-            if p.is_file() and p.suffix != ".in"}
-
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory, local_index: str) -> Path:
-    project = write_project(tmp_path_factory.mktemp("security") / "project",
-                            {"base.in": "wferryfx-needs-pure\nwferryfx-legacy\n"},
-                            **{"index-url": local_index, "network": "host", "ca-bundle": "none",
-                               "overrides": LEGACY_OVERRIDE})
-    subprocess.run([WHEELFERRY, "build", "--project", str(project)], check=True,
-                   capture_output=True)
-    return project
+    return built_project(tmp_path_factory.mktemp("security"), local_index,
+                         "wferryfx-needs-pure\nwferryfx-legacy\n", overrides=LEGACY_OVERRIDE)
 
 
 @pytest.fixture
 def project(built: Path, tmp_path: Path) -> Path:
-    copy = tmp_path / "project"
-    shutil.copytree(built, copy)
-    return copy
+    return copy_project(built, tmp_path)
 
 
 @pytest.mark.engine
