@@ -95,9 +95,10 @@ def _numbered_logical_lines(text: str) -> list[tuple[int, str]]:
     return found
 
 
-def check_input(path: Path, project_dir: Path) -> None:
+def check_input(path: Path, project_dir: Path, *, produced: frozenset[Path] = frozenset()) -> None:
     """Refuse, naming the line, what wheelferry cannot lock with hashes or what escapes the
-    project: syntax errors, editable, VCS, URL and local-path requirements."""
+    project: syntax errors, editable, VCS, URL and local-path requirements. A reference may name
+    a lock in `produced`: one that an earlier input of the same run writes."""
     shown = path.relative_to(project_dir)
     for number, raw in _numbered_logical_lines(path.read_text(encoding="utf-8")):
         line = re.sub(r"(^|\s)#.*$", "", raw).strip()
@@ -110,9 +111,10 @@ def check_input(path: Path, project_dir: Path) -> None:
                 raise LockError(f"{shown} line {number} references {match['path']!r}, which is "
                                 "outside the project folder.",
                                 hint="Keep referenced requirement files inside the project.")
-            if not target.is_file():
+            if not target.is_file() and target not in produced:
                 raise LockError(f"{shown} line {number} references {match['path']!r}, which does "
-                                "not exist.", hint="Fix the path, or lock that file first.")
+                                "not exist.", hint="Fix the path, or list the .in it is locked "
+                                "from earlier in 'requirements'.")
             continue
         if _REFUSED.search(line):
             raise LockError(
@@ -187,8 +189,9 @@ def plan_locks(options: Options, *, upgrade: bool = False,
                upgrade_packages: Sequence[str] = ()) -> LockPlan:
     entries = tuple(LockEntry(source, options.lock_path(source))
                     for source in options.requirements)
-    for entry in entries:
-        check_input(entry.source, options.project_dir)
+    for position, entry in enumerate(entries):
+        earlier = frozenset(e.lock for e in entries[:position])
+        check_input(entry.source, options.project_dir, produced=earlier)
     stale: list[LockEntry] = []
     reasons: list[tuple[Path, str]] = []
     stale_locks: set[Path] = set()
@@ -283,8 +286,11 @@ def execute(engine: Engine, options: Options, target: Target, plan: LockPlan,
             new_contents[entry.lock] = produced.read_bytes()
         finished: dict[Path, bytes] = {}
         for entry in plan.stale:
+            # In order, so that a later lock's fingerprint covers an earlier lock exactly as it
+            # is written (header included), as the next run will read it.
             fp = fingerprint(options, entry, new_contents)
             finished[entry.lock] = header_line(options, fp).encode() + new_contents[entry.lock]
+            new_contents[entry.lock] = finished[entry.lock]
         for lock, data in finished.items():
             replace_file(lock, data)
     finally:

@@ -139,6 +139,19 @@ def test_interrupt_during_swap(project: Path, tmp_path: Path) -> None:
     interrupt_and_check(project, process, signal.SIGINT, before)
 
 
+def test_interrupt_during_the_install_proof(project: Path) -> None:
+    before = snapshot(project)
+    process = subprocess.Popen([WHEELFERRY, "verify", "--project", str(project)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    wait_for(container_running("verify", "pip"), process)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 130, err
+    assert "interrupted" in err
+    assert snapshot(project) == before
+    assert leftovers(project) == []
+
+
 def test_killed_run_is_cleaned_up_by_the_next(project: Path, tmp_path: Path) -> None:
     """SIGKILL gives no chance to clean up: the next run recovers (the run lock is released by
     the kernel, the moved-aside wheelhouse is restored, staging folders are removed)."""
