@@ -9,6 +9,7 @@ against its pin and the target's tags, then assembles the staging folder and swa
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import shutil
@@ -184,7 +185,9 @@ def execute(engine: Engine, options: Options, target: Target, plan: BuildPlan,
     records: list[wh.WheelRecord] = []
     rows: list[tuple[str, ...]] = []
     with wh.staged(wheelhouse) as staging:
-        for record in plan.reuse:
+        for reused in plan.reuse:
+            record = dataclasses.replace(
+                reused, locks=pin_locks.get(canonicalize_name(reused.name), ()))
             wh.place(wheelhouse / record.file, staging / record.file)
             records.append(record)
             rows.append((record.name, record.version, "reused", _size(record.size), "-"))
@@ -196,7 +199,7 @@ def execute(engine: Engine, options: Options, target: Target, plan: BuildPlan,
             spec = containers.online_spec(
                 options, image=target.toolchain, purpose="build",
                 command=(containers.TOOLCHAIN_PYTHON, containers.script("build_wheels.py")),
-                out=work)
+                out=work, project=False)
             with reporter.step(f"fetching and building {len(plan.jobs)} package(s) in "
                                f"{options.image}"):
                 result = engine.run(spec, on_line=reporter.output)
@@ -207,6 +210,9 @@ def execute(engine: Engine, options: Options, target: Target, plan: BuildPlan,
                 item = results[build.pin.name]
                 check_wheel(item["file"], by_name[build.pin.name], tags)
                 source = work / "wheels" / item["file"]
+                if source.is_symlink() or not source.is_file():
+                    raise BuildError(f"{build.pin.name} produced {item['file']}, which is not a "
+                                     "regular file; it was not taken.")
                 (work / "wheels" / item["file"]).replace(staging / item["file"])
                 sdist = item.get("sdist")
                 records.append(wh.WheelRecord(
@@ -257,7 +263,9 @@ def _raise_failures(plan: BuildPlan, results: Mapping[str, Any], work: Path, tai
         return
     first = failed[0]
     log_path = work / "logs" / f"{first.pin.name}.log"
-    log = log_path.read_text(errors="replace") if log_path.is_file() else tail
+    # Written by the container: read only a regular file, never what a link points at.
+    readable = log_path.is_file() and not log_path.is_symlink()
+    log = log_path.read_text(errors="replace") if readable else tail
     step = results.get(first.pin.name, {}).get("step", "building it")
     found = diagnose(log, package=first.pin.name)
     others = ", ".join(f"{j.pin.name}=={j.pin.version}" for j in failed[1:])

@@ -320,6 +320,11 @@ def _overrides(table: Mapping[str, Any], where: str) -> tuple[BuildOverride, ...
                 raise ConfigError(
                     f"key '{key}.build-requires' {where} lists {text!r}, which is not a "
                     f"requirement ({exc}).") from exc
+        if requires and not body.get("no-build-isolation", False):
+            raise ConfigError(
+                f"key '{key}.build-requires' {where} needs no-build-isolation = true: pip's "
+                "isolated builds cannot see extra build requirements.",
+                hint="Add no-build-isolation = true to that override.")
         canonical = canonicalize_name(name)
         if canonical in result:
             raise ConfigError(f"key '{key}' {where} repeats the override for {canonical}.")

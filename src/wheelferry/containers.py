@@ -58,10 +58,12 @@ def pip_environment(options: Options, *, online: bool = True) -> tuple[tuple[str
 
 
 def online_spec(options: Options, *, image: str, purpose: str, command: tuple[str, ...],
-                out: Path, extra_mounts: tuple[Mount, ...] = ()) -> ContainerSpec:
-    """A container that may reach the configured indexes: the project read-only, `out` writable."""
+                out: Path, extra_mounts: tuple[Mount, ...] = (),
+                project: bool = True) -> ContainerSpec:
+    """A container that may reach the configured indexes: `out` writable, the project read-only
+    when the step needs it (`project`)."""
     mounts = [
-        Mount(options.project_dir, PROJECT_MOUNT, read_only=True),
+        *([Mount(options.project_dir, PROJECT_MOUNT, read_only=True)] if project else []),
         Mount(SCRIPTS_DIR, SCRIPTS_MOUNT, read_only=True),
         Mount(out, OUT_MOUNT, read_only=False),
         Mount(cache_dir(), CACHE_MOUNT, read_only=False),
@@ -76,7 +78,7 @@ def online_spec(options: Options, *, image: str, purpose: str, command: tuple[st
         mounts=tuple(mounts),
         environment=pip_environment(options, online=True),
         network=options.network,
-        workdir=PROJECT_MOUNT,
+        workdir=PROJECT_MOUNT if project else "/tmp",
     )
 
 

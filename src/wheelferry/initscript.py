@@ -56,7 +56,7 @@ else:
     [ "$mode" = user ] && user_flag=(--user)
     if ! "$python" -m pip install --no-index --find-links "$dir" --require-hashes \\
         --only-binary :all: --no-warn-script-location --disable-pip-version-check \\
-        "${{user_flag[@]}}" -r {requirements}; then
+        ${{user_flag[@]+"${{user_flag[@]}}"}} -r {requirements}; then
         say "installing from $dir failed; see pip's message above"
         return 1
     fi

@@ -56,10 +56,21 @@ class LockPlan:
         return not self.stale
 
 
+def read_input(path: Path) -> str:
+    """A requirements file's text; LockError naming it when it cannot be read as UTF-8."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise LockError(f"{path} is not UTF-8 text ({exc.reason} at byte {exc.start}).",
+                        hint="Save it as UTF-8 and run again.") from exc
+    except OSError as exc:
+        raise LockError(f"cannot read {path} ({exc.strerror}).") from exc
+
+
 def references(path: Path) -> list[Path]:
     """Files an input references with -r/-c, resolved beside it."""
     found = []
-    for line in _logical_lines(path.read_text(encoding="utf-8")):
+    for line in _logical_lines(read_input(path)):
         match = _REFERENCE.match(line)
         if match:
             found.append((path.parent / match["path"]).resolve())
@@ -100,7 +111,7 @@ def check_input(path: Path, project_dir: Path, *, produced: frozenset[Path] = fr
     project: syntax errors, editable, VCS, URL and local-path requirements. A reference may name
     a lock in `produced`: one that an earlier input of the same run writes."""
     shown = path.relative_to(project_dir)
-    for number, raw in _numbered_logical_lines(path.read_text(encoding="utf-8")):
+    for number, raw in _numbered_logical_lines(read_input(path)):
         line = re.sub(r"(^|\s)#.*$", "", raw).strip()
         if not line:
             continue
@@ -192,6 +203,10 @@ def plan_locks(options: Options, *, upgrade: bool = False,
     for position, entry in enumerate(entries):
         earlier = frozenset(e.lock for e in entries[:position])
         check_input(entry.source, options.project_dir, produced=earlier)
+        # What it pulls in with -r/-c is checked the same way, at any depth.
+        for ref in _transitive_refs(entry.source):
+            if ref.suffix == ".in" and ref.is_file():
+                check_input(ref, options.project_dir, produced=earlier)
     stale: list[LockEntry] = []
     reasons: list[tuple[Path, str]] = []
     stale_locks: set[Path] = set()
@@ -253,9 +268,14 @@ def execute(engine: Engine, options: Options, target: Target, plan: LockPlan,
     staging = options.state_dir / f"lock-{uuid.uuid4().hex[:12]}"
     staging.mkdir(parents=True)
     try:
-        folders = sorted({str(e.source.parent.relative_to(root)) for e in plan.entries})
+        # The inputs as they are now, copied for the container and fingerprinted from the same
+        # bytes: an edit saved during a long resolution cannot be stamped as locked.
+        snapshot = input_snapshot(plan)
+        for path, data in snapshot.items():
+            copy = staging / "inputs" / path.relative_to(root)
+            copy.parent.mkdir(parents=True, exist_ok=True)
+            copy.write_bytes(data)
         job = {
-            "copy": folders,
             "files": [dict(zip(("in", "out"), e.relative(root), strict=True)) for e in plan.stale],
             "upgrade": plan.upgrade,
             "upgrade_packages": list(plan.upgrade_packages),
@@ -265,7 +285,7 @@ def execute(engine: Engine, options: Options, target: Target, plan: LockPlan,
         spec = containers.online_spec(
             options, image=target.toolchain, purpose="lock",
             command=(containers.TOOLCHAIN_PYTHON, containers.script("compile_locks.py")),
-            out=staging)
+            out=staging, project=False)
         result = engine.run(spec, on_line=reporter.output)
         outcome = _read_result(staging)
         if not result.ok or not outcome.get("ok"):
@@ -280,7 +300,7 @@ def execute(engine: Engine, options: Options, target: Target, plan: LockPlan,
                 + " The previous locks are unchanged.",
                 details=log_tail(log),
             )
-        new_contents: dict[Path, bytes] = {}
+        new_contents: dict[Path, bytes] = dict(snapshot)
         for entry in plan.stale:
             produced = staging / "locks" / entry.lock.relative_to(root)
             new_contents[entry.lock] = produced.read_bytes()
@@ -291,10 +311,39 @@ def execute(engine: Engine, options: Options, target: Target, plan: LockPlan,
             fp = fingerprint(options, entry, new_contents)
             finished[entry.lock] = header_line(options, fp).encode() + new_contents[entry.lock]
             new_contents[entry.lock] = finished[entry.lock]
-        for lock, data in finished.items():
-            replace_file(lock, data)
+        replace_all(finished)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def input_snapshot(plan: LockPlan) -> dict[Path, bytes]:
+    """Every file a resolution reads: each input, what it references at any depth, and the
+    current locks (pip-compile keeps their pins where they still fit)."""
+    files: set[Path] = set()
+    for entry in plan.entries:
+        files.add(entry.source)
+        files.update(_transitive_refs(entry.source))
+        files.add(entry.lock)
+    return {path: path.read_bytes() for path in sorted(files) if path.is_file()}
+
+
+def replace_all(files: Mapping[Path, bytes]) -> None:
+    """Replace every lock, or (on any failure or interruption) none: the ones already replaced
+    are put back as they were."""
+    previous = {path: path.read_bytes() if path.is_file() else None for path in files}
+    done: list[Path] = []
+    try:
+        for path, data in files.items():
+            replace_file(path, data)
+            done.append(path)
+    except BaseException:
+        for path in done:
+            old = previous[path]
+            if old is None:
+                path.unlink(missing_ok=True)
+            else:
+                replace_file(path, old)
+        raise
 
 
 def _read_result(staging: Path) -> dict[str, object]:

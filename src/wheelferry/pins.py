@@ -37,7 +37,11 @@ class Pin:
 def read_lock(path: Path) -> tuple[Pin, ...]:
     """Every pin of one lock. A line that is not `name==version` with hashes is an error: the
     lock was not made by `wheelferry lock`."""
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise BuildError(f"{path} is not UTF-8 text ({exc.reason}).",
+                         hint="Re-make the lock with 'wheelferry lock --upgrade'.") from exc
     joined = re.sub(r"\\\n", " ", text)
     pins: list[Pin] = []
     for raw in joined.splitlines():

@@ -10,8 +10,11 @@ from __future__ import annotations
 import hashlib
 import importlib.metadata
 import json
+import shutil
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from wheelferry import containers
 from wheelferry.config import Options
@@ -78,14 +81,24 @@ def probe(engine: Engine, options: Options, base: ImageInfo) -> tuple[str, tuple
     return version, tuple(str(tag) for tag in data["tags"])
 
 
-def ensure_toolchain(engine: Engine, options: Options, base: ImageInfo,
-                     log: Callable[[str], None]) -> str:
-    reference = toolchain_reference(base)
-    if engine.image(reference) is not None:
-        return reference
+def toolchain_pip_conf(options: Options) -> str:
+    lines = ["[global]"]
+    if options.index_url:
+        lines.append(f"index-url = {options.index_url}")
+    if options.extra_index_urls:
+        lines.append("extra-index-url = " + " ".join(options.extra_index_urls))
+    if options.ca_bundle is not None:
+        lines.append(f"cert = {containers.CA_MOUNT}")
+    return "\n".join(lines) + "\n"
+
+
+def toolchain_spec(options: Options, base: ImageInfo, settings: Path) -> ContainerSpec:
+    """The container that installs pip-tools into the target image, as root, to be committed.
+
+    Index settings (which may carry credentials) come from `settings`/pip.conf, a mount: a
+    committed image keeps its container's environment and command line in its history, never
+    its mounts."""
     versions = toolchain_versions()
-    log(f"preparing the toolchain image {reference} (pip-tools {versions['pip-tools']}, "
-        f"once per image)")
     install = (
         f"python3 -m venv {containers.TOOLCHAIN_PREFIX} && "
         f"{containers.TOOLCHAIN_PYTHON} -m pip install --quiet "
@@ -94,27 +107,50 @@ def ensure_toolchain(engine: Engine, options: Options, base: ImageInfo,
         # isolated environment first (see incontainer/build_wheels.py).
         "--upgrade setuptools wheel"
     )
-    # No cache mount: this container runs as root and must not leave root-owned files behind.
-    environment = (*containers.pip_environment(options, online=True), ("PIP_NO_CACHE_DIR", "1"))
-    mounts = [Mount(options.ca_bundle, containers.CA_MOUNT)] if options.ca_bundle else []
-    spec = ContainerSpec(
+    mounts = [Mount(settings, "/wheelferry/settings")]
+    if options.ca_bundle:
+        mounts.append(Mount(options.ca_bundle, containers.CA_MOUNT))
+    environment = {
+        "PIP_CONFIG_FILE": "/wheelferry/settings/pip.conf",
+        "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+        "PIP_NO_INPUT": "1",
+        "PIP_ROOT_USER_ACTION": "ignore",
+        # No cache: this container runs as root and must leave no root-owned files.
+        "PIP_NO_CACHE_DIR": "1",
+    }
+    return ContainerSpec(
         image=base.id,
-        # pip's settings go on the command line, not in the container's environment, which the
-        # committed image would otherwise keep.
-        command=("env", *(f"{k}={v}" for k, v in environment), "sh", "-c", install),
+        command=("env", *(f"{k}={v}" for k, v in environment.items()), "sh", "-c", install),
         purpose="toolchain",
         mounts=tuple(mounts),
         network=options.network,
         user="0:0",
         hardened=False,
     )
-    repository, tag = reference.split(":")
 
-    def commit(container: object) -> None:
-        engine.commit(container, repository=repository, tag=tag,
-                      labels={"io.wheelferry.base": base.id})
 
-    result = engine.run(spec, on_line=None, keep=commit)
+def ensure_toolchain(engine: Engine, options: Options, base: ImageInfo,
+                     log: Callable[[str], None]) -> str:
+    reference = toolchain_reference(base)
+    if engine.image(reference) is not None:
+        return reference
+    versions = toolchain_versions()
+    log(f"preparing the toolchain image {reference} (pip-tools {versions['pip-tools']}, "
+        f"once per image)")
+    settings = options.state_dir / f"toolchain-{uuid.uuid4().hex[:12]}"
+    settings.mkdir(parents=True)
+    try:
+        (settings / "pip.conf").write_text(toolchain_pip_conf(options))
+        spec = toolchain_spec(options, base, settings)
+        repository, tag = reference.split(":")
+
+        def commit(container: object) -> None:
+            engine.commit(container, repository=repository, tag=tag,
+                          labels={"io.wheelferry.base": base.id})
+
+        result = engine.run(spec, on_line=None, keep=commit)
+    finally:
+        shutil.rmtree(settings, ignore_errors=True)
     if not result.ok:
         raise ImageError(
             f"installing pip-tools into image {options.image!r} failed (exit code "

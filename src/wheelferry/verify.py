@@ -54,7 +54,13 @@ def static_problems(options: Options) -> tuple[list[Problem], wh.Manifest | None
     if manifest is None:
         return [Problem(wh.MANIFEST, "missing or unreadable; run 'wheelferry build'")], None
     sums_path = folder / wh.SUMS
-    sums = wh.parse_sums(sums_path.read_text()) if sums_path.is_file() else None
+    sums: dict[str, str] | None = None
+    if sums_path.is_file():
+        try:
+            sums = wh.parse_sums(sums_path.read_text(encoding="utf-8"))
+        except UnicodeDecodeError:
+            problems.append(Problem(wh.SUMS, "is not text (damaged); rebuild"))
+            sums = {}
     if sums is None:
         problems.append(Problem(wh.SUMS, "missing"))
         sums = {}

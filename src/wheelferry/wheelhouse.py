@@ -175,6 +175,12 @@ def check_writable(wheelhouse: Path) -> None:
             f"{wheelhouse} is a mount point, which cannot be replaced whole.",
             hint="Point 'wheelhouse' at a folder inside it.",
         )
+    if wheelhouse.is_dir() and any(wheelhouse.iterdir()) and not (wheelhouse / MANIFEST).is_file():
+        raise BuildError(
+            f"{wheelhouse} holds files but no {MANIFEST}: it is not a wheelhouse that wheelferry "
+            "built, and a build replaces the wheelhouse folder whole.",
+            hint="Point 'wheelhouse' at a new or empty folder (or move those files away).",
+        )
 
 
 def recover(wheelhouse: Path) -> None:

@@ -106,7 +106,7 @@ def test_every_key_is_parsed(tmp_path: Path) -> None:
         no-build-isolation = true
 
         [tool.wheelferry.overrides.other_pkg]
-        build-requires = ["cython"]
+        no-build-isolation = true
         """,
     )
     (project / "certs").mkdir()
@@ -133,8 +133,8 @@ def test_every_key_is_parsed(tmp_path: Path) -> None:
     assert radiomics.no_build_isolation is True
     other = options.override_for("Other.Pkg")
     assert other is not None
-    assert [str(r) for r in other.build_requires] == ["cython"]
-    assert other.no_build_isolation is False
+    assert other.build_requires == ()
+    assert other.no_build_isolation is True
     assert options.override_for("numpy") is None
 
 
@@ -392,3 +392,16 @@ def test_cli_reports_unknown_key_cleanly(tmp_path: Path) -> None:
     assert message.startswith("configuration error:")
     assert "'wheel-house'" in message
     assert str(project.resolve() / "pyproject.toml") in message
+
+
+def test_build_requires_without_no_build_isolation_is_refused(tmp_path: Path) -> None:
+    """pip's isolated builds cannot see extra build requirements: accepting them would build
+    against whatever the sdist pulls in, not the locked version."""
+    project = make_project(tmp_path / "p", "", extra="""
+        [tool.wheelferry.overrides.pyradiomics]
+        build-requires = ["numpy"]
+        """)
+    with pytest.raises(ConfigError) as caught:
+        load_options(project)
+    assert "overrides.pyradiomics.build-requires" in caught.value.message
+    assert "no-build-isolation = true" in caught.value.message

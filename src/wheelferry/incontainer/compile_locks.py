@@ -1,8 +1,9 @@
 """Runs in the toolchain image: compile the planned .in files with pip-compile, for this
 interpreter (the target's), and copy the locks to /out.
 
-The requirement folders are copied to a scratch tree with the project's layout, so that a later
-.in that constrains itself with an earlier lock (`-c base.txt`) sees the lock made in this run.
+The inputs (copied by the host into /out/inputs with the project's layout) are copied to a
+scratch tree, so that a later .in that constrains itself with an earlier lock (`-c base.txt`)
+sees the lock made in this run.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-PROJECT = Path("/project")
 OUT = Path("/out")
 WORK = Path("/tmp/wheelferry-lock")
 BUILD_REQUIRES = Path("/tmp/wheelferry-build-requires")
@@ -29,9 +29,8 @@ def echo_run(cmd: list[str], env: dict[str, str]) -> int:
 
 def main() -> int:
     plan = json.loads((OUT / "plan.json").read_text())
-    for folder in plan["copy"]:
-        shutil.copytree(PROJECT / folder, WORK / folder, dirs_exist_ok=True,
-                        ignore=shutil.ignore_patterns(".*"))
+    # The host copied exactly the files resolution reads, in the project's layout.
+    shutil.copytree(OUT / "inputs", WORK, dirs_exist_ok=True)
     env = dict(os.environ, CUSTOM_COMPILE_COMMAND="wheelferry lock")
     if plan["build_requires"]:
         # Sdists whose setup.py imports undeclared modules (numpy, ...) get their metadata

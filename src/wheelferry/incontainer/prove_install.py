@@ -86,7 +86,12 @@ def main() -> int:
     if code != 0:
         report["check"] = output.strip()
     code, output = run([str(PYTHON), "-c", LIST_MODULES, json.dumps(job["names"])])
-    modules = json.loads(output) if code == 0 else {}
+    if code != 0:
+        report["imports"] = [{"distribution": "(all)", "module": "(listing modules)",
+                              "error": output.strip()[-1000:]}]
+        print("WHEELFERRY-PROOF " + json.dumps(report), flush=True)
+        return 1
+    modules = json.loads(output)
     skip = set(job["skip"])
     failures = []
     for dist, names in sorted(modules.items()):
