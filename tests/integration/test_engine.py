@@ -291,8 +291,10 @@ def test_sigterm_to_the_cli_during_lock_leaves_nothing_behind(
     project_dir = str(project.resolve())
 
     def lock_container() -> list[Any]:
+        # This project's lock container: its output folder is the project's staging folder.
         return [c for c in client.containers.list(filters={"label": f"{LABEL}=lock"})
-                if any(m.get("Source") == project_dir for m in c.attrs.get("Mounts", []))]
+                if any(str(m.get("Source", "")).startswith(project_dir + "/")
+                       for m in c.attrs.get("Mounts", []))]
 
     proc = subprocess.Popen([str(WHEELFERRY), "lock", "--project", str(project)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
