@@ -20,7 +20,7 @@ from invoke.tasks import task
 
 from wheelferry import commands
 from wheelferry.config import Options, load_options
-from wheelferry.errors import Interrupted, WheelferryError, from_os_error
+from wheelferry.errors import ConfigError, Interrupted, WheelferryError, from_os_error
 from wheelferry.report import Reporter
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -105,6 +105,8 @@ def build(c: Context, upgrade: bool = False, upgrade_package: list[str] | None =
           image: str | None = None, wheelhouse: str | None = None, engine: str | None = None,
           index_url: str | None = None, verbose: bool = False) -> None:
     """Lock if stale, then build one wheel per pin in the target image into the wheelhouse."""
+    if jobs < 0:
+        raise ConfigError(f"--jobs must be 0 (the container's CPU count) or more, not {jobs}.")
     options = _options(project, python=python, image=image, wheelhouse=wheelhouse,
                        engine=engine, index_url=index_url)
     commands.build(options, reporter=Reporter(verbose=verbose), upgrade=upgrade,

@@ -115,3 +115,10 @@ def test_flag_value_of_the_wrong_type_is_a_clean_error(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
     assert "'many'" in result.stderr
     assert "wheelferry TASK --help" in result.stderr
+
+
+def test_negative_jobs_is_a_clean_config_error(tmp_path: Path) -> None:
+    result = run(WHEELFERRY, "build", "--jobs", "-1", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "--jobs must be 0" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
