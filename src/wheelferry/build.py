@@ -32,6 +32,7 @@ from wheelferry.config import BuildOverride, Options
 from wheelferry.diagnose import diagnose, log_tail
 from wheelferry.engine import Engine
 from wheelferry.errors import BuildError
+from wheelferry.lock import build_lock_path
 from wheelferry.pins import Pin, merge, read_lock
 from wheelferry.report import Reporter
 from wheelferry.target import Target
@@ -79,9 +80,11 @@ def lock_pins(options: Options) -> tuple[tuple[Path, tuple[Pin, ...]], ...]:
 
 
 def build_job(pin: Pin, override: BuildOverride | None,
-              pinned: Mapping[NormalizedName, Pin]) -> BuildJob:
+              pinned: Mapping[NormalizedName, Pin],
+              build_pins: tuple[Pin, ...] = ()) -> BuildJob:
     """The job for a pin, with its override's build requirements split into those the lock pins
-    (built against exactly that version) and the rest."""
+    (built against exactly that version) and the rest. With a build lock (`build_pins`), every
+    build requirement is installed from it, hash-checked, and nothing is left unlocked."""
     locked: list[str] = []
     unlocked: list[str] = []
     if override is not None:
@@ -103,6 +106,9 @@ def build_job(pin: Pin, override: BuildOverride | None,
                 locked.append(lock_pin.line)
         if override.no_build_isolation:
             unlocked += [tool for tool in ("setuptools", "wheel") if tool not in named]
+        if build_pins:
+            locked = sorted(p.line for p in build_pins)
+            unlocked = []
     key_data = {
         "override": None if override is None else [
             [str(r) for r in override.build_requires], override.no_build_isolation],
@@ -112,10 +118,17 @@ def build_job(pin: Pin, override: BuildOverride | None,
     return BuildJob(pin, build_key, override, tuple(locked), tuple(unlocked))
 
 
+def build_lock_pins(options: Options) -> tuple[Pin, ...]:
+    """The pins of the overrides' build lock, when there is one."""
+    path = build_lock_path(options)
+    return read_lock(path) if path is not None and path.is_file() else ()
+
+
 def plan_build(options: Options, target_image_id: str,
                locks: tuple[tuple[Path, tuple[Pin, ...]], ...],
                old: wh.Manifest | None,
-               intact: Callable[[wh.WheelRecord], bool]) -> BuildPlan:
+               intact: Callable[[wh.WheelRecord], bool],
+               build_pins: tuple[Pin, ...] = ()) -> BuildPlan:
     pins = merge(pins for _, pins in locks)
     by_name = {pin.name: pin for pin in pins}
     pin_locks: dict[NormalizedName, list[str]] = {}
@@ -125,14 +138,18 @@ def plan_build(options: Options, target_image_id: str,
     reuse: list[wh.WheelRecord] = []
     jobs: list[BuildJob] = []
     for pin in pins:
-        job = build_job(pin, options.override_for(pin.name), by_name)
+        job = build_job(pin, options.override_for(pin.name), by_name, build_pins)
         record = old.wheel(pin.name) if old and old.target.image_id == target_image_id else None
         if record is not None and _reusable(record, pin, job) and intact(record):
             reuse.append(record)
         else:
             jobs.append(job)
+    recorded = [lock for lock, _ in locks]
+    build_lock = build_lock_path(options)
+    if build_pins and build_lock is not None:
+        recorded.append(build_lock)
     lock_sums = tuple(sorted((str(lock.relative_to(options.project_dir)),
-                              wh.sha256_file(lock)) for lock, _ in locks))
+                              wh.sha256_file(lock)) for lock in recorded))
     return BuildPlan(pins=pins, locks=lock_sums,
                      pin_locks=tuple((n, tuple(ls)) for n, ls in sorted(pin_locks.items())),
                      reuse=tuple(reuse), jobs=tuple(jobs))

@@ -55,6 +55,9 @@ def _lock(options: Options, *, reporter: Reporter, upgrade: bool = False,
         locking.execute(eng, options, tgt, plan, reporter)
     for entry in plan.stale:
         reporter.info(f"wrote {entry.lock.relative_to(root)}")
+    if plan.build_stale and plan.build_lock is not None:
+        reporter.info(f"wrote {plan.build_lock.relative_to(root)} (the overrides' build "
+                      "requirements)")
     return plan
 
 
@@ -90,7 +93,8 @@ def build(options: Options, *, reporter: Reporter, upgrade: bool = False,
                     return path.is_file() and wh.sha256_file(path) == record.sha256
 
                 plan = building.plan_build(options, target.image.id,
-                                           building.lock_pins(options), old, intact)
+                                           building.lock_pins(options), old, intact,
+                                           building.build_lock_pins(options))
                 if plan.reuse:
                     reporter.info(f"{len(plan.reuse)} wheel(s) already built for these pins are "
                                   "reused")
@@ -104,7 +108,10 @@ def build(options: Options, *, reporter: Reporter, upgrade: bool = False,
 
 
 def _read_locks(options: Options) -> dict[Path, bytes | None]:
-    locks = (options.lock_path(source) for source in options.requirements)
+    locks = [options.lock_path(source) for source in options.requirements]
+    build_lock = locking.build_lock_path(options)
+    if build_lock is not None:
+        locks.append(build_lock)
     return {lock: lock.read_bytes() if lock.is_file() else None for lock in locks}
 
 

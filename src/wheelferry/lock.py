@@ -29,6 +29,8 @@ from wheelferry.report import Reporter
 from wheelferry.target import Target
 
 HEADER_PREFIX = "# wheelferry-lock: "
+# The lock of the overrides' build requirements, constrained by the project's locks.
+BUILD_LOCK_NAME = "wheelferry-build.txt"
 _REFERENCE = re.compile(r"^(?:-r|-c|--requirement|--constraint)(?:\s+|=)?(?P<path>\S+)")
 _REFUSED = re.compile(r"^(?:-e|--editable)\b|://|^[./~]|@\s*file:")
 _ALLOWED_OPTIONS = ("--pre", "--only-binary", "--no-binary", "--prefer-binary")
@@ -50,10 +52,14 @@ class LockPlan:
     reasons: tuple[tuple[Path, str], ...]
     upgrade: bool = False
     upgrade_packages: tuple[str, ...] = ()
+    # The lock of the overrides' build requirements, when there are overrides, and whether
+    # (and why) it must be re-made.
+    build_lock: Path | None = None
+    build_stale: bool = False
 
     @property
     def up_to_date(self) -> bool:
-        return not self.stale
+        return not self.stale and not self.build_stale
 
 
 def read_input(path: Path) -> str:
@@ -218,8 +224,45 @@ def plan_locks(options: Options, *, upgrade: bool = False,
             stale.append(entry)
             stale_locks.add(entry.lock)
             reasons.append((entry.lock, reason))
+    build_lock = build_lock_path(options)
+    build_reason = None
+    if build_lock is not None:
+        header = read_header(build_lock)
+        if stale:
+            build_reason = "a lock it is constrained by is being re-made"
+        elif header is None:
+            build_reason = "no build lock yet"
+        elif header.get("fingerprint") != build_fingerprint(options, {}):
+            build_reason = "the overrides or the locks changed"
+        if build_reason:
+            reasons.append((build_lock, build_reason))
     return LockPlan(entries=entries, stale=tuple(stale), reasons=tuple(reasons),
-                    upgrade=upgrade, upgrade_packages=tuple(upgrade_packages))
+                    upgrade=upgrade, upgrade_packages=tuple(upgrade_packages),
+                    build_lock=build_lock, build_stale=build_reason is not None)
+
+
+def build_lock_path(options: Options) -> Path | None:
+    """Where the overrides' build requirements are locked (beside the first input), if any."""
+    if not options.overrides:
+        return None
+    return options.requirements[0].parent / BUILD_LOCK_NAME
+
+
+def build_fingerprint(options: Options, contents: Mapping[Path, bytes]) -> str:
+    """What the build lock was made from: the build requirements, the target, the index, and the
+    locks that constrain it (as written)."""
+    locks = []
+    for source in options.requirements:
+        lock = options.lock_path(source)
+        data = contents.get(lock)
+        if data is None:
+            data = lock.read_bytes() if lock.is_file() else b""
+        locks.append([str(lock.relative_to(options.project_dir)),
+                      hashlib.sha256(data).hexdigest()])
+    key = {"requires": build_requires_for_locking(options), "locks": locks,
+           "python": options.python, "image": options.image,
+           "index": [options.index_url, list(options.extra_index_urls)]}
+    return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()
 
 
 def _stale_reason(options: Options, entry: LockEntry, stale_locks: set[Path]) -> str | None:
@@ -281,6 +324,11 @@ def execute(engine: Engine, options: Options, target: Target, plan: LockPlan,
             "upgrade_packages": list(plan.upgrade_packages),
             "build_requires": build_requires_for_locking(options),
         }
+        if plan.build_stale and plan.build_lock is not None:
+            job["build_lock"] = {
+                "out": str(plan.build_lock.relative_to(root)),
+                "constraints": [e.relative(root)[1] for e in plan.entries],
+            }
         (staging / "plan.json").write_text(json.dumps(job, indent=2))
         spec = containers.online_spec(
             options, image=target.toolchain, purpose="lock",
@@ -311,6 +359,10 @@ def execute(engine: Engine, options: Options, target: Target, plan: LockPlan,
             fp = fingerprint(options, entry, new_contents)
             finished[entry.lock] = header_line(options, fp).encode() + new_contents[entry.lock]
             new_contents[entry.lock] = finished[entry.lock]
+        if plan.build_stale and plan.build_lock is not None:
+            produced = staging / "locks" / plan.build_lock.relative_to(root)
+            fp = build_fingerprint(options, new_contents)
+            finished[plan.build_lock] = header_line(options, fp).encode() + produced.read_bytes()
         replace_all(finished)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -319,7 +371,7 @@ def execute(engine: Engine, options: Options, target: Target, plan: LockPlan,
 def input_snapshot(plan: LockPlan) -> dict[Path, bytes]:
     """Every file a resolution reads: each input, what it references at any depth, and the
     current locks (pip-compile keeps their pins where they still fit)."""
-    files: set[Path] = set()
+    files: set[Path] = {plan.build_lock} if plan.build_lock is not None else set()
     for entry in plan.entries:
         files.add(entry.source)
         files.update(_transitive_refs(entry.source))

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from packaging.utils import canonicalize_name
 from packaging.version import Version
 from tests.conftest import write_project
 from tests.support import LEGACY_OVERRIDE, WHEELFERRY, built_project, copy_project, snapshot
@@ -23,7 +24,7 @@ from wheelferry.build import check_wheel
 from wheelferry.config import load_options
 from wheelferry.engine import ContainerSpec, Engine
 from wheelferry.errors import BuildError
-from wheelferry.pins import Pin
+from wheelferry.pins import Pin, read_lock
 from wheelferry.report import Reporter
 
 
@@ -67,7 +68,15 @@ def test_build_requirements_of_overrides_are_pinned_and_recorded(built: Path) ->
     assert "wferryfx-buildhelper==2.0" in lock
     # Built against the locked helper (hash-checked from the lock), recorded with its version.
     assert "wferryfx_buildhelper==2.0" in legacy["build_requires"]
-    assert any(r.startswith("setuptools==") for r in legacy["build_requires"])
+    # Every build requirement, setuptools and wheel included, comes from the build lock, which
+    # pins each with hashes, constrained by the project's lock.
+    build_lock = {str(p.name): p for p in read_lock(built / "requirements" /
+                                                    "wheelferry-build.txt")}
+    assert str(build_lock["wferryfx-buildhelper"].version) == "2.0"
+    assert all(pin.hashes for pin in build_lock.values())
+    for installed in legacy["build_requires"]:
+        name, version = installed.split("==")
+        assert str(build_lock[canonicalize_name(name)].version) == version, installed
 
 
 @pytest.mark.engine

@@ -19,7 +19,15 @@ from wheelferry.build import build_job, lock_pins, plan_build
 from wheelferry.config import BuildOverride, Options, load_options
 from wheelferry.diagnose import diagnose
 from wheelferry.errors import BuildError, LockError
-from wheelferry.lock import LockEntry, check_input, fingerprint, header_line, plan_locks
+from wheelferry.lock import (
+    LockEntry,
+    build_fingerprint,
+    build_lock_path,
+    check_input,
+    fingerprint,
+    header_line,
+    plan_locks,
+)
 from wheelferry.pins import Pin, merge, read_lock
 
 
@@ -199,7 +207,10 @@ def test_changed_index_settings_or_overrides_make_the_lock_stale(tmp_path: Path)
     write_fresh_lock(options, "base.in")
     with_override = project(tmp_path, {"base.in": "wferryfx-legacy\n"},
                             overrides=LEGACY_OVERRIDE)
-    assert reasons(with_override) == {"base.txt": "base.in or what it references changed"}
+    assert reasons(with_override) == {
+        "base.txt": "base.in or what it references changed",
+        # The overrides' build requirements get their own lock, made with the project's.
+        "wheelferry-build.txt": "a lock it is constrained by is being re-made"}
     other_index = project(tmp_path, {"base.in": "wferryfx-legacy\n"},
                           **{"index-url": "https://example.org/simple/"})
     assert "base.txt" in reasons(other_index)
@@ -577,3 +588,31 @@ def test_diagnose_hash_mismatch() -> None:
 def test_diagnose_says_nothing_about_an_unknown_failure() -> None:
     assert diagnose("gcc: fatal error: killed signal terminated program cc1\n",
                     package="wferryfx-cext") is None
+
+
+def test_the_build_lock_is_fresh_until_the_overrides_or_the_locks_change(tmp_path: Path) -> None:
+    options = project(tmp_path, {"base.in": "wferryfx-legacy\n"}, overrides=LEGACY_OVERRIDE)
+    write_fresh_lock(options, "base.in")
+    build_lock = build_lock_path(options)
+    assert build_lock is not None
+    assert build_lock.parent == options.requirements[0].parent
+    assert reasons(options) == {"wheelferry-build.txt": "no build lock yet"}
+    build_lock.write_text(header_line(options, build_fingerprint(options, {})) + LOCK_BODY)
+    assert plan_locks(options).up_to_date
+    # Another build requirement, or another lock to be constrained by: re-made.
+    more = project(tmp_path, {"base.in": "wferryfx-legacy\n"}, overrides={
+        "wferryfx-legacy": {"build-requires": ["wferryfx-buildhelper", "cython"],
+                            "no-build-isolation": True}})
+    assert "wheelferry-build.txt" in reasons(more)
+    write_fresh_lock(options, "base.in", LOCK_BODY + "# changed\n")
+    assert reasons(options) == {"wheelferry-build.txt": "the overrides or the locks changed"}
+
+
+def test_with_a_build_lock_every_build_requirement_is_hash_checked() -> None:
+    pinned = {HELPER_2.name: HELPER_2}
+    build_pins = (HELPER_2, Pin(canonicalize_name("setuptools"), Version("80.0"),
+                                frozenset({"sha256:" + "1" * 64}), "setuptools==80.0",
+                                Path("wheelferry-build.txt")))
+    job = build_job(LEGACY, legacy_override("wferryfx-buildhelper"), pinned, build_pins)
+    assert job.unlocked_build_requires == ()
+    assert sorted(job.locked_build_requires) == sorted(p.line for p in build_pins)

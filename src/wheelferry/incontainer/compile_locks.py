@@ -41,7 +41,19 @@ def main() -> int:
             write_result({"ok": False, "failed": "build-requires"})
             return 1
         env["PYTHONPATH"] = str(BUILD_REQUIRES)
-    for item in plan["files"]:
+    items = list(plan["files"])
+    build = plan.get("build_lock")
+    if build:
+        # The overrides' build requirements, locked with hashes too, constrained by the
+        # project's locks: a build requirement the project pins gets exactly that version.
+        out = Path(build["out"])
+        source = out.with_name(".wheelferry-build.in")
+        lines = [*plan["build_requires"]]
+        lines += [f"-c {os.path.relpath(WORK / c, WORK / out.parent)}"
+                  for c in build["constraints"]]
+        (WORK / source).write_text("".join(f"{line}\n" for line in lines))
+        items.append({"in": str(source), "out": str(out)})
+    for item in items:
         cmd = [
             str(PIP_COMPILE), "--quiet", "--generate-hashes", "--allow-unsafe", "--strip-extras",
             "--no-emit-index-url", "--no-emit-trusted-host", "--no-emit-find-links",
