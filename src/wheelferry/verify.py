@@ -28,6 +28,7 @@ from wheelferry.build import lock_pins, target_tags
 from wheelferry.config import Options
 from wheelferry.engine import ContainerSpec, Engine, Mount
 from wheelferry.errors import BuildError, VerifyError
+from wheelferry.lock import build_lock_path
 from wheelferry.pins import merge
 from wheelferry.report import Reporter
 
@@ -105,6 +106,12 @@ def _pin_problems(options: Options, manifest: wh.Manifest) -> list[Problem]:
             problems.append(Problem(relative, "not part of this wheelhouse's build; rebuild"))
         elif recorded[relative] != wh.sha256_file(lock):
             problems.append(Problem(relative, "changed since the wheelhouse was built; rebuild"))
+    build_lock = build_lock_path(options)
+    if build_lock is not None:
+        relative = str(build_lock.relative_to(options.project_dir))
+        if not build_lock.is_file() or recorded.get(relative) != wh.sha256_file(build_lock):
+            problems.append(Problem(relative, "the overrides' build lock is missing or changed "
+                                    "since the wheelhouse was built; rebuild"))
     if manifest.target.python != options.python:
         problems.append(Problem(wh.MANIFEST, f"built for python {manifest.target.python}, but "
                                 f"the configuration says {options.python}"))

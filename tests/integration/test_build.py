@@ -133,8 +133,11 @@ def test_the_manifest_records_target_origins_and_the_locked_sdists(built: Built)
     assert manifest.target.python == TARGET_PYTHON
     assert manifest.target.image == TARGET_IMAGE
     assert manifest.target.version.startswith(f"{TARGET_PYTHON}.")
+    build_lock = built.lock.with_name("wheelferry-build.txt")
+    # Every lock the wheelhouse was built from: the project's, and the overrides' build lock.
     assert dict(manifest.locks) == {
-        "requirements/base.txt": hashlib.sha256(built.lock.read_bytes()).hexdigest()}
+        "requirements/base.txt": hashlib.sha256(built.lock.read_bytes()).hexdigest(),
+        "requirements/wheelferry-build.txt": hashlib.sha256(build_lock.read_bytes()).hexdigest()}
     pins = pins_of(built.project)
     records = {record.name: record for record in manifest.wheels}
     assert set(records) == set(pins)

@@ -118,6 +118,14 @@ def test_stray_file_is_named(project: Path) -> None:
     assert "notes.txt: stray file" in done.stderr
 
 
+def test_a_changed_build_lock_is_named(project: Path) -> None:
+    build_lock = project / "requirements" / "wheelferry-build.txt"
+    build_lock.write_text(build_lock.read_text() + "# edited by hand\n")
+    done = run_cli("verify", "--static", "--project", str(project))
+    assert done.returncode == VERIFY_EXIT, done.stderr
+    assert "requirements/wheelferry-build.txt: the overrides' build lock" in done.stderr
+
+
 def test_extension_built_against_another_abi_fails_the_proof(
         project: Path, tmp_path: Path, local_index: str) -> None:
     # A second project pins the build helper at 1.0, so its legacy wheel is compiled for ABI 1.
