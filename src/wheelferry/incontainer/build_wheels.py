@@ -28,6 +28,7 @@ SDIST_SUFFIXES = (".tar.gz", ".zip", ".tar.bz2", ".tar.xz", ".tgz", ".tar")
 
 
 def sha256(path: Path) -> str:
+    # Like wheelferry.wheelhouse.sha256_file: scripts in the container cannot import wheelferry.
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
