@@ -32,7 +32,7 @@ from wheelferry.config import BuildOverride, Options
 from wheelferry.diagnose import diagnose, log_tail
 from wheelferry.engine import Engine
 from wheelferry.errors import BuildError
-from wheelferry.lock import build_lock_path
+from wheelferry.lock import build_lock_path, lock_files
 from wheelferry.pins import Pin, merge, read_lock
 from wheelferry.report import Reporter
 from wheelferry.target import Target
@@ -144,12 +144,8 @@ def plan_build(options: Options, target_image_id: str,
             reuse.append(record)
         else:
             jobs.append(job)
-    recorded = [lock for lock, _ in locks]
-    build_lock = build_lock_path(options)
-    if build_pins and build_lock is not None:
-        recorded.append(build_lock)
-    lock_sums = tuple(sorted((str(lock.relative_to(options.project_dir)),
-                              wh.sha256_file(lock)) for lock in recorded))
+    lock_sums = tuple(sorted((str(lock.relative_to(options.project_dir)), wh.sha256_file(lock))
+                             for lock in lock_files(options) if lock.is_file()))
     return BuildPlan(pins=pins, locks=lock_sums,
                      pin_locks=tuple((n, tuple(ls)) for n, ls in sorted(pin_locks.items())),
                      reuse=tuple(reuse), jobs=tuple(jobs))

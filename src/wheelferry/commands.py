@@ -82,7 +82,7 @@ def build(options: Options, *, reporter: Reporter, upgrade: bool = False,
         with connected(options) as engine:
             with reporter.step(f"checking the target image {options.image}"):
                 target = targets.prepare(engine, options, reporter.info)
-            previous_locks = _read_locks(options)
+            previous_locks = locking.read_files(locking.lock_files(options))
             try:
                 _lock(options, reporter=reporter, upgrade=upgrade,
                       upgrade_packages=upgrade_packages, engine=engine, target=target)
@@ -103,37 +103,18 @@ def build(options: Options, *, reporter: Reporter, upgrade: bool = False,
                 # A failed build leaves the locks as they were, beside the unchanged wheelhouse
                 # (unless the new wheelhouse, made from the new locks, was already swapped in).
                 if not _wheelhouse_matches_locks(options):
-                    _restore_locks(previous_locks)
+                    locking.restore_files(previous_locks)
                 raise
 
 
-def _read_locks(options: Options) -> dict[Path, bytes | None]:
-    locks = [options.lock_path(source) for source in options.requirements]
-    build_lock = locking.build_lock_path(options)
-    if build_lock is not None:
-        locks.append(build_lock)
-    return {lock: lock.read_bytes() if lock.is_file() else None for lock in locks}
-
-
 def _wheelhouse_matches_locks(options: Options) -> bool:
+    """Whether the wheelhouse on disk was built from the locks on disk (the build lock too)."""
     manifest = wh.read_manifest(options.wheelhouse)
     if manifest is None:
         return False
-    current = {}
-    for source in options.requirements:
-        lock = options.lock_path(source)
-        if not lock.is_file():
-            return False
-        current[str(lock.relative_to(options.project_dir))] = wh.sha256_file(lock)
+    current = {str(lock.relative_to(options.project_dir)): wh.sha256_file(lock)
+               for lock in locking.lock_files(options) if lock.is_file()}
     return dict(manifest.locks) == current
-
-
-def _restore_locks(previous: dict[Path, bytes | None]) -> None:
-    for lock, data in previous.items():
-        if data is None:
-            lock.unlink(missing_ok=True)
-        elif not lock.is_file() or lock.read_bytes() != data:
-            locking.replace_file(lock, data)
 
 
 def verify(options: Options, *, reporter: Reporter, static_only: bool = False) -> None:

@@ -14,7 +14,7 @@ import os
 import re
 import shutil
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -248,6 +248,14 @@ def build_lock_path(options: Options) -> Path | None:
     return options.requirements[0].parent / BUILD_LOCK_NAME
 
 
+def lock_files(options: Options) -> list[Path]:
+    """Every lock the project has or will have: one per input, then the build lock (when there
+    are overrides)."""
+    locks = [options.lock_path(source) for source in options.requirements]
+    build_lock = build_lock_path(options)
+    return [*locks, build_lock] if build_lock is not None else locks
+
+
 def build_fingerprint(options: Options, contents: Mapping[Path, bytes]) -> str:
     """What the build lock was made from: the build requirements, the target, the index, and the
     locks that constrain it (as written)."""
@@ -382,20 +390,29 @@ def input_snapshot(plan: LockPlan) -> dict[Path, bytes]:
 def replace_all(files: Mapping[Path, bytes]) -> None:
     """Replace every lock, or (on any failure or interruption) none: the ones already replaced
     are put back as they were."""
-    previous = {path: path.read_bytes() if path.is_file() else None for path in files}
+    previous = read_files(files)
     done: list[Path] = []
     try:
         for path, data in files.items():
             replace_file(path, data)
             done.append(path)
     except BaseException:
-        for path in done:
-            old = previous[path]
-            if old is None:
-                path.unlink(missing_ok=True)
-            else:
-                replace_file(path, old)
+        restore_files({path: previous[path] for path in done})
         raise
+
+
+def read_files(paths: Iterable[Path]) -> dict[Path, bytes | None]:
+    """The bytes of each file, None for one that does not exist: what restore_files puts back."""
+    return {path: path.read_bytes() if path.is_file() else None for path in paths}
+
+
+def restore_files(previous: Mapping[Path, bytes | None]) -> None:
+    """Put files back as read_files found them (removing those that did not exist)."""
+    for path, data in previous.items():
+        if data is None:
+            path.unlink(missing_ok=True)
+        elif not path.is_file() or path.read_bytes() != data:
+            replace_file(path, data)
 
 
 def _read_result(staging: Path) -> dict[str, object]:
