@@ -226,12 +226,13 @@ def execute(engine: Engine, options: Options, target: Target, plan: BuildPlan,
                 if source.is_symlink() or not source.is_file():
                     raise BuildError(f"{build.pin.name} produced {item['file']}, which is not a "
                                      "regular file; it was not taken.")
-                (work / "wheels" / item["file"]).replace(staging / item["file"])
+                final = staging / item["file"]
+                source.replace(final)
                 sdist = item.get("sdist")
                 records.append(wh.WheelRecord(
                     name=build.pin.name, version=str(build.pin.version), file=item["file"],
-                    sha256=wh.sha256_file(staging / item["file"]),
-                    size=(staging / source.name).stat().st_size, origin=item["origin"],
+                    sha256=wh.sha256_file(final), size=final.stat().st_size,
+                    origin=item["origin"],
                     sdist=wh.SdistRecord(**sdist) if sdist else None,
                     build_requires=tuple(item.get("build_requires", ())),
                     build_key=build.build_key,

@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 
 from wheelferry.config import Options
-from wheelferry.engine import ContainerSpec, Mount
+from wheelferry.engine import ContainerSpec, Mount, host_user
 
 SCRIPTS_DIR = Path(__file__).parent / "incontainer"
 SCRIPTS_MOUNT = "/wheelferry/scripts"
@@ -92,4 +92,4 @@ def script(name: str) -> str:
 def host_user_or(fallback: str) -> str:
     """The invoking user, unless that is root: then `fallback` (a step that must not run as
     root, such as the install proof)."""
-    return fallback if os.getuid() == 0 else f"{os.getuid()}:{os.getgid()}"
+    return fallback if os.getuid() == 0 else host_user()

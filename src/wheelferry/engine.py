@@ -67,6 +67,12 @@ class RunResult:
     def tail_text(self, lines: int = 25) -> str:
         return "\n".join(self.tail[-lines:])
 
+    def marked(self, marker: str) -> str | None:
+        """The rest of the last output line that starts with `marker` (how the in-container
+        scripts report their results), or None."""
+        found = [line[len(marker):] for line in self.tail if line.startswith(marker)]
+        return found[-1] if found else None
+
 
 @dataclass(frozen=True)
 class ImageInfo:

@@ -53,15 +53,15 @@ def probe(engine: Engine, options: Options, base: ImageInfo) -> tuple[str, tuple
     configured Python or has none."""
     spec = ContainerSpec(
         image=base.id,
-        command=("python3", f"{containers.SCRIPTS_MOUNT}/probe.py"),
+        command=("python3", containers.script("probe.py")),
         purpose="probe",
         mounts=(Mount(containers.SCRIPTS_DIR, containers.SCRIPTS_MOUNT),),
         environment=containers.pip_environment(options, online=False),
         network="none",
     )
     result = engine.run(spec)
-    found = [line[len(PROBE_MARKER):] for line in result.tail if line.startswith(PROBE_MARKER)]
-    if not result.ok or not found:
+    found = result.marked(PROBE_MARKER)
+    if not result.ok or found is None:
         raise ImageError(
             f"image {options.image!r} has no working python3 (probe exit code "
             f"{result.exit_code}).",
@@ -69,7 +69,7 @@ def probe(engine: Engine, options: Options, base: ImageInfo) -> tuple[str, tuple
             f"python:{options.python}.",
             details=result.tail_text(10),
         )
-    data = json.loads(found[-1])
+    data = json.loads(found)
     version = str(data["version"])
     if ".".join(version.split(".")[:2]) != options.python or data["implementation"] != "cpython":
         raise ImageError(

@@ -181,11 +181,11 @@ def prove(engine: Engine, options: Options, manifest: wh.Manifest,
         result = engine.run(spec, on_line=reporter.output)
     finally:
         shutil.rmtree(job_dir, ignore_errors=True)
-    found = [line[len(PROOF_MARKER):] for line in result.tail if line.startswith(PROOF_MARKER)]
-    if not found:
+    found = result.marked(PROOF_MARKER)
+    if found is None:
         return [Problem("offline install", f"the proof did not finish (exit code "
                         f"{result.exit_code}):\n{result.tail_text(15)}")]
-    report = json.loads(found[-1])
+    report = json.loads(found)
     problems: list[Problem] = []
     if report.get("install"):
         tail = "\n".join(str(report["install"]).strip().splitlines()[-12:])
