@@ -32,6 +32,29 @@ def copy_project(built: Path, folder: Path) -> Path:
     return copy
 
 
+def build_fails(project: Path, *, code: int, says: list[str],
+                env: dict[str, str] | None = None) -> str:
+    """Run build; check exit code, message, no traceback, nothing changed. Returns stderr."""
+    before = snapshot(project)
+    run = subprocess.run([WHEELFERRY, "build", "--project", str(project)], capture_output=True,
+                         text=True, env=env)
+    assert run.returncode == code, run.stderr
+    for text in says:
+        assert text in run.stderr, f"{text!r} not in:\n{run.stderr}"
+    assert "Traceback" not in run.stderr + run.stdout
+    assert snapshot(project) == before
+    assert not [p for p in project.iterdir() if ".wheelferry-" in p.name]
+    return run.stderr
+
+
+def set_index_url(project: Path, url: str) -> None:
+    """Point the project's pyproject.toml at another index."""
+    pyproject = project / "pyproject.toml"
+    text = pyproject.read_text()
+    start = text.index('index-url = "') + len('index-url = "')
+    pyproject.write_text(text.replace(text[start:text.index('"', start)], url))
+
+
 def snapshot(project: Path) -> dict[str, bytes]:
     """Every file of the wheelhouse and of the locks, by relative path (the .in inputs are the
     user's and left out)."""

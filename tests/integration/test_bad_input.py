@@ -4,11 +4,10 @@ input and says what to do, no traceback, and the previous wheelhouse and locks b
 from __future__ import annotations
 
 import os
-import subprocess
 from pathlib import Path
 
 import pytest
-from tests.support import WHEELFERRY, built_project, copy_project, snapshot
+from tests.support import build_fails, built_project, copy_project
 
 pytestmark = pytest.mark.engine
 
@@ -23,21 +22,6 @@ def built(tmp_path_factory: pytest.TempPathFactory, local_index: str) -> Path:
 @pytest.fixture
 def project(built: Path, tmp_path: Path) -> Path:
     return copy_project(built, tmp_path)
-
-
-def build_fails(project: Path, *, code: int, says: list[str],
-                env: dict[str, str] | None = None) -> str:
-    """Run build; check exit code, message, no traceback, nothing changed. Returns stderr."""
-    before = snapshot(project)
-    run = subprocess.run([WHEELFERRY, "build", "--project", str(project)], capture_output=True,
-                         text=True, env=env)
-    assert run.returncode == code, run.stderr
-    for text in says:
-        assert text in run.stderr, f"{text!r} not in:\n{run.stderr}"
-    assert "Traceback" not in run.stderr + run.stdout
-    assert snapshot(project) == before
-    assert not [p for p in project.iterdir() if ".wheelferry-" in p.name]
-    return run.stderr
 
 
 def set_input(project: Path, text: str) -> None:

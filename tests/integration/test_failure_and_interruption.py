@@ -23,7 +23,15 @@ from pathlib import Path
 
 import docker
 import pytest
-from tests.support import LEGACY_OVERRIDE, WHEELFERRY, built_project, copy_project, snapshot
+from tests.support import (
+    LEGACY_OVERRIDE,
+    WHEELFERRY,
+    build_fails,
+    built_project,
+    copy_project,
+    set_index_url,
+    snapshot,
+)
 
 pytestmark = pytest.mark.engine
 
@@ -227,29 +235,15 @@ def flaky_index(local_index_root: Path) -> Iterator[tuple[str, type[FlakyIndex]]
 
 
 def test_index_unreachable(project: Path) -> None:
-    pyproject = project / "pyproject.toml"
-    text = pyproject.read_text()
-    start_url = text.index('index-url = "') + len('index-url = "')
-    url = text[start_url:text.index('"', start_url)]
     # Port 9 (discard) on loopback: nothing listens there.
-    pyproject.write_text(text.replace(url, "http://127.0.0.1:9/simple/"))
-    before = snapshot(project)
-    run = subprocess.run([WHEELFERRY, "build", "--project", str(project)], capture_output=True,
-                         text=True)
-    assert run.returncode == 4, run.stderr
-    assert "could not be reached" in run.stderr
-    assert "nothing was changed" in run.stderr
-    assert snapshot(project) == before
+    set_index_url(project, "http://127.0.0.1:9/simple/")
+    build_fails(project, code=4, says=["could not be reached", "nothing was changed"])
 
 
 def test_download_cut_off(project: Path, flaky_index: tuple[str, type[FlakyIndex]],
                           tmp_path: Path) -> None:
     url, handler = flaky_index
-    pyproject = project / "pyproject.toml"
-    text = pyproject.read_text()
-    start_url = text.index('index-url = "') + len('index-url = "')
-    old_url = text[start_url:text.index('"', start_url)]
-    pyproject.write_text(text.replace(old_url, url))
+    set_index_url(project, url)
     env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache-lock")}
     locked = subprocess.run([WHEELFERRY, "lock", "--project", str(project)], capture_output=True,
                             text=True, env=env)
