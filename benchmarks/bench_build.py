@@ -22,8 +22,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.conftest import ensure_toolchain, write_project  # noqa: E402
 from tests.fixtures.local_index import build_index, default_cache_dir, serve_index  # noqa: E402
+from tests.support import ensure_toolchain, write_project  # noqa: E402
 
 from wheelferry.engine import Engine  # noqa: E402
 

@@ -7,8 +7,6 @@ fail (not skip) when the engine is missing, so a green run always exercised real
 from __future__ import annotations
 
 import os
-import ssl
-import textwrap
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -16,12 +14,8 @@ from typing import Any
 import pytest
 
 from tests.fixtures.local_index import build_index, default_cache_dir, serve_index
-from wheelferry.config import load_options
+from tests.support import TARGET_IMAGE, ensure_toolchain, write_project
 from wheelferry.engine import Engine
-from wheelferry.target import ensure_toolchain as ensure_target_toolchain
-
-TARGET_PYTHON = "3.10"
-TARGET_IMAGE = f"python:{TARGET_PYTHON}"
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -32,19 +26,6 @@ def pytest_configure(config: pytest.Config) -> None:
             del os.environ[name]
     os.environ["PIP_CONFIG_FILE"] = os.devnull
     os.environ["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
-
-
-def host_ca_bundle() -> str | None:
-    cafile = ssl.get_default_verify_paths().cafile
-    return cafile if cafile and Path(cafile).is_file() else None
-
-
-def ensure_toolchain(engine: Engine, scratch: Path) -> None:
-    """The toolchain image (the target plus pip-tools) is made from the public index, where
-    pip-tools lives; fixture projects then lock and build against the local index alone."""
-    options = load_options(write_project(scratch / "project", {"base.in": "six\n"}))
-    base = engine.ensure_image(options.image)
-    ensure_target_toolchain(engine, options, base, lambda line: None)
 
 
 @pytest.fixture(scope="session")
@@ -91,34 +72,6 @@ def local_index(local_index_root: Path, engine: Engine) -> Iterator[str]:
 
 
 ProjectFactory = Callable[..., Path]
-
-
-def write_project(path: Path, requirements: dict[str, str], **settings: Any) -> Path:
-    """A project folder: pyproject.toml with [tool.wheelferry] and requirements/*.in."""
-    (path / "requirements").mkdir(parents=True, exist_ok=True)
-    for name, text in requirements.items():
-        (path / "requirements" / name).write_text(textwrap.dedent(text).lstrip())
-    table: dict[str, Any] = {"python": TARGET_PYTHON, "image": TARGET_IMAGE,
-             "requirements": [f"requirements/{name}" for name in requirements]}
-    table.update(settings)
-    overrides: dict[str, dict[str, Any]] = table.pop("overrides", {})
-    lines = ["[tool.wheelferry]"]
-    lines += [f"{key} = {_toml(value)}" for key, value in table.items()]
-    for name, body in overrides.items():
-        lines.append(f"\n[tool.wheelferry.overrides.{name}]")
-        lines += [f"{key} = {_toml(value)}" for key, value in body.items()]
-    (path / "pyproject.toml").write_text("\n".join(lines) + "\n")
-    return path
-
-
-def _toml(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    if isinstance(value, list):
-        return "[" + ", ".join(_toml(v) for v in value) + "]"
-    raise TypeError(value)
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from packaging.tags import Tag, parse_tag
+from packaging.tags import Tag
 from packaging.utils import (
     InvalidWheelFilename,
     NormalizedName,
@@ -26,16 +26,17 @@ from packaging.utils import (
     parse_wheel_filename,
 )
 
-from wheelferry import containers
+from wheelferry import containers, project
+from wheelferry import manifest as mf
 from wheelferry import wheelhouse as wh
 from wheelferry.config import BuildOverride, Options
 from wheelferry.diagnose import diagnose, log_tail
 from wheelferry.engine import Engine
 from wheelferry.errors import BuildError
-from wheelferry.lock import build_lock_path, lock_files
-from wheelferry.pins import Pin, merge, read_lock
-from wheelferry.report import Reporter
-from wheelferry.target import Target
+from wheelferry.files import read_json_object, sha256_file
+from wheelferry.report import Reporter, format_size
+from wheelferry.requirements import Pin, merge
+from wheelferry.target import Target, compatible, tag_set
 
 
 @dataclass(frozen=True)
@@ -64,19 +65,8 @@ class BuildPlan:
     pins: tuple[Pin, ...]
     locks: tuple[tuple[str, str], ...]
     pin_locks: tuple[tuple[NormalizedName, tuple[str, ...]], ...]
-    reuse: tuple[wh.WheelRecord, ...]
+    reuse: tuple[mf.WheelRecord, ...]
     jobs: tuple[BuildJob, ...]
-
-
-def lock_pins(options: Options) -> tuple[tuple[Path, tuple[Pin, ...]], ...]:
-    found = []
-    for source in options.requirements:
-        lock = options.lock_path(source)
-        if not lock.is_file():
-            raise BuildError(f"{lock.relative_to(options.project_dir)} does not exist.",
-                             hint="Run 'wheelferry lock' (build does it when locks are stale).")
-        found.append((lock, read_lock(lock)))
-    return tuple(found)
 
 
 def build_job(pin: Pin, override: BuildOverride | None,
@@ -118,24 +108,28 @@ def build_job(pin: Pin, override: BuildOverride | None,
     return BuildJob(pin, build_key, override, tuple(locked), tuple(unlocked))
 
 
-def build_lock_pins(options: Options) -> tuple[Pin, ...]:
-    """The pins of the overrides' build lock, when there is one."""
-    path = build_lock_path(options)
-    return read_lock(path) if path is not None and path.is_file() else ()
+def intact_in(wheelhouse: Path) -> Callable[[mf.WheelRecord], bool]:
+    """Whether a recorded wheel is still in the wheelhouse, byte for byte."""
+
+    def intact(record: mf.WheelRecord) -> bool:
+        path = wheelhouse / record.file
+        return path.is_file() and sha256_file(path) == record.sha256
+
+    return intact
 
 
 def plan_build(options: Options, target_image_id: str,
                locks: tuple[tuple[Path, tuple[Pin, ...]], ...],
-               old: wh.Manifest | None,
-               intact: Callable[[wh.WheelRecord], bool],
+               old: mf.Manifest | None,
+               intact: Callable[[mf.WheelRecord], bool],
                build_pins: tuple[Pin, ...] = ()) -> BuildPlan:
     pins = merge(pins for _, pins in locks)
     by_name = {pin.name: pin for pin in pins}
     pin_locks: dict[NormalizedName, list[str]] = {}
     for lock, lock_pin_set in locks:
         for pin in lock_pin_set:
-            pin_locks.setdefault(pin.name, []).append(str(lock.relative_to(options.project_dir)))
-    reuse: list[wh.WheelRecord] = []
+            pin_locks.setdefault(pin.name, []).append(project.relative(options, lock))
+    reuse: list[mf.WheelRecord] = []
     jobs: list[BuildJob] = []
     for pin in pins:
         job = build_job(pin, options.override_for(pin.name), by_name, build_pins)
@@ -144,29 +138,18 @@ def plan_build(options: Options, target_image_id: str,
             reuse.append(record)
         else:
             jobs.append(job)
-    lock_sums = tuple(sorted((str(lock.relative_to(options.project_dir)), wh.sha256_file(lock))
-                             for lock in lock_files(options) if lock.is_file()))
-    return BuildPlan(pins=pins, locks=lock_sums,
+    return BuildPlan(pins=pins, locks=tuple(sorted(project.lock_sums(options).items())),
                      pin_locks=tuple((n, tuple(ls)) for n, ls in sorted(pin_locks.items())),
                      reuse=tuple(reuse), jobs=tuple(jobs))
 
 
-def _reusable(record: wh.WheelRecord, pin: Pin, job: BuildJob) -> bool:
+def _reusable(record: mf.WheelRecord, pin: Pin, job: BuildJob) -> bool:
     if record.version != str(pin.version):
         return False
     if record.origin == "downloaded":
         return pin.allows(record.sha256)
     return (record.sdist is not None and pin.allows(record.sdist.sha256)
             and record.build_key == job.build_key)
-
-
-def compatible(wheel_file: str, tags: frozenset[Tag]) -> bool:
-    _, _, _, wheel_tags = parse_wheel_filename(wheel_file)
-    return not wheel_tags.isdisjoint(tags)
-
-
-def target_tags(tags: tuple[str, ...]) -> frozenset[Tag]:
-    return frozenset(tag for text in tags for tag in parse_tag(text))
 
 
 def check_wheel(file: str, pin: Pin, tags: frozenset[Tag]) -> None:
@@ -189,13 +172,13 @@ def check_wheel(file: str, pin: Pin, tags: frozenset[Tag]) -> None:
 
 
 def execute(engine: Engine, options: Options, target: Target, plan: BuildPlan,
-            reporter: Reporter, *, jobs: int = 0) -> wh.Manifest:
+            reporter: Reporter, *, jobs: int = 0) -> mf.Manifest:
     """Fetch and build what the plan says, assemble and swap in the new wheelhouse."""
     wheelhouse = options.wheelhouse
-    tags = target_tags(target.tags)
+    tags = tag_set(target.tags)
     pin_locks = dict(plan.pin_locks)
     by_name = {pin.name: pin for pin in plan.pins}
-    records: list[wh.WheelRecord] = []
+    records: list[mf.WheelRecord] = []
     rows: list[tuple[str, ...]] = []
     with wh.staged(wheelhouse) as staging:
         for reused in plan.reuse:
@@ -203,20 +186,17 @@ def execute(engine: Engine, options: Options, target: Target, plan: BuildPlan,
                 reused, locks=pin_locks.get(canonicalize_name(reused.name), ()))
             wh.place(wheelhouse / record.file, staging / record.file)
             records.append(record)
-            rows.append((record.name, record.version, "reused", _size(record.size), "-"))
+            rows.append((record.name, record.version, "reused", format_size(record.size), "-"))
         if plan.jobs:
             work = staging / ".work"
             work.mkdir()
             job = {"jobs": jobs, "pins": [j.to_json() for j in plan.jobs]}
             (work / "job.json").write_text(json.dumps(job, indent=2))
-            spec = containers.online_spec(
-                options, image=target.toolchain, purpose="build",
-                command=(containers.TOOLCHAIN_PYTHON, containers.script("build_wheels.py")),
-                out=work, project=False)
+            spec = containers.build_spec(options, toolchain=target.toolchain, out=work)
             with reporter.step(f"fetching and building {len(plan.jobs)} package(s) in "
                                f"{options.image}"):
                 result = engine.run(spec, on_line=reporter.output)
-            outcome = _read_json(work / "result.json")
+            outcome = read_json_object(work / "result.json")
             results = {r["name"]: r for r in outcome.get("packages", [])}
             _raise_failures(plan, results, work, result.tail_text(), result.ok)
             for build in plan.jobs:
@@ -229,11 +209,11 @@ def execute(engine: Engine, options: Options, target: Target, plan: BuildPlan,
                 final = staging / item["file"]
                 source.replace(final)
                 sdist = item.get("sdist")
-                records.append(wh.WheelRecord(
+                records.append(mf.WheelRecord(
                     name=build.pin.name, version=str(build.pin.version), file=item["file"],
-                    sha256=wh.sha256_file(final), size=final.stat().st_size,
+                    sha256=sha256_file(final), size=final.stat().st_size,
                     origin=item["origin"],
-                    sdist=wh.SdistRecord(**sdist) if sdist else None,
+                    sdist=mf.SdistRecord(**sdist) if sdist else None,
                     build_requires=tuple(item.get("build_requires", ())),
                     build_key=build.build_key,
                     locks=pin_locks.get(build.pin.name, ()),
@@ -245,17 +225,17 @@ def execute(engine: Engine, options: Options, target: Target, plan: BuildPlan,
                     raise BuildError(f"the sdist {sdist['file']} does not match any hash in the "
                                      f"lock for {build.pin.name}.")
                 rows.append((build.pin.name, str(build.pin.version), item["origin"],
-                             _size(records[-1].size), f"{item.get('seconds', 0)} s"))
+                             format_size(records[-1].size), f"{item.get('seconds', 0)} s"))
             shutil.rmtree(work)
         records.sort(key=lambda r: r.name)
-        manifest = wh.Manifest(
-            target=wh.TargetRecord(python=options.python, version=target.version,
+        manifest = mf.Manifest(
+            target=mf.TargetRecord(python=options.python, version=target.version,
                                    image=options.image, image_id=target.image.id,
                                    image_digest=target.image.digest, tags=target.tags),
             locks=plan.locks,
             wheels=tuple(records),
         )
-        wh.write_metadata(staging, manifest)
+        mf.write_metadata(staging, manifest)
         wh.swap_in(staging, wheelhouse)
     rows.sort()
     built = sum(1 for r in records if r.origin == "built")
@@ -263,7 +243,7 @@ def execute(engine: Engine, options: Options, target: Target, plan: BuildPlan,
     reporter.table(
         f"wheelhouse {wheelhouse}", ("package", "version", "this run", "size", "time"), rows,
         footer=f"{len(records)} wheels ({built} built from sdists, {len(records) - built} "
-        f"downloaded), {_size(total)} in all, for python {target.version}.",
+        f"downloaded), {format_size(total)} in all, for python {target.version}.",
     )
     return manifest
 
@@ -294,20 +274,3 @@ def _raise_failures(plan: BuildPlan, results: Mapping[str, Any], work: Path, tai
         + "The previous wheelhouse is unchanged. The end of its log:",
         details=log_tail(log),
     )
-
-
-def _read_json(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-def _size(size: int) -> str:
-    value = float(size)
-    for unit in ("B", "KB", "MB", "GB"):
-        if value < 1024 or unit == "GB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{value:.1f} GB"  # pragma: no cover

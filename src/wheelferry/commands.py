@@ -1,8 +1,8 @@
-"""The four commands as the core offers them: options in, work done, errors raised.
+"""The commands as the core offers them: options in, work done, errors raised.
 
-Each command holds the project's run lock, connects to the engine only when it needs it, and lets
-KeyboardInterrupt (Ctrl-C, and SIGTERM turned into it at the edge) unwind through the cleanup of
-every container and staging folder.
+Each command that changes the project holds its run lock, connects to the engine only when it
+needs it, and lets KeyboardInterrupt (Ctrl-C, and SIGTERM turned into it at the edge) unwind
+through the cleanup of every container and staging folder.
 """
 
 from __future__ import annotations
@@ -12,8 +12,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from wheelferry import build as building
-from wheelferry import initscript
+from wheelferry import initscript, project, state
 from wheelferry import lock as locking
+from wheelferry import manifest as mf
+from wheelferry import status as statuses
 from wheelferry import target as targets
 from wheelferry import verify as verifying
 from wheelferry import wheelhouse as wh
@@ -34,7 +36,7 @@ def connected(options: Options) -> Iterator[Engine]:
 
 def lock(options: Options, *, reporter: Reporter, upgrade: bool = False,
          upgrade_packages: Sequence[str] = ()) -> locking.LockPlan:
-    with project_run_lock(options.state_dir, command="lock"):
+    with project_run_lock(project.state_dir(options), command="lock"):
         return _lock(options, reporter=reporter, upgrade=upgrade,
                      upgrade_packages=upgrade_packages)
 
@@ -43,21 +45,20 @@ def _lock(options: Options, *, reporter: Reporter, upgrade: bool = False,
           upgrade_packages: Sequence[str] = (), engine: Engine | None = None,
           target: targets.Target | None = None) -> locking.LockPlan:
     plan = locking.plan_locks(options, upgrade=upgrade, upgrade_packages=upgrade_packages)
-    root = options.project_dir
     if plan.up_to_date:
         for entry in plan.entries:
-            reporter.info(f"{entry.lock.relative_to(root)} is up to date")
+            reporter.info(f"{project.relative(options, entry.lock)} is up to date")
         return plan
     for path, reason in plan.reasons:
-        reporter.info(f"{path.relative_to(root)} will be re-resolved: {reason}")
+        reporter.info(f"{project.relative(options, path)} will be re-resolved: {reason}")
     with _engine_and_target(options, reporter, engine, target) as (eng, tgt), \
             reporter.step(f"locking for python {tgt.version} in {options.image}"):
         locking.execute(eng, options, tgt, plan, reporter)
     for entry in plan.stale:
-        reporter.info(f"wrote {entry.lock.relative_to(root)}")
+        reporter.info(f"wrote {project.relative(options, entry.lock)}")
     if plan.build_stale and plan.build_lock is not None:
-        reporter.info(f"wrote {plan.build_lock.relative_to(root)} (the overrides' build "
-                      "requirements)")
+        reporter.info(f"wrote {project.relative(options, plan.build_lock)} (the overrides' "
+                      "build requirements)")
     return plan
 
 
@@ -74,52 +75,31 @@ def _engine_and_target(options: Options, reporter: Reporter, engine: Engine | No
 
 
 def build(options: Options, *, reporter: Reporter, upgrade: bool = False,
-          upgrade_packages: Sequence[str] = (), jobs: int = 0) -> wh.Manifest:
+          upgrade_packages: Sequence[str] = (), jobs: int = 0) -> mf.Manifest:
     """Lock when stale, then fetch/build what changed and swap in the new wheelhouse."""
-    with project_run_lock(options.state_dir, command="build"):
+    with project_run_lock(project.state_dir(options), command="build"):
         wh.recover(options.wheelhouse)
         wh.check_writable(options.wheelhouse)
         with connected(options) as engine:
             with reporter.step(f"checking the target image {options.image}"):
                 target = targets.prepare(engine, options, reporter.info)
-            previous_locks = locking.read_files(locking.lock_files(options))
-            try:
+            with wh.locks_kept_with_wheelhouse(options):
                 _lock(options, reporter=reporter, upgrade=upgrade,
                       upgrade_packages=upgrade_packages, engine=engine, target=target)
-                old = wh.read_manifest(options.wheelhouse)
-
-                def intact(record: wh.WheelRecord) -> bool:
-                    path = options.wheelhouse / record.file
-                    return path.is_file() and wh.sha256_file(path) == record.sha256
-
-                plan = building.plan_build(options, target.image.id,
-                                           building.lock_pins(options), old, intact,
-                                           building.build_lock_pins(options))
+                plan = building.plan_build(options, target.image.id, project.lock_pins(options),
+                                           mf.read_manifest(options.wheelhouse),
+                                           building.intact_in(options.wheelhouse),
+                                           project.build_lock_pins(options))
                 if plan.reuse:
                     reporter.info(f"{len(plan.reuse)} wheel(s) already built for these pins are "
                                   "reused")
                 return building.execute(engine, options, target, plan, reporter, jobs=jobs)
-            except BaseException:
-                # A failed build leaves the locks as they were, beside the unchanged wheelhouse
-                # (unless the new wheelhouse, made from the new locks, was already swapped in).
-                if not _wheelhouse_matches_locks(options):
-                    locking.restore_files(previous_locks)
-                raise
-
-
-def _wheelhouse_matches_locks(options: Options) -> bool:
-    """Whether the wheelhouse on disk was built from the locks on disk (the build lock too)."""
-    manifest = wh.read_manifest(options.wheelhouse)
-    if manifest is None:
-        return False
-    current = {str(lock.relative_to(options.project_dir)): wh.sha256_file(lock)
-               for lock in locking.lock_files(options) if lock.is_file()}
-    return dict(manifest.locks) == current
 
 
 def verify(options: Options, *, reporter: Reporter, static_only: bool = False) -> None:
-    """Static checks, then (unless static_only) the offline install proof in the target."""
-    with project_run_lock(options.state_dir, command="verify"):
+    """Static checks, then (unless static_only) the offline install proof in the target; a
+    full proof is recorded in the state folder."""
+    with project_run_lock(project.state_dir(options), command="verify"):
         wh.recover(options.wheelhouse)
         with reporter.step(f"checking {options.wheelhouse} against its checksums and locks"):
             problems, manifest = verifying.static_problems(options)
@@ -132,18 +112,38 @@ def verify(options: Options, *, reporter: Reporter, static_only: bool = False) -
         with connected(options) as engine, reporter.step(
                 f"installing offline in a fresh {options.image} container (network off, "
                 "non-root)"):
-            problems = verifying.prove(engine, options, manifest, reporter)
+            base = engine.ensure_image(options.image)
+            problems = verifying.prove(engine, options, manifest, base, reporter)
         verifying.raise_if(problems, "in the offline install proof")
+        state.record_proof(options, base)
         reporter.info(f"proven: the wheelhouse installs offline in {options.image}, pip check "
                       "passes and every module imports")
 
 
 def init_script(options: Options, *, reporter: Reporter, output: Path | None = None) -> Path:
-    """Write (or update the wheelferry block of) the platform's init.sh."""
-    path = output if output is not None else options.project_dir / "init.sh"
+    """Write (or update the wheelferry block of) the platform's init.sh; warn when there is no
+    wheelhouse to upload with it, or when it is not the one verify proved."""
+    path = output if output is not None else project.init_script_path(options)
     if not path.is_absolute():
         path = Path.cwd() / path
     initscript.write(path, install_dir=options.install_dir)
     reporter.info(f"wrote {path}: upload it to ~/persistent-home/init.sh and the wheelhouse "
                   f"folder to {options.install_dir}")
+    upload_warnings(options, reporter)
     return path
+
+
+def upload_warnings(options: Options, reporter: Reporter) -> None:
+    """What the user should know before uploading the wheelhouse (said by every upload step)."""
+    if mf.read_manifest(options.wheelhouse) is None:
+        reporter.warn(f"there is no wheelhouse at {options.wheelhouse} yet: run 'wheelferry "
+                      "build' and 'wheelferry verify' before uploading.")
+    elif not state.is_proven(options):
+        reporter.warn(f"the wheelhouse at {options.wheelhouse} is not the one 'wheelferry "
+                      "verify' last proved (never proven, or changed since): run 'wheelferry "
+                      "verify' before uploading.")
+
+
+def status(options: Options) -> statuses.ProjectStatus:
+    """Where the project stands, from its files alone (no engine)."""
+    return statuses.project_status(options)

@@ -73,14 +73,6 @@ class Options:
         wanted = canonicalize_name(name)
         return next((o for o in self.overrides if o.name == wanted), None)
 
-    def lock_path(self, requirement_in: Path) -> Path:
-        """The lock that pip-compile writes for an input file: X.in -> X.txt beside it."""
-        return requirement_in.with_suffix(".txt")
-
-    @property
-    def state_dir(self) -> Path:
-        """wheelferry's private working folder inside the project (staging, run lock)."""
-        return self.project_dir / ".wheelferry"
 
 
 # key -> (expected python types, description used in messages)

@@ -1,6 +1,15 @@
-"""What wheelferry's containers see: mounts, pip's environment, and the in-container scripts.
+"""Every container wheelferry starts, specified in one place: what it runs, what it sees (mounts),
+what it may reach (network), and as whom.
 
-pip inside the container is isolated from any pip configuration baked into the image, and gets
+| purpose   | image     | network        | writable          | user                 |
+| --------- | --------- | -------------- | ----------------- | -------------------- |
+| probe     | target    | none           | nothing           | invoking user        |
+| toolchain | target    | configured     | nothing (commit)  | root, to install     |
+| lock      | toolchain | configured     | /out, pip cache   | invoking user        |
+| build     | toolchain | configured     | /out, pip cache   | invoking user        |
+| verify    | target    | none           | nothing           | non-root             |
+
+pip inside every container is isolated from any pip configuration baked into the image, and gets
 exactly the index settings and CA bundle of the project's configuration.
 """
 
@@ -14,12 +23,15 @@ from wheelferry.engine import ContainerSpec, Mount, host_user
 
 SCRIPTS_DIR = Path(__file__).parent / "incontainer"
 SCRIPTS_MOUNT = "/wheelferry/scripts"
-PROJECT_MOUNT = "/project"
 OUT_MOUNT = "/out"
 CACHE_MOUNT = "/wheelferry/cache"
 CA_MOUNT = "/wheelferry/ca-bundle.pem"
+SETTINGS_MOUNT = "/wheelferry/settings"
+WHEELHOUSE_MOUNT = "/wheelhouse"
+JOB_MOUNT = "/job"
 TOOLCHAIN_PREFIX = "/opt/wheelferry"
 TOOLCHAIN_PYTHON = f"{TOOLCHAIN_PREFIX}/bin/python"
+NON_ROOT = "65534:65534"  # nobody: the platform never installs as root
 
 
 def cache_dir() -> Path:
@@ -28,6 +40,23 @@ def cache_dir() -> Path:
     path = base / "wheelferry" / "pip"
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def script(name: str) -> str:
+    """Path inside the container of one of wheelferry's in-container scripts."""
+    if not (SCRIPTS_DIR / name).is_file():  # pragma: no cover - packaging error
+        raise FileNotFoundError(SCRIPTS_DIR / name)
+    return f"{SCRIPTS_MOUNT}/{name}"
+
+
+def _scripts() -> Mount:
+    return Mount(SCRIPTS_DIR, SCRIPTS_MOUNT, read_only=True)
+
+
+def host_user_or(fallback: str) -> str:
+    """The invoking user, unless that is root: then `fallback` (a step that must not run as
+    root, such as the install proof)."""
+    return fallback if os.getuid() == 0 else host_user()
 
 
 def pip_environment(options: Options, *, online: bool = True) -> tuple[tuple[str, str], ...]:
@@ -57,39 +86,113 @@ def pip_environment(options: Options, *, online: bool = True) -> tuple[tuple[str
     return tuple(sorted(env.items()))
 
 
-def online_spec(options: Options, *, image: str, purpose: str, command: tuple[str, ...],
-                out: Path, extra_mounts: tuple[Mount, ...] = (),
-                project: bool = True) -> ContainerSpec:
-    """A container that may reach the configured indexes: `out` writable, the project read-only
-    when the step needs it (`project`)."""
+def probe_spec(options: Options, image_id: str) -> ContainerSpec:
+    """The target's own python3 tells its version and tags: no network, nothing writable."""
+    return ContainerSpec(
+        image=image_id,
+        command=("python3", script("probe.py")),
+        purpose="probe",
+        mounts=(_scripts(),),
+        environment=pip_environment(options, online=False),
+        network="none",
+    )
+
+
+def toolchain_pip_conf(options: Options) -> str:
+    """The index settings for the toolchain container, as a pip.conf it reads from a mount."""
+    lines = ["[global]"]
+    if options.index_url:
+        lines.append(f"index-url = {options.index_url}")
+    if options.extra_index_urls:
+        lines.append("extra-index-url = " + " ".join(options.extra_index_urls))
+    if options.ca_bundle is not None:
+        lines.append(f"cert = {CA_MOUNT}")
+    return "\n".join(lines) + "\n"
+
+
+def toolchain_spec(options: Options, image_id: str, settings: Path,
+                   versions: dict[str, str]) -> ContainerSpec:
+    """The container that installs pip-tools into the target image, as root, to be committed.
+
+    Index settings (which may carry credentials) come from `settings`/pip.conf, a mount: a
+    committed image keeps its container's environment and command line in its history, never
+    its mounts."""
+    install = (
+        f"python3 -m venv {TOOLCHAIN_PREFIX} && "
+        f"{TOOLCHAIN_PYTHON} -m pip install --quiet "
+        f"pip=={versions['pip']} pip-tools=={versions['pip-tools']} "
+        # A current setuptools and wheel: sdist metadata is then prepared without setting up an
+        # isolated environment first (see incontainer/build_wheels.py).
+        "--upgrade setuptools wheel"
+    )
+    mounts = [Mount(settings, SETTINGS_MOUNT)]
+    if options.ca_bundle:
+        mounts.append(Mount(options.ca_bundle, CA_MOUNT))
+    environment = {
+        "PIP_CONFIG_FILE": f"{SETTINGS_MOUNT}/pip.conf",
+        "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+        "PIP_NO_INPUT": "1",
+        "PIP_ROOT_USER_ACTION": "ignore",
+        # No cache: this container runs as root and must leave no root-owned files.
+        "PIP_NO_CACHE_DIR": "1",
+    }
+    return ContainerSpec(
+        image=image_id,
+        command=("env", *(f"{k}={v}" for k, v in environment.items()), "sh", "-c", install),
+        purpose="toolchain",
+        mounts=tuple(mounts),
+        network=options.network,
+        user="0:0",
+        hardened=False,
+    )
+
+
+def _online(options: Options, *, image: str, purpose: str, script_name: str,
+            out: Path) -> ContainerSpec:
+    """A toolchain container that may reach the configured indexes, with `out` writable. It
+    never sees the project folder: the host copies in what the step needs."""
     mounts = [
-        *([Mount(options.project_dir, PROJECT_MOUNT, read_only=True)] if project else []),
-        Mount(SCRIPTS_DIR, SCRIPTS_MOUNT, read_only=True),
+        _scripts(),
         Mount(out, OUT_MOUNT, read_only=False),
         Mount(cache_dir(), CACHE_MOUNT, read_only=False),
-        *extra_mounts,
     ]
     if options.ca_bundle is not None:
         mounts.append(Mount(options.ca_bundle, CA_MOUNT, read_only=True))
     return ContainerSpec(
         image=image,
-        command=command,
+        command=(TOOLCHAIN_PYTHON, script(script_name)),
         purpose=purpose,
         mounts=tuple(mounts),
         environment=pip_environment(options, online=True),
         network=options.network,
-        workdir=PROJECT_MOUNT if project else "/tmp",
+        workdir="/tmp",
     )
 
 
-def script(name: str) -> str:
-    """Path inside the container of one of wheelferry's in-container scripts."""
-    if not (SCRIPTS_DIR / name).is_file():  # pragma: no cover - packaging error
-        raise FileNotFoundError(SCRIPTS_DIR / name)
-    return f"{SCRIPTS_MOUNT}/{name}"
+def lock_spec(options: Options, *, toolchain: str, out: Path) -> ContainerSpec:
+    """pip-compile over the inputs the host copied to `out`/inputs."""
+    return _online(options, image=toolchain, purpose="lock", script_name="compile_locks.py",
+                   out=out)
 
 
-def host_user_or(fallback: str) -> str:
-    """The invoking user, unless that is root: then `fallback` (a step that must not run as
-    root, such as the install proof)."""
-    return fallback if os.getuid() == 0 else host_user()
+def build_spec(options: Options, *, toolchain: str, out: Path) -> ContainerSpec:
+    """Fetch and build the pins in `out`/job.json into `out`/wheels."""
+    return _online(options, image=toolchain, purpose="build", script_name="build_wheels.py",
+                   out=out)
+
+
+def proof_spec(options: Options, *, image_id: str, job_dir: Path) -> ContainerSpec:
+    """The offline install proof: the plain target image, no network, not root, the wheelhouse
+    and the job read-only."""
+    return ContainerSpec(
+        image=image_id,
+        command=("python3", script("prove_install.py")),
+        purpose="verify",
+        mounts=(Mount(options.wheelhouse, WHEELHOUSE_MOUNT),
+                Mount(job_dir, JOB_MOUNT),
+                _scripts()),
+        environment=pip_environment(options, online=False),
+        network="none",
+        user=host_user_or(NON_ROOT),
+        workdir="/tmp",
+    )

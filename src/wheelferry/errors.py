@@ -77,6 +77,13 @@ class BusyError(WheelferryError):
     title = "project busy"
 
 
+class InitScriptError(WheelferryError):
+    """Writing or updating the platform's init.sh failed."""
+
+    exit_code = 8
+    title = "init-script failed"
+
+
 class Interrupted(WheelferryError):
     """The user interrupted the run (Ctrl-C or SIGTERM); nothing was changed."""
 

@@ -9,13 +9,12 @@ is shell-quoted; it needs bash, coreutils and the target's python3 with pip, not
 
 from __future__ import annotations
 
-import os
 import shlex
-import uuid
 from pathlib import Path
 
-from wheelferry import wheelhouse as wh
-from wheelferry.errors import WheelferryError
+from wheelferry import manifest as mf
+from wheelferry.errors import InitScriptError
+from wheelferry.files import replace_file
 
 BEGIN = "# >>> wheelferry >>>"
 END = "# <<< wheelferry <<<"
@@ -74,11 +73,6 @@ _NEW_FILE_HEAD = """\
 """
 
 
-class InitScriptError(WheelferryError):
-    exit_code = 8
-    title = "init-script failed"
-
-
 def quote_install_dir(install_dir: str) -> str:
     """The install dir as a shell word; a leading ~ or $HOME is expanded on the platform."""
     for prefix in ("~/", "$HOME/"):
@@ -92,7 +86,7 @@ def quote_install_dir(install_dir: str) -> str:
 
 def render_block(install_dir: str) -> str:
     return _TEMPLATE.format(begin=BEGIN, end=END, install_dir=quote_install_dir(install_dir),
-                            sums=shlex.quote(wh.SUMS), requirements=shlex.quote(wh.REQUIREMENTS))
+                            sums=shlex.quote(mf.SUMS), requirements=shlex.quote(mf.REQUIREMENTS))
 
 
 def merge_block(existing: str | None, block: str) -> str:
@@ -120,13 +114,8 @@ def write(path: Path, *, install_dir: str) -> None:
     except (OSError, UnicodeDecodeError) as exc:
         raise InitScriptError(f"cannot read {path} ({exc}).") from exc
     text = merge_block(existing, render_block(install_dir))
-    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
     try:
-        temporary.write_text(text, encoding="utf-8")
-        os.chmod(temporary, (path.stat().st_mode & 0o7777) if path.exists() else 0o755)
-        os.replace(temporary, path)
+        replace_file(path, text.encode("utf-8"), new_mode=0o755)
     except OSError as exc:
         raise InitScriptError(f"cannot write {path} ({exc}).",
                               hint="Check that its folder exists and is writable.") from exc
-    finally:
-        temporary.unlink(missing_ok=True)

@@ -24,6 +24,12 @@ class Reporter:
         else:
             print(f"wheelferry: {message}", file=sys.stderr, flush=True)
 
+    def warn(self, message: str) -> None:
+        if self.rich:
+            self.console.print(f"[bold yellow]wheelferry warning:[/] {message}", markup=True)
+        else:
+            print(f"wheelferry: warning: {message}", file=sys.stderr, flush=True)
+
     def output(self, line: str) -> None:
         """A line of a container's output: shown when verbose, or when it is an echoed command."""
         if not (self.verbose or line.startswith(("$ ", "==> "))):
@@ -58,3 +64,31 @@ class Reporter:
         if footer:
             print(footer, file=sys.stderr)
         sys.stderr.flush()
+
+
+def format_size(size: int) -> str:
+    """Bytes in binary units, labelled as such (1 MiB = 1024 KiB)."""
+    value = float(size)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if value < 1024 or unit == "GiB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def print_facts(title: str, rows: Sequence[tuple[str, str]]) -> None:
+    """A command's answer (not progress): on standard output, a table on a terminal, else one
+    `subject: state` line each."""
+    console = Console(highlight=False)
+    if console.is_terminal:
+        table = Table(title=title, title_justify="left", show_header=False)
+        table.add_column(style="bold")
+        table.add_column()
+        for subject, text in rows:
+            table.add_row(subject, text)
+        console.print(table)
+        return
+    print(f"{title}:")
+    for subject, text in rows:
+        print(f"  {subject}: {text}")
+    sys.stdout.flush()

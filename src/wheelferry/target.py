@@ -1,4 +1,5 @@
-"""The target: the configured image, checked to hold the configured Python, and its toolchain.
+"""The target: the configured image, checked to hold the configured Python, its wheel tags, and
+its toolchain.
 
 The toolchain image is the target image plus a virtual environment at /opt/wheelferry with
 pip-tools, committed once per (image, pip-tools, pip) so later runs start at once. The target's own
@@ -12,13 +13,15 @@ import importlib.metadata
 import json
 import shutil
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from pathlib import Path
 
-from wheelferry import containers
+from packaging.tags import Tag, parse_tag
+from packaging.utils import parse_wheel_filename
+
+from wheelferry import containers, project
 from wheelferry.config import Options
-from wheelferry.engine import ContainerSpec, Engine, ImageInfo, Mount
+from wheelferry.engine import Engine, ImageInfo
 from wheelferry.errors import ImageError
 
 TOOLCHAIN_REPOSITORY = "wheelferry-toolchain"
@@ -37,6 +40,17 @@ class Target:
     tags: tuple[str, ...]
 
 
+def tag_set(tags: Iterable[str]) -> frozenset[Tag]:
+    """The target's tags (as the probe reports them, compressed or not) as a set."""
+    return frozenset(tag for text in tags for tag in parse_tag(text))
+
+
+def compatible(wheel_file: str, tags: frozenset[Tag]) -> bool:
+    """Whether the target can install this wheel file (any of its tags is the target's)."""
+    _, _, _, wheel_tags = parse_wheel_filename(wheel_file)
+    return not wheel_tags.isdisjoint(tags)
+
+
 def toolchain_versions() -> dict[str, str]:
     """pip-tools and pip pinned to the versions installed beside wheelferry on the host."""
     return {name: importlib.metadata.version(name) for name in ("pip-tools", "pip")}
@@ -51,15 +65,7 @@ def toolchain_reference(base: ImageInfo) -> str:
 def probe(engine: Engine, options: Options, base: ImageInfo) -> tuple[str, tuple[str, ...]]:
     """(python version, supported tags) of the image's python3; ImageError when it is not the
     configured Python or has none."""
-    spec = ContainerSpec(
-        image=base.id,
-        command=("python3", containers.script("probe.py")),
-        purpose="probe",
-        mounts=(Mount(containers.SCRIPTS_DIR, containers.SCRIPTS_MOUNT),),
-        environment=containers.pip_environment(options, online=False),
-        network="none",
-    )
-    result = engine.run(spec)
+    result = engine.run(containers.probe_spec(options, base.id))
     found = result.marked(PROBE_MARKER)
     if not result.ok or found is None:
         raise ImageError(
@@ -81,54 +87,6 @@ def probe(engine: Engine, options: Options, base: ImageInfo) -> tuple[str, tuple
     return version, tuple(str(tag) for tag in data["tags"])
 
 
-def toolchain_pip_conf(options: Options) -> str:
-    lines = ["[global]"]
-    if options.index_url:
-        lines.append(f"index-url = {options.index_url}")
-    if options.extra_index_urls:
-        lines.append("extra-index-url = " + " ".join(options.extra_index_urls))
-    if options.ca_bundle is not None:
-        lines.append(f"cert = {containers.CA_MOUNT}")
-    return "\n".join(lines) + "\n"
-
-
-def toolchain_spec(options: Options, base: ImageInfo, settings: Path) -> ContainerSpec:
-    """The container that installs pip-tools into the target image, as root, to be committed.
-
-    Index settings (which may carry credentials) come from `settings`/pip.conf, a mount: a
-    committed image keeps its container's environment and command line in its history, never
-    its mounts."""
-    versions = toolchain_versions()
-    install = (
-        f"python3 -m venv {containers.TOOLCHAIN_PREFIX} && "
-        f"{containers.TOOLCHAIN_PYTHON} -m pip install --quiet "
-        f"pip=={versions['pip']} pip-tools=={versions['pip-tools']} "
-        # A current setuptools and wheel: sdist metadata is then prepared without setting up an
-        # isolated environment first (see incontainer/build_wheels.py).
-        "--upgrade setuptools wheel"
-    )
-    mounts = [Mount(settings, "/wheelferry/settings")]
-    if options.ca_bundle:
-        mounts.append(Mount(options.ca_bundle, containers.CA_MOUNT))
-    environment = {
-        "PIP_CONFIG_FILE": "/wheelferry/settings/pip.conf",
-        "PIP_DISABLE_PIP_VERSION_CHECK": "1",
-        "PIP_NO_INPUT": "1",
-        "PIP_ROOT_USER_ACTION": "ignore",
-        # No cache: this container runs as root and must leave no root-owned files.
-        "PIP_NO_CACHE_DIR": "1",
-    }
-    return ContainerSpec(
-        image=base.id,
-        command=("env", *(f"{k}={v}" for k, v in environment.items()), "sh", "-c", install),
-        purpose="toolchain",
-        mounts=tuple(mounts),
-        network=options.network,
-        user="0:0",
-        hardened=False,
-    )
-
-
 def ensure_toolchain(engine: Engine, options: Options, base: ImageInfo,
                      log: Callable[[str], None]) -> str:
     reference = toolchain_reference(base)
@@ -137,11 +95,11 @@ def ensure_toolchain(engine: Engine, options: Options, base: ImageInfo,
     versions = toolchain_versions()
     log(f"preparing the toolchain image {reference} (pip-tools {versions['pip-tools']}, "
         f"once per image)")
-    settings = options.state_dir / f"toolchain-{uuid.uuid4().hex[:12]}"
+    settings = project.state_dir(options) / f"toolchain-{uuid.uuid4().hex[:12]}"
     settings.mkdir(parents=True)
     try:
-        (settings / "pip.conf").write_text(toolchain_pip_conf(options))
-        spec = toolchain_spec(options, base, settings)
+        (settings / "pip.conf").write_text(containers.toolchain_pip_conf(options))
+        spec = containers.toolchain_spec(options, base.id, settings, versions)
         repository, tag = reference.split(":")
 
         def commit(container: object) -> None:

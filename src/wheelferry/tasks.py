@@ -16,12 +16,12 @@ from typing import Any, TypeVar
 from invoke.collection import Collection
 from invoke.context import Context
 from invoke.exceptions import Exit
-from invoke.tasks import task
+from invoke.tasks import Task, task
 
 from wheelferry import commands
 from wheelferry.config import Options, load_options
 from wheelferry.errors import ConfigError, Interrupted, WheelferryError, from_os_error
-from wheelferry.report import Reporter
+from wheelferry.report import Reporter, print_facts
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -34,6 +34,27 @@ COMMON_HELP = {
     "index_url": "Package index URL for pip in the container (overrides 'index-url').",
     "verbose": "Show every line that pip and the containers print.",
 }
+
+
+# One meaning per short flag across every command; every other flag is long only.
+SHORT_FLAGS = {"project": "p", "verbose": "v", "upgrade": "u", "jobs": "j", "output": "o"}
+
+
+class WheelferryTask(Task[Any]):
+    """A task whose short flags come from SHORT_FLAGS, not from invoke's first free letter
+    (which made -p mean --upgrade-package in build and --project elsewhere)."""
+
+    def arg_opts(self, name: str, default: str, taken_names: set[str]) -> dict[str, Any]:
+        opts: dict[str, Any] = super().arg_opts(name, default, taken_names)
+        short = SHORT_FLAGS.get(name)
+        if short is not None:
+            opts["names"].append(short)
+        return opts
+
+
+def wheelferry_task(**kwargs: Any) -> Callable[[F], Any]:
+    """@task with wheelferry's short flags."""
+    return task(klass=WheelferryTask, auto_shortflags=False, **kwargs)
 
 
 def _help(*names: str, **extra: str) -> dict[str, str]:
@@ -79,7 +100,7 @@ def _options(project: str | None, **flags: Any) -> Options:
     return load_options(Path(project) if project else Path.cwd(), mapped)
 
 
-@task(help=_help("project", "python", "image", "engine", "index_url", "verbose",
+@wheelferry_task(help=_help("project", "python", "image", "engine", "index_url", "verbose",
                  upgrade="Re-resolve every lock, taking the newest allowed versions.",
                  upgrade_package="Re-resolve this package (repeatable)."),
       iterable=["upgrade_package"])
@@ -94,7 +115,7 @@ def lock(c: Context, upgrade: bool = False, upgrade_package: list[str] | None = 
                   upgrade_packages=upgrade_package or [])
 
 
-@task(help=_help(*COMMON_HELP,
+@wheelferry_task(help=_help(*COMMON_HELP,
                  upgrade="Re-resolve every lock before building.",
                  upgrade_package="Re-resolve this package before building (repeatable).",
                  jobs="Parallel sdist builds in the container (default: its CPU count)."),
@@ -113,7 +134,7 @@ def build(c: Context, upgrade: bool = False, upgrade_package: list[str] | None =
                    upgrade_packages=upgrade_package or [], jobs=jobs)
 
 
-@task(help=_help("project", "python", "image", "wheelhouse", "engine", "verbose",
+@wheelferry_task(help=_help("project", "python", "image", "wheelhouse", "engine", "verbose",
                  static="Only the static checks (checksums, pins, tags); no container."))
 @edge
 def verify(c: Context, static: bool = False, project: str | None = None,
@@ -124,7 +145,7 @@ def verify(c: Context, static: bool = False, project: str | None = None,
     commands.verify(options, reporter=Reporter(verbose=verbose), static_only=static)
 
 
-@task(name="init-script",
+@wheelferry_task(name="init-script",
       help=_help("project", "wheelhouse", "verbose",
                  output="Where to write the script (default: init.sh in the project)."))
 @edge
@@ -136,4 +157,14 @@ def init_script(c: Context, output: str | None = None, project: str | None = Non
                          output=Path(output) if output else None)
 
 
-namespace = Collection(lock, build, verify, init_script)
+@wheelferry_task(help=_help("project", "python", "image", "wheelhouse"))
+@edge
+def status(c: Context, project: str | None = None, python: str | None = None,
+           image: str | None = None, wheelhouse: str | None = None) -> None:
+    """Where the project stands: target, locks fresh or stale, wheelhouse built and proven."""
+    options = _options(project, python=python, image=image, wheelhouse=wheelhouse)
+    found = commands.status(options)
+    print_facts(f"wheelferry status of {options.project_dir}", found.rows())
+
+
+namespace = Collection(lock, build, verify, init_script, status)

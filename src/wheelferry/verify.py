@@ -22,18 +22,17 @@ from packaging.utils import (
     parse_wheel_filename,
 )
 
-from wheelferry import containers
-from wheelferry import wheelhouse as wh
-from wheelferry.build import lock_pins, target_tags
+from wheelferry import containers, project
+from wheelferry import manifest as mf
 from wheelferry.config import Options
-from wheelferry.engine import ContainerSpec, Engine, Mount
-from wheelferry.errors import BuildError, VerifyError
-from wheelferry.lock import build_lock_path
-from wheelferry.pins import merge
+from wheelferry.engine import Engine, ImageInfo
+from wheelferry.errors import LockError, VerifyError
+from wheelferry.files import sha256_file
 from wheelferry.report import Reporter
+from wheelferry.requirements import merge
+from wheelferry.target import tag_set
 
 PROOF_MARKER = "WHEELFERRY-PROOF "
-NON_ROOT = "65534:65534"  # nobody: the platform never installs as root
 
 
 @dataclass(frozen=True)
@@ -45,45 +44,45 @@ class Problem:
         return f"{self.subject}: {self.text}"
 
 
-def static_problems(options: Options) -> tuple[list[Problem], wh.Manifest | None]:
+def static_problems(options: Options) -> tuple[list[Problem], mf.Manifest | None]:
     """Every static problem of the wheelhouse, named by file or package."""
     folder = options.wheelhouse
     problems: list[Problem] = []
     if not folder.is_dir():
         return [Problem(str(folder), "no wheelhouse here; run 'wheelferry build' first")], None
-    manifest = wh.read_manifest(folder)
+    manifest = mf.read_manifest(folder)
     if manifest is None:
-        return [Problem(wh.MANIFEST, "missing or unreadable; run 'wheelferry build'")], None
-    sums_path = folder / wh.SUMS
+        return [Problem(mf.MANIFEST, "missing or unreadable; run 'wheelferry build'")], None
+    sums_path = folder / mf.SUMS
     sums: dict[str, str] | None = None
     if sums_path.is_file():
         try:
-            sums = wh.parse_sums(sums_path.read_text(encoding="utf-8"))
+            sums = mf.parse_sums(sums_path.read_text(encoding="utf-8"))
         except UnicodeDecodeError:
-            problems.append(Problem(wh.SUMS, "is not text (damaged); rebuild"))
+            problems.append(Problem(mf.SUMS, "is not text (damaged); rebuild"))
             sums = {}
     if sums is None:
-        problems.append(Problem(wh.SUMS, "missing"))
+        problems.append(Problem(mf.SUMS, "missing"))
         sums = {}
     expected = {w.file: w.sha256 for w in manifest.wheels}
-    for name in wh.METADATA_FILES:
+    for name in mf.METADATA_FILES:
         if name not in sums:
-            problems.append(Problem(name, f"not listed in {wh.SUMS}"))
+            problems.append(Problem(name, f"not listed in {mf.SUMS}"))
     for name, digest in sorted(sums.items()):
         path = folder / name
         if not path.is_file():
-            problems.append(Problem(name, f"listed in {wh.SUMS} but missing"))
-        elif wh.sha256_file(path) != digest:
-            problems.append(Problem(name, f"does not match its checksum in {wh.SUMS} (changed "
+            problems.append(Problem(name, f"listed in {mf.SUMS} but missing"))
+        elif sha256_file(path) != digest:
+            problems.append(Problem(name, f"does not match its checksum in {mf.SUMS} (changed "
                                     "after the build)"))
-        if name not in expected and name not in wh.METADATA_FILES:
-            problems.append(Problem(name, f"listed in {wh.SUMS} but not in the manifest"))
+        if name not in expected and name not in mf.METADATA_FILES:
+            problems.append(Problem(name, f"listed in {mf.SUMS} but not in the manifest"))
     for file, digest in sorted(expected.items()):
         if file not in sums:
-            problems.append(Problem(file, f"in the manifest but not in {wh.SUMS}"))
+            problems.append(Problem(file, f"in the manifest but not in {mf.SUMS}"))
         elif sums[file] != digest:
-            problems.append(Problem(file, f"{wh.SUMS} and the manifest disagree on its hash"))
-    known = set(expected) | {wh.SUMS, *wh.METADATA_FILES}
+            problems.append(Problem(file, f"{mf.SUMS} and the manifest disagree on its hash"))
+    known = set(expected) | {mf.SUMS, *mf.METADATA_FILES}
     for path in sorted(folder.iterdir()):
         if path.name not in known:
             problems.append(Problem(path.name, "stray file: not part of the build (remove it, or "
@@ -92,31 +91,32 @@ def static_problems(options: Options) -> tuple[list[Problem], wh.Manifest | None
     return problems, manifest
 
 
-def _pin_problems(options: Options, manifest: wh.Manifest) -> list[Problem]:
+def _pin_problems(options: Options, manifest: mf.Manifest) -> list[Problem]:
     problems: list[Problem] = []
     try:
-        locks = lock_pins(options)
+        locks = project.lock_pins(options)
         pins = merge(pins for _, pins in locks)
-    except BuildError as error:
+    except LockError as error:
         return [Problem("locks", error.message)]
     recorded = dict(manifest.locks)
+    current = project.lock_sums(options)
     for lock, _ in locks:
-        relative = str(lock.relative_to(options.project_dir))
+        relative = project.relative(options, lock)
         if relative not in recorded:
             problems.append(Problem(relative, "not part of this wheelhouse's build; rebuild"))
-        elif recorded[relative] != wh.sha256_file(lock):
+        elif recorded[relative] != current[relative]:
             problems.append(Problem(relative, "changed since the wheelhouse was built; rebuild"))
-    build_lock = build_lock_path(options)
+    build_lock = project.build_lock_path(options)
     if build_lock is not None:
-        relative = str(build_lock.relative_to(options.project_dir))
-        if not build_lock.is_file() or recorded.get(relative) != wh.sha256_file(build_lock):
+        relative = project.relative(options, build_lock)
+        if relative not in current or recorded.get(relative) != current[relative]:
             problems.append(Problem(relative, "the overrides' build lock is missing or changed "
                                     "since the wheelhouse was built; rebuild"))
     if manifest.target.python != options.python:
-        problems.append(Problem(wh.MANIFEST, f"built for python {manifest.target.python}, but "
+        problems.append(Problem(mf.MANIFEST, f"built for python {manifest.target.python}, but "
                                 f"the configuration says {options.python}"))
-    tags = target_tags(manifest.target.tags)
-    by_name: dict[NormalizedName, list[wh.WheelRecord]] = {}
+    tags = tag_set(manifest.target.tags)
+    by_name: dict[NormalizedName, list[mf.WheelRecord]] = {}
     for record in manifest.wheels:
         try:
             name, version, _, wheel_tags = parse_wheel_filename(record.file)
@@ -152,32 +152,19 @@ def _pin_problems(options: Options, manifest: wh.Manifest) -> list[Problem]:
     return problems
 
 
-def prove(engine: Engine, options: Options, manifest: wh.Manifest,
+def prove(engine: Engine, options: Options, manifest: mf.Manifest, base: ImageInfo,
           reporter: Reporter) -> list[Problem]:
-    """Install offline in a fresh target container; the problems found (empty: proven)."""
-    base = engine.ensure_image(options.image)
-    job_dir = options.state_dir / f"verify-{uuid.uuid4().hex[:12]}"
+    """Install offline in a fresh container of `base`; the problems found (empty: proven)."""
+    job_dir = project.state_dir(options) / f"verify-{uuid.uuid4().hex[:12]}"
     job_dir.mkdir(parents=True)
     try:
-        job = {"requirements": wh.REQUIREMENTS,
+        job = {"requirements": mf.REQUIREMENTS,
                "names": sorted({w.name for w in manifest.wheels}),
                "skip": list(options.skip_imports)}
         (job_dir / "job.json").write_text(json.dumps(job))
         os.chmod(job_dir, 0o755)
         os.chmod(job_dir / "job.json", 0o644)
-        user = containers.host_user_or(NON_ROOT)
-        spec = ContainerSpec(
-            image=base.id,
-            command=("python3", containers.script("prove_install.py")),
-            purpose="verify",
-            mounts=(Mount(options.wheelhouse, "/wheelhouse"),
-                    Mount(job_dir, "/job"),
-                    Mount(containers.SCRIPTS_DIR, containers.SCRIPTS_MOUNT)),
-            environment=containers.pip_environment(options, online=False),
-            network="none",
-            user=user,
-            workdir="/tmp",
-        )
+        spec = containers.proof_spec(options, image_id=base.id, job_dir=job_dir)
         result = engine.run(spec, on_line=reporter.output)
     finally:
         shutil.rmtree(job_dir, ignore_errors=True)

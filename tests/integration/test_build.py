@@ -17,11 +17,12 @@ from typing import Any
 
 import pytest
 from packaging.utils import canonicalize_name, parse_wheel_filename
-from tests.conftest import TARGET_IMAGE, TARGET_PYTHON, write_project
+from tests.support import TARGET_IMAGE, TARGET_PYTHON, write_project
 
-from wheelferry import wheelhouse as wh
+from wheelferry import manifest as mf
 from wheelferry.engine import ContainerSpec, Engine, Mount
-from wheelferry.pins import Pin, read_lock
+from wheelferry.files import sha256_file
+from wheelferry.requirements import Pin, read_lock
 
 pytestmark = pytest.mark.engine
 
@@ -32,7 +33,7 @@ LEGACY_OVERRIDE = {
 REQUIREMENTS = "wferryfx-needs-pure\nwferryfx-cext\nwferryfx-legacy\n"
 BUILT_FROM_SDISTS = {"wferryfx-needs-pure", "wferryfx-pure", "wferryfx-tomlish", "wferryfx-cext",
                      "wferryfx-legacy"}
-METADATA = {wh.SUMS, wh.MANIFEST, wh.REQUIREMENTS}
+METADATA = {mf.SUMS, mf.MANIFEST, mf.REQUIREMENTS}
 STAGING_PREFIX = ".wheelhouse.wheelferry-"
 
 
@@ -111,7 +112,7 @@ def test_the_wheelhouse_holds_one_wheel_per_pin_and_nothing_else(built: Built) -
     assert set(pins) == BUILT_FROM_SDISTS | {"wferryfx-buildhelper"}
     assert staging_left(built.project) == []
     # The install list is exactly the wheels, by name, version and the wheel's own hash.
-    requirements = (built.wheelhouse / wh.REQUIREMENTS).read_text().splitlines()
+    requirements = (built.wheelhouse / mf.REQUIREMENTS).read_text().splitlines()
     expected = sorted(
         f"{parse_wheel_filename(w)[0]}=={parse_wheel_filename(w)[1]} --hash=sha256:"
         f"{hashlib.sha256((built.wheelhouse / w).read_bytes()).hexdigest()}" for w in wheels)
@@ -119,16 +120,16 @@ def test_the_wheelhouse_holds_one_wheel_per_pin_and_nothing_else(built: Built) -
 
 
 def test_sha256sum_checks_the_wheelhouse(built: Built) -> None:
-    check = subprocess.run(["sha256sum", "--strict", "-c", wh.SUMS], cwd=built.wheelhouse,
+    check = subprocess.run(["sha256sum", "--strict", "-c", mf.SUMS], cwd=built.wheelhouse,
                            capture_output=True, text=True, check=False)
     assert check.returncode == 0, check.stdout + check.stderr
-    listed = {line.split("  ", 1)[1] for line in (built.wheelhouse / wh.SUMS).read_text()
+    listed = {line.split("  ", 1)[1] for line in (built.wheelhouse / mf.SUMS).read_text()
               .splitlines()}
-    assert listed == {p.name for p in built.wheelhouse.iterdir()} - {wh.SUMS}
+    assert listed == {p.name for p in built.wheelhouse.iterdir()} - {mf.SUMS}
 
 
 def test_the_manifest_records_target_origins_and_the_locked_sdists(built: Built) -> None:
-    manifest = wh.read_manifest(built.wheelhouse)
+    manifest = mf.read_manifest(built.wheelhouse)
     assert manifest is not None
     assert manifest.target.python == TARGET_PYTHON
     assert manifest.target.image == TARGET_IMAGE
@@ -144,7 +145,7 @@ def test_the_manifest_records_target_origins_and_the_locked_sdists(built: Built)
     for name, record in records.items():
         pin = pins[canonicalize_name(name)]
         assert record.version == str(pin.version)
-        assert record.sha256 == wh.sha256_file(built.wheelhouse / record.file)
+        assert record.sha256 == sha256_file(built.wheelhouse / record.file)
         assert record.locks == ("requirements/base.txt",)
         if name in BUILT_FROM_SDISTS:
             assert record.origin == "built", name
@@ -226,11 +227,11 @@ def test_a_dropped_requirement_is_pruned(built: Built, tmp_path: Path) -> None:
     wheelhouse = project / "wheelhouse"
     assert wheel_versions(wheelhouse) == {n: str(p.version) for n, p in pins.items()}
     assert not list(wheelhouse.glob("wferryfx_cext-*"))
-    assert "wferryfx_cext" not in (wheelhouse / wh.SUMS).read_text()
-    manifest = wh.read_manifest(wheelhouse)
+    assert "wferryfx_cext" not in (wheelhouse / mf.SUMS).read_text()
+    manifest = mf.read_manifest(wheelhouse)
     assert manifest is not None
     assert "wferryfx-cext" not in {r.name for r in manifest.wheels}
-    check = subprocess.run(["sha256sum", "--strict", "-c", wh.SUMS], cwd=wheelhouse,
+    check = subprocess.run(["sha256sum", "--strict", "-c", mf.SUMS], cwd=wheelhouse,
                            capture_output=True, text=True, check=False)
     assert check.returncode == 0, check.stdout + check.stderr
     assert staging_left(project) == []

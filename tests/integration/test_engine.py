@@ -19,7 +19,7 @@ from typing import Any
 import docker
 import docker.errors
 import pytest
-from tests.conftest import TARGET_IMAGE, write_project
+from tests.support import TARGET_IMAGE, write_project
 
 from wheelferry.engine import LABEL, ContainerSpec, Engine, Mount
 from wheelferry.errors import EngineError, ImageError

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import docker
 import pytest
-from tests.conftest import TARGET_IMAGE, write_project
+from tests.support import TARGET_IMAGE, write_project
 
-from wheelferry import wheelhouse as wh
+from wheelferry import manifest as mf
 from wheelferry.engine import Engine
 
 pytestmark = pytest.mark.engine
@@ -121,7 +121,7 @@ def test_installs_per_user_offline_and_is_idempotent(
 def test_corrupted_wheel_installs_nothing(
         client: docker.DockerClient, built: Path, init_sh: Path, tmp_path: Path) -> None:
     home = make_home(tmp_path, built, init_sh)
-    manifest = wh.read_manifest(built / "wheelhouse")
+    manifest = mf.read_manifest(built / "wheelhouse")
     assert manifest is not None
     record = manifest.wheel("wferryfx-pure")
     assert record is not None

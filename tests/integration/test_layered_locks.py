@@ -7,10 +7,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from tests.conftest import write_project
-from tests.support import WHEELFERRY
+from tests.support import WHEELFERRY, write_project
 
-from wheelferry.pins import read_lock
+from wheelferry.requirements import read_lock
 
 pytestmark = pytest.mark.engine
 

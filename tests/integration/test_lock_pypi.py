@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 from packaging.utils import canonicalize_name
-from tests.conftest import TARGET_IMAGE, TARGET_PYTHON, write_project
+from tests.support import TARGET_IMAGE, TARGET_PYTHON, write_project
 
 from wheelferry.engine import Engine
-from wheelferry.pins import read_lock
+from wheelferry.requirements import read_lock
 
 pytestmark = [pytest.mark.engine, pytest.mark.pypi]
 

@@ -16,16 +16,22 @@ from typing import Any
 import pytest
 from packaging.utils import canonicalize_name
 from packaging.version import Version
-from tests.conftest import write_project
-from tests.support import LEGACY_OVERRIDE, WHEELFERRY, build_fails, built_project, copy_project
+from tests.support import (
+    LEGACY_OVERRIDE,
+    WHEELFERRY,
+    build_fails,
+    built_project,
+    copy_project,
+    write_project,
+)
 
 from wheelferry import commands
 from wheelferry.build import check_wheel
 from wheelferry.config import load_options
 from wheelferry.engine import ContainerSpec, Engine
 from wheelferry.errors import BuildError
-from wheelferry.pins import Pin, read_lock
 from wheelferry.report import Reporter
+from wheelferry.requirements import Pin, read_lock
 
 
 @pytest.fixture(scope="module")

@@ -12,10 +12,11 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from tests.conftest import write_project
+from tests.support import write_project
 
-from wheelferry import wheelhouse as wh
+from wheelferry import manifest as mf
 from wheelferry.engine import Engine
+from wheelferry.files import sha256_file
 
 pytestmark = pytest.mark.engine
 
@@ -55,7 +56,7 @@ def project(built: Path, tmp_path: Path) -> Path:
 
 
 def wheel_file(project: Path, name: str) -> Path:
-    manifest = wh.read_manifest(project / "wheelhouse")
+    manifest = mf.read_manifest(project / "wheelhouse")
     assert manifest is not None
     record = manifest.wheel(name)
     assert record is not None, f"{name} not in the manifest"
@@ -139,12 +140,12 @@ def test_extension_built_against_another_abi_fails_the_proof(
     # only the install proof can tell.
     shutil.copyfile(abi1_wheel, abi2_wheel)
     house = project / "wheelhouse"
-    manifest = wh.read_manifest(house)
+    manifest = mf.read_manifest(house)
     assert manifest is not None
     wheels = tuple(
-        replace(w, sha256=wh.sha256_file(abi2_wheel), size=abi2_wheel.stat().st_size)
+        replace(w, sha256=sha256_file(abi2_wheel), size=abi2_wheel.stat().st_size)
         if w.name == "wferryfx-legacy" else w for w in manifest.wheels)
-    wh.write_metadata(house, replace(manifest, wheels=wheels))
+    mf.write_metadata(house, replace(manifest, wheels=wheels))
     static = run_cli("verify", "--static", "--project", str(project))
     assert static.returncode == 0, static.stderr
 

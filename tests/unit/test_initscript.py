@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from wheelferry import initscript
-from wheelferry.initscript import BEGIN, END, InitScriptError
+from wheelferry.errors import InitScriptError
+from wheelferry.initscript import BEGIN, END
 
 USER_HEAD = "#!/bin/bash\n# my own setup\nexport FOO=1\n\n"
 USER_TAIL = "echo hello   \n\talias ll='ls -l'\n# no newline at the end"

@@ -12,23 +12,22 @@ import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import Version
-from tests.conftest import TARGET_IMAGE, TARGET_PYTHON, write_project
+from tests.support import TARGET_IMAGE, TARGET_PYTHON, write_project
 
-from wheelferry import wheelhouse as wh
-from wheelferry.build import build_job, lock_pins, plan_build
+from wheelferry import manifest as mf
+from wheelferry.build import build_job, plan_build
 from wheelferry.config import BuildOverride, Options, load_options
 from wheelferry.diagnose import diagnose
 from wheelferry.errors import BuildError, LockError
+from wheelferry.files import sha256_file
 from wheelferry.lock import (
-    LockEntry,
     build_fingerprint,
-    build_lock_path,
-    check_input,
     fingerprint,
     header_line,
     plan_locks,
 )
-from wheelferry.pins import Pin, merge, read_lock
+from wheelferry.project import LockEntry, build_lock_path, lock_path, lock_pins
+from wheelferry.requirements import Pin, check_input, merge, read_lock
 
 
 def sha(text: str) -> str:
@@ -66,7 +65,7 @@ def project(tmp_path: Path, requirements: dict[str, str], **settings: Any) -> Op
 
 def entry_for(options: Options, name: str) -> LockEntry:
     source = options.project_dir / "requirements" / name
-    return LockEntry(source, options.lock_path(source))
+    return LockEntry(source, lock_path(source))
 
 
 def write_fresh_lock(options: Options, name: str, body: str = LOCK_BODY) -> Path:
@@ -115,12 +114,12 @@ def test_read_lock_refuses_what_wheelferry_lock_never_writes(
     lock = tmp_path / "requirements" / "base.txt"
     lock.parent.mkdir()
     lock.write_text(f"# a comment\n{line}\n")
-    with pytest.raises(BuildError) as caught:
+    with pytest.raises(LockError) as caught:
         read_lock(lock)
     assert str(lock) in caught.value.message
     for word in words:
         assert word in caught.value.message
-    assert caught.value.exit_code == 5
+    assert caught.value.exit_code == 4
 
 
 def _pin(name: str, version: str, hashes: set[str], lock: Path) -> Pin:
@@ -139,7 +138,7 @@ def test_merge_keeps_one_pin_per_package_and_refuses_two_versions(tmp_path: Path
     assert merged[1].hashes == {"sha256:b"}
 
     newer = _pin("wferryfx-pure", "2.0", {"sha256:d"}, dev)
-    with pytest.raises(BuildError) as caught:
+    with pytest.raises(LockError) as caught:
         merge([(same_a,), (newer,)])
     message = caught.value.message
     assert "wferryfx-pure" in message
@@ -370,8 +369,8 @@ wferryfx-pure==1.0 \\
 IMAGE_ID = "sha256:" + sha("image")
 
 
-def _target_record(image_id: str = IMAGE_ID) -> wh.TargetRecord:
-    return wh.TargetRecord(python="3.10", version="3.10.14", image=TARGET_IMAGE,
+def _target_record(image_id: str = IMAGE_ID) -> mf.TargetRecord:
+    return mf.TargetRecord(python="3.10", version="3.10.14", image=TARGET_IMAGE,
                            image_id=image_id, image_digest=image_id,
                            tags=("cp310-cp310-manylinux_2_17_x86_64",))
 
@@ -387,7 +386,7 @@ class BuildProject:
             name: build_job(pin, self.options.override_for(name), pins).build_key
             for name, pin in pins.items()}
 
-    def records(self, **changes: dict[str, Any]) -> list[wh.WheelRecord]:
+    def records(self, **changes: dict[str, Any]) -> list[mf.WheelRecord]:
         base: dict[str, dict[str, Any]] = {
             "wferryfx-buildhelper": {
                 "version": "2.0", "file": "wferryfx_buildhelper-2.0-py3-none-any.whl",
@@ -395,21 +394,21 @@ class BuildProject:
             "wferryfx-legacy": {
                 "version": "1.0", "file": "wferryfx_legacy-1.0-cp310-cp310-linux_x86_64.whl",
                 "sha256": sha("legacy-wheel"), "origin": "built",
-                "sdist": wh.SdistRecord("wferryfx-legacy-1.0.tar.gz", sha("legacy-sdist")),
+                "sdist": mf.SdistRecord("wferryfx-legacy-1.0.tar.gz", sha("legacy-sdist")),
                 "build_key": self.key["wferryfx-legacy"]},
             "wferryfx-pure": {
                 "version": "1.0", "file": "wferryfx_pure-1.0-py3-none-any.whl",
                 "sha256": sha("pure-wheel"), "origin": "built",
-                "sdist": wh.SdistRecord("wferryfx_pure-1.0.tar.gz", sha("pure-sdist")),
+                "sdist": mf.SdistRecord("wferryfx_pure-1.0.tar.gz", sha("pure-sdist")),
                 "build_key": self.key["wferryfx-pure"]},
         }
-        return [wh.WheelRecord(name=name, size=10, **{**fields, **changes.get(name, {})})
+        return [mf.WheelRecord(name=name, size=10, **{**fields, **changes.get(name, {})})
                 for name, fields in base.items()]
 
-    def plan(self, records: list[wh.WheelRecord] | None, *, image_id: str = IMAGE_ID,
-             intact: Callable[[wh.WheelRecord], bool] = lambda record: True,
+    def plan(self, records: list[mf.WheelRecord] | None, *, image_id: str = IMAGE_ID,
+             intact: Callable[[mf.WheelRecord], bool] = lambda record: True,
              options: Options | None = None) -> tuple[list[str], list[str]]:
-        old = None if records is None else wh.Manifest(
+        old = None if records is None else mf.Manifest(
             target=_target_record(), locks=(), wheels=tuple(records))
         plan = plan_build(options or self.options, image_id, self.locks, old, intact)
         assert len(plan.reuse) + len(plan.jobs) == len(plan.pins) == 3
@@ -426,7 +425,7 @@ def test_plan_build_reuses_wheels_made_for_the_same_pins(tmp_path: Path) -> None
     assert plan.reuse == ()
     assert sorted(j.pin.name for j in plan.jobs) == ALL
     assert plan.locks == (("requirements/base.txt",
-                           wh.sha256_file(bp.options.project_dir / "requirements/base.txt")),)
+                           sha256_file(bp.options.project_dir / "requirements/base.txt")),)
     assert dict(plan.pin_locks)[canonicalize_name("wferryfx-pure")] == ("requirements/base.txt",)
 
 
@@ -439,7 +438,7 @@ def test_plan_build_rebuilds_everything_for_another_image(tmp_path: Path) -> Non
     ("changes", "rebuilt"),
     [
         ({"wferryfx-pure": {"version": "0.9"}}, "wferryfx-pure"),
-        ({"wferryfx-pure": {"sdist": wh.SdistRecord("wferryfx_pure-1.0.tar.gz", sha("other"))}},
+        ({"wferryfx-pure": {"sdist": mf.SdistRecord("wferryfx_pure-1.0.tar.gz", sha("other"))}},
          "wferryfx-pure"),
         ({"wferryfx-pure": {"sdist": None}}, "wferryfx-pure"),
         ({"wferryfx-legacy": {"build_key": "built-with-other-settings"}}, "wferryfx-legacy"),

@@ -7,15 +7,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from tests.conftest import write_project
+from tests.support import write_project
 
 from wheelferry import wheelhouse as wh
 from wheelferry.config import load_options
+from wheelferry.containers import toolchain_pip_conf, toolchain_spec
 from wheelferry.engine import ImageInfo
 from wheelferry.errors import BuildError, LockError
-from wheelferry.lock import plan_locks, replace_all
-from wheelferry.pins import read_lock
-from wheelferry.target import toolchain_pip_conf, toolchain_spec
+from wheelferry.files import replace_all
+from wheelferry.lock import plan_locks
+from wheelferry.requirements import read_lock
 
 
 def test_a_folder_that_is_not_a_wheelhouse_is_never_replaced(tmp_path: Path) -> None:
@@ -56,7 +57,7 @@ def test_non_utf8_input_and_lock_give_named_errors(tmp_path: Path) -> None:
         plan_locks(load_options(project))
     lock = project / "requirements" / "base.txt"
     lock.write_bytes("# M\u00fcller\n".encode("cp1252"))
-    with pytest.raises(BuildError, match=r"base\.txt is not UTF-8"):
+    with pytest.raises(LockError, match=r"base\.txt is not UTF-8"):
         read_lock(lock)
 
 
@@ -68,7 +69,8 @@ def test_index_credentials_stay_in_the_mounted_pip_conf(tmp_path: Path) -> None:
     conf = toolchain_pip_conf(options)
     assert "index-url = https://user:s3cret@mirror.example/simple" in conf
     base = ImageInfo(reference="python:3.10", id="sha256:" + "0" * 64, digest="d")
-    spec = toolchain_spec(options, base, tmp_path / "settings")
+    spec = toolchain_spec(options, base.id, tmp_path / "settings",
+                          {"pip": "24.0", "pip-tools": "7.4.1"})
     assert "s3cret" not in " ".join(spec.command)
     assert all("s3cret" not in value for _, value in spec.environment)
     assert any(m.target == "/wheelferry/settings" and m.read_only for m in spec.mounts)

@@ -1,0 +1,88 @@
+"""Where a project's files live, asked and answered in one place: its inputs and the locks made
+from them, the build lock, the state folder, the wheelhouse, init.sh, and the checksums of the
+locks a wheelhouse is built from. Paths shown or stored are POSIX and relative to the project."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from wheelferry.config import Options
+from wheelferry.errors import LockError
+from wheelferry.files import sha256_file
+from wheelferry.requirements import Pin, read_lock
+
+# The lock of the overrides' build requirements, beside the first input.
+BUILD_LOCK_NAME = "wheelferry-build.txt"
+STATE_DIR_NAME = ".wheelferry"
+INIT_SCRIPT_NAME = "init.sh"
+
+
+@dataclass(frozen=True)
+class LockEntry:
+    """One input and the lock pip-compile writes for it."""
+
+    source: Path
+    lock: Path
+
+
+def relative(options: Options, path: Path) -> str:
+    """A project file as shown to users and stored in locks and manifests."""
+    return path.relative_to(options.project_dir).as_posix()
+
+
+def lock_path(source: Path) -> Path:
+    """The lock that pip-compile writes for an input file: X.in -> X.txt beside it."""
+    return source.with_suffix(".txt")
+
+
+def lock_entries(options: Options) -> tuple[LockEntry, ...]:
+    return tuple(LockEntry(source, lock_path(source)) for source in options.requirements)
+
+
+def build_lock_path(options: Options) -> Path | None:
+    """Where the overrides' build requirements are locked, if there are overrides."""
+    if not options.overrides:
+        return None
+    return options.requirements[0].parent / BUILD_LOCK_NAME
+
+
+def lock_files(options: Options) -> list[Path]:
+    """Every lock the project has or will have: one per input, then the build lock (when there
+    are overrides)."""
+    locks = [entry.lock for entry in lock_entries(options)]
+    build_lock = build_lock_path(options)
+    return [*locks, build_lock] if build_lock is not None else locks
+
+
+def lock_sums(options: Options) -> dict[str, str]:
+    """The sha256 of each lock that exists, by its relative path: what a wheelhouse records it
+    was built from."""
+    return {relative(options, lock): sha256_file(lock)
+            for lock in lock_files(options) if lock.is_file()}
+
+
+def lock_pins(options: Options) -> tuple[tuple[Path, tuple[Pin, ...]], ...]:
+    """The pins of each input's lock; LockError when a lock is missing."""
+    found = []
+    for entry in lock_entries(options):
+        if not entry.lock.is_file():
+            raise LockError(f"{relative(options, entry.lock)} does not exist.",
+                            hint="Run 'wheelferry lock' (build does it when locks are stale).")
+        found.append((entry.lock, read_lock(entry.lock)))
+    return tuple(found)
+
+
+def build_lock_pins(options: Options) -> tuple[Pin, ...]:
+    """The pins of the overrides' build lock, when there is one."""
+    path = build_lock_path(options)
+    return read_lock(path) if path is not None and path.is_file() else ()
+
+
+def state_dir(options: Options) -> Path:
+    """wheelferry's private folder inside the project (run lock, staging, what was proven)."""
+    return options.project_dir / STATE_DIR_NAME
+
+
+def init_script_path(options: Options) -> Path:
+    return options.project_dir / INIT_SCRIPT_NAME

@@ -1,0 +1,97 @@
+"""`status`: where a project stands, read from its files alone (no engine, no container): the
+target, each lock fresh or stale and why, the wheelhouse built or not, made from the current
+locks or not, proven or not, its size and wheel count."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from wheelferry import lock as locking
+from wheelferry import project, state, wheelhouse
+from wheelferry.config import Options
+from wheelferry.errors import LockError
+from wheelferry.manifest import read_manifest
+from wheelferry.report import format_size
+
+
+@dataclass(frozen=True)
+class LockState:
+    path: str
+    fresh: bool
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class WheelhouseState:
+    path: str
+    built: bool
+    wheels: int = 0
+    size: int = 0
+    from_current_locks: bool = False
+    proven: bool = False
+    proven_at: str = ""
+
+
+@dataclass(frozen=True)
+class ProjectStatus:
+    python: str
+    image: str
+    locks: tuple[LockState, ...]
+    wheelhouse: WheelhouseState
+    # Why the inputs could not be planned (a bad line in a .in file), if they could not.
+    input_problem: str = ""
+
+    @property
+    def ready(self) -> bool:
+        """Everything fresh, built from the current locks, and proven: ready to upload."""
+        return (not self.input_problem and all(lock.fresh for lock in self.locks)
+                and self.wheelhouse.from_current_locks and self.wheelhouse.proven)
+
+    def rows(self) -> list[tuple[str, str]]:
+        """(subject, state) lines for the user."""
+        rows = [("target", f"python {self.python} in {self.image}")]
+        if self.input_problem:
+            rows.append(("inputs", f"cannot be locked: {self.input_problem}"))
+        for lock in self.locks:
+            rows.append((lock.path, "fresh" if lock.fresh else f"stale: {lock.reason}"))
+        house = self.wheelhouse
+        if not house.built:
+            rows.append((house.path, "not built: run 'wheelferry build'"))
+            return rows
+        built = f"{house.wheels} wheels, {format_size(house.size)}"
+        if not house.from_current_locks:
+            built += ", not made from the current locks: run 'wheelferry build'"
+        rows.append((house.path, built))
+        rows.append(("proof", f"proven ({house.proven_at})" if house.proven
+                     else "not proven: run 'wheelferry verify'"))
+        return rows
+
+
+def project_status(options: Options) -> ProjectStatus:
+    input_problem = ""
+    locks: list[LockState] = []
+    try:
+        plan = locking.plan_locks(options)
+    except LockError as error:
+        input_problem = error.message
+        locks = [LockState(project.relative(options, path), False, "the inputs cannot be read")
+                 for path in project.lock_files(options)]
+    else:
+        reasons = dict(plan.reasons)
+        locks = [LockState(project.relative(options, path), path not in reasons,
+                           reasons.get(path, "")) for path in project.lock_files(options)]
+    return ProjectStatus(python=options.python, image=options.image, locks=tuple(locks),
+                         wheelhouse=_wheelhouse_state(options), input_problem=input_problem)
+
+
+def _wheelhouse_state(options: Options) -> WheelhouseState:
+    shown = str(options.wheelhouse)
+    manifest = read_manifest(options.wheelhouse)
+    if manifest is None:
+        return WheelhouseState(shown, built=False)
+    record = state.read_proof(options)
+    proven = state.is_proven(options)
+    return WheelhouseState(
+        shown, built=True, wheels=len(manifest.wheels), size=manifest.size,
+        from_current_locks=wheelhouse.matches_locks(options), proven=proven,
+        proven_at=record.proven_at if proven and record is not None else "")
