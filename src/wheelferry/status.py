@@ -58,7 +58,7 @@ class ProjectStatus:
         if not house.built:
             rows.append((house.path, "not built: run 'wheelferry build'"))
             return rows
-        built = f"{house.wheels} wheels, {format_size(house.size)}"
+        built = f"{house.wheels} wheel{'' if house.wheels == 1 else 's'}, {format_size(house.size)}"
         if not house.from_current_locks:
             built += ", not made from the current locks: run 'wheelferry build'"
         rows.append((house.path, built))
