@@ -29,11 +29,12 @@ from packaging.utils import (
 from wheelferry import containers, project
 from wheelferry import manifest as mf
 from wheelferry import wheelhouse as wh
-from wheelferry.config import BuildOverride, Options
+from wheelferry.config import Options
 from wheelferry.diagnose import diagnose, log_tail
 from wheelferry.engine import Engine
 from wheelferry.errors import BuildError
 from wheelferry.files import read_json_object, sha256_file
+from wheelferry.overrides import BuildOverride
 from wheelferry.report import Reporter, format_size
 from wheelferry.requirements import Pin, merge
 from wheelferry.target import Target, compatible, tag_set

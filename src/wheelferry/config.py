@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from packaging.requirements import InvalidRequirement, Requirement
-from packaging.utils import NormalizedName, canonicalize_name
+from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from wheelferry.errors import ConfigError
+from wheelferry.overrides import BuildOverride, parse_overrides
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -34,15 +34,6 @@ ENGINES = ("docker", "podman")
 NETWORKS = ("bridge", "host")
 # Where "auto" looks for the CA bundle the host's own pip and requests trust.
 CA_BUNDLE_ENV_VARS = ("PIP_CERT", "REQUESTS_CA_BUNDLE", "SSL_CERT_FILE")
-
-
-@dataclass(frozen=True)
-class BuildOverride:
-    """Per-package build settings for sdists that do not declare what their setup.py needs."""
-
-    name: NormalizedName
-    build_requires: tuple[Requirement, ...] = ()
-    no_build_isolation: bool = False
 
 
 @dataclass(frozen=True)
@@ -90,11 +81,6 @@ _KEYS: dict[str, tuple[tuple[type, ...], str]] = {
     "skip-imports": ((list,), "a list of module names"),
     "overrides": ((dict,), "a table of per-package tables"),
 }
-_OVERRIDE_KEYS: dict[str, tuple[tuple[type, ...], str]] = {
-    "build-requires": ((list,), "a list of requirement strings"),
-    "no-build-isolation": ((bool,), "true or false"),
-}
-
 
 def find_pyproject(start: Path) -> Path:
     """The pyproject.toml of the project folder `start` (no upward search: explicit is kinder)."""
@@ -232,7 +218,7 @@ def parse_options(raw: Mapping[str, Any], *, project_dir: Path, pyproject: Path)
         if not all(part.isidentifier() for part in module.split(".")):
             raise bad("skip-imports", f"lists {module!r}, which is not a module name")
 
-    overrides = _overrides(raw.get("overrides", {}), where)
+    overrides = parse_overrides(raw.get("overrides", {}), where)
 
     return Options(
         project_dir=project_dir,
@@ -279,50 +265,3 @@ def _ca_bundle(value: str, project_dir: Path, bad: Any) -> Path | None:
         raise bad("ca-bundle", f"names {value!r}, which is not a file",
                   "Point it at a PEM bundle, or use \"auto\" or \"none\".")
     return path
-
-
-def _overrides(table: Mapping[str, Any], where: str) -> tuple[BuildOverride, ...]:
-    result: dict[NormalizedName, BuildOverride] = {}
-    for name, body in table.items():
-        key = f"overrides.{name}"
-        try:
-            Requirement(name)
-        except InvalidRequirement:
-            raise ConfigError(f"key '{key}' {where}: {name!r} is not a package name.") from None
-        if not isinstance(body, dict):
-            raise ConfigError(f"key '{key}' {where} must be a table with build-requires and/or "
-                              f"no-build-isolation, not {body!r}.")
-        for sub, value in body.items():
-            if sub not in _OVERRIDE_KEYS:
-                raise ConfigError(
-                    f"key '{key}.{sub}' {where} is not an override setting.",
-                    hint=f"Known: {', '.join(_OVERRIDE_KEYS)}.",
-                )
-            types, description = _OVERRIDE_KEYS[sub]
-            if not isinstance(value, types) or (
-                isinstance(value, list) and not all(isinstance(v, str) for v in value)
-            ):
-                raise ConfigError(f"key '{key}.{sub}' {where} must be {description}, "
-                                  f"not {value!r}.")
-        requires: list[Requirement] = []
-        for text in body.get("build-requires", []):
-            try:
-                requires.append(Requirement(text))
-            except InvalidRequirement as exc:
-                raise ConfigError(
-                    f"key '{key}.build-requires' {where} lists {text!r}, which is not a "
-                    f"requirement ({exc}).") from exc
-        if requires and not body.get("no-build-isolation", False):
-            raise ConfigError(
-                f"key '{key}.build-requires' {where} needs no-build-isolation = true: pip's "
-                "isolated builds cannot see extra build requirements.",
-                hint="Add no-build-isolation = true to that override.")
-        canonical = canonicalize_name(name)
-        if canonical in result:
-            raise ConfigError(f"key '{key}' {where} repeats the override for {canonical}.")
-        result[canonical] = BuildOverride(
-            name=canonical,
-            build_requires=tuple(requires),
-            no_build_isolation=bool(body.get("no-build-isolation", False)),
-        )
-    return tuple(result[name] for name in sorted(result))

@@ -13,7 +13,7 @@ BIN = Path(sys.executable).parent
 WHEELFERRY = BIN / "wheelferry"
 INV = BIN / "inv"
 REPO_ROOT = Path(__file__).parents[2]
-TASKS = ("lock", "build", "verify", "init-script")
+TASKS = ("lock", "build", "verify", "init-script", "status")
 
 
 def run(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:

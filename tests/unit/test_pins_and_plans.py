@@ -16,7 +16,7 @@ from tests.support import TARGET_IMAGE, TARGET_PYTHON, write_project
 
 from wheelferry import manifest as mf
 from wheelferry.build import build_job, plan_build
-from wheelferry.config import BuildOverride, Options, load_options
+from wheelferry.config import Options, load_options
 from wheelferry.diagnose import diagnose
 from wheelferry.errors import BuildError, LockError
 from wheelferry.files import sha256_file
@@ -26,6 +26,7 @@ from wheelferry.lock import (
     header_line,
     plan_locks,
 )
+from wheelferry.overrides import BuildOverride
 from wheelferry.project import LockEntry, build_lock_path, lock_path, lock_pins
 from wheelferry.requirements import Pin, check_input, merge, read_lock
 

@@ -1,0 +1,75 @@
+"""Per-package build settings (`[tool.wheelferry.overrides.NAME]`): for sdists whose setup.py
+imports what it does not declare. Parsed and validated here; `where` names the file in errors."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import NormalizedName, canonicalize_name
+
+from wheelferry.errors import ConfigError
+
+_OVERRIDE_KEYS: dict[str, tuple[tuple[type, ...], str]] = {
+    "build-requires": ((list,), "a list of requirement strings"),
+    "no-build-isolation": ((bool,), "true or false"),
+}
+
+
+@dataclass(frozen=True)
+class BuildOverride:
+    """Per-package build settings for sdists that do not declare what their setup.py needs."""
+
+    name: NormalizedName
+    build_requires: tuple[Requirement, ...] = ()
+    no_build_isolation: bool = False
+
+
+
+def parse_overrides(table: Mapping[str, Any], where: str) -> tuple[BuildOverride, ...]:
+    result: dict[NormalizedName, BuildOverride] = {}
+    for name, body in table.items():
+        key = f"overrides.{name}"
+        try:
+            Requirement(name)
+        except InvalidRequirement:
+            raise ConfigError(f"key '{key}' {where}: {name!r} is not a package name.") from None
+        if not isinstance(body, dict):
+            raise ConfigError(f"key '{key}' {where} must be a table with build-requires and/or "
+                              f"no-build-isolation, not {body!r}.")
+        for sub, value in body.items():
+            if sub not in _OVERRIDE_KEYS:
+                raise ConfigError(
+                    f"key '{key}.{sub}' {where} is not an override setting.",
+                    hint=f"Known: {', '.join(_OVERRIDE_KEYS)}.",
+                )
+            types, description = _OVERRIDE_KEYS[sub]
+            if not isinstance(value, types) or (
+                isinstance(value, list) and not all(isinstance(v, str) for v in value)
+            ):
+                raise ConfigError(f"key '{key}.{sub}' {where} must be {description}, "
+                                  f"not {value!r}.")
+        requires: list[Requirement] = []
+        for text in body.get("build-requires", []):
+            try:
+                requires.append(Requirement(text))
+            except InvalidRequirement as exc:
+                raise ConfigError(
+                    f"key '{key}.build-requires' {where} lists {text!r}, which is not a "
+                    f"requirement ({exc}).") from exc
+        if requires and not body.get("no-build-isolation", False):
+            raise ConfigError(
+                f"key '{key}.build-requires' {where} needs no-build-isolation = true: pip's "
+                "isolated builds cannot see extra build requirements.",
+                hint="Add no-build-isolation = true to that override.")
+        canonical = canonicalize_name(name)
+        if canonical in result:
+            raise ConfigError(f"key '{key}' {where} repeats the override for {canonical}.")
+        result[canonical] = BuildOverride(
+            name=canonical,
+            build_requires=tuple(requires),
+            no_build_isolation=bool(body.get("no-build-isolation", False)),
+        )
+    return tuple(result[name] for name in sorted(result))

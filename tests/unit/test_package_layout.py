@@ -1,0 +1,60 @@
+"""The package's shape: each module imports only modules below it in the stack the README's
+layout table shows (no upward imports, no circles), and the core never imports invoke."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import wheelferry
+
+PACKAGE = Path(wheelferry.__file__).parent
+# Bottom to top, as in the README's "Development: where a change goes" table.
+STACK = ("errors", "report", "files", "overrides", "config", "requirements", "project", "engine",
+         "containers", "target", "diagnose", "manifest", "wheelhouse", "lock", "build",
+         "verify", "state", "initscript", "status", "runlock", "commands", "tasks", "cli")
+ADAPTERS = ("tasks", "cli")
+
+
+def internal_imports(module: str) -> set[str]:
+    tree = ast.parse((PACKAGE / f"{module}.py").read_text(encoding="utf-8"))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            if node.module == "wheelferry":
+                found.update(alias.name for alias in node.names if alias.name in STACK)
+            elif node.module.startswith("wheelferry."):
+                found.add(node.module.split(".")[1])
+        elif isinstance(node, ast.Import):
+            found.update(a.name.split(".")[1] for a in node.names
+                         if a.name.startswith("wheelferry."))
+    return found
+
+
+def external_imports(module: str) -> set[str]:
+    tree = ast.parse((PACKAGE / f"{module}.py").read_text(encoding="utf-8"))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module.split(".")[0])
+        elif isinstance(node, ast.Import):
+            found.update(alias.name.split(".")[0] for alias in node.names)
+    return found
+
+
+def test_every_module_has_its_place_in_the_stack() -> None:
+    modules = {path.stem for path in PACKAGE.glob("*.py")} - {"__init__"}
+    assert modules == set(STACK)
+
+
+def test_modules_import_only_what_lies_below_them() -> None:
+    upward = {module: sorted(name for name in internal_imports(module)
+                             if STACK.index(name) >= STACK.index(module))
+              for module in STACK}
+    assert {module: names for module, names in upward.items() if names} == {}
+
+
+def test_the_core_never_imports_invoke() -> None:
+    core = [module for module in STACK if module not in ADAPTERS]
+    assert [module for module in core if "invoke" in external_imports(module)] == []
+    assert "invoke" in external_imports("tasks")
