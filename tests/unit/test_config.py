@@ -10,13 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from wheelferry.config import (
-    DEFAULT_INSTALL_DIR,
-    BuildOverride,
-    Options,
-    load_options,
-)
+from wheelferry.config import DEFAULT_INSTALL_DIR, Options, load_options
 from wheelferry.errors import ConfigError
+from wheelferry.overrides import BuildOverride
 
 WHEELFERRY = Path(sys.executable).parent / "wheelferry"
 
