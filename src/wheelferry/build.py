@@ -35,6 +35,7 @@ from wheelferry.engine import Engine
 from wheelferry.errors import BuildError
 from wheelferry.files import read_json_object, sha256_file
 from wheelferry.overrides import BuildOverride
+from wheelferry.provided import Provided
 from wheelferry.report import Reporter, format_size
 from wheelferry.requirements import Pin, merge
 from wheelferry.target import Target, compatible, tag_set
@@ -68,6 +69,9 @@ class BuildPlan:
     pin_locks: tuple[tuple[NormalizedName, tuple[str, ...]], ...]
     reuse: tuple[mf.WheelRecord, ...]
     jobs: tuple[BuildJob, ...]
+    # Pins the platform provides at exactly that version: left out of the wheelhouse.
+    provided: tuple[Pin, ...] = ()
+    provided_source: str = ""
 
 
 def build_job(pin: Pin, override: BuildOverride | None,
@@ -123,7 +127,8 @@ def plan_build(options: Options, target_image_id: str,
                locks: tuple[tuple[Path, tuple[Pin, ...]], ...],
                old: mf.Manifest | None,
                intact: Callable[[mf.WheelRecord], bool],
-               build_pins: tuple[Pin, ...] = ()) -> BuildPlan:
+               build_pins: tuple[Pin, ...] = (),
+               provided: Provided | None = None) -> BuildPlan:
     pins = merge(pins for _, pins in locks)
     by_name = {pin.name: pin for pin in pins}
     pin_locks: dict[NormalizedName, list[str]] = {}
@@ -132,7 +137,11 @@ def plan_build(options: Options, target_image_id: str,
             pin_locks.setdefault(pin.name, []).append(project.relative(options, lock))
     reuse: list[mf.WheelRecord] = []
     jobs: list[BuildJob] = []
+    left_out: list[Pin] = []
     for pin in pins:
+        if provided is not None and provided.version(pin.name) == pin.version:
+            left_out.append(pin)
+            continue
         job = build_job(pin, options.override_for(pin.name), by_name, build_pins)
         record = old.wheel(pin.name) if old and old.target.image_id == target_image_id else None
         if record is not None and _reusable(record, pin, job) and intact(record):
@@ -141,7 +150,8 @@ def plan_build(options: Options, target_image_id: str,
             jobs.append(job)
     return BuildPlan(pins=pins, locks=tuple(sorted(project.lock_sums(options).items())),
                      pin_locks=tuple((n, tuple(ls)) for n, ls in sorted(pin_locks.items())),
-                     reuse=tuple(reuse), jobs=tuple(jobs))
+                     reuse=tuple(reuse), jobs=tuple(jobs), provided=tuple(left_out),
+                     provided_source=provided.source if provided is not None else "")
 
 
 def _reusable(record: mf.WheelRecord, pin: Pin, job: BuildJob) -> bool:
@@ -235,17 +245,23 @@ def execute(engine: Engine, options: Options, target: Target, plan: BuildPlan,
                                    image_digest=target.image.digest, tags=target.tags),
             locks=plan.locks,
             wheels=tuple(records),
+            provided=tuple((pin.name, str(pin.version)) for pin in plan.provided),
+            provided_source=plan.provided_source if plan.provided else "",
         )
         mf.write_metadata(staging, manifest)
         wh.swap_in(staging, wheelhouse)
+    rows += [(pin.name, str(pin.version), "provided by the platform", "-", "-")
+             for pin in plan.provided]
     rows.sort()
     built = sum(1 for r in records if r.origin == "built")
     total = sum(r.size for r in records)
-    reporter.table(
-        f"wheelhouse {wheelhouse}", ("package", "version", "this run", "size", "time"), rows,
-        footer=f"{len(records)} wheels ({built} built from sdists, {len(records) - built} "
-        f"downloaded), {format_size(total)} in all, for python {target.version}.",
-    )
+    footer = (f"{len(records)} wheels ({built} built from sdists, {len(records) - built} "
+              f"downloaded), {format_size(total)} in all, for python {target.version}.")
+    if plan.provided:
+        footer += (f" {len(plan.provided)} pinned package(s) left out: the platform provides "
+                   f"them ({plan.provided_source}).")
+    reporter.table(f"wheelhouse {wheelhouse}", ("package", "version", "this run", "size",
+                                                "time"), rows, footer=footer)
     return manifest
 
 

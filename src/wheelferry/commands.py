@@ -7,14 +7,16 @@ through the cleanup of every container and staging folder.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
 from wheelferry import build as building
-from wheelferry import initscript, project, state
+from wheelferry import initscript, platform_image, project, state
 from wheelferry import lock as locking
 from wheelferry import manifest as mf
+from wheelferry import provided as provided_mod
 from wheelferry import status as statuses
 from wheelferry import target as targets
 from wheelferry import verify as verifying
@@ -37,14 +39,46 @@ def connected(options: Options) -> Iterator[Engine]:
 def lock(options: Options, *, reporter: Reporter, upgrade: bool = False,
          upgrade_packages: Sequence[str] = ()) -> locking.LockPlan:
     with project_run_lock(project.state_dir(options), command="lock"):
-        return _lock(options, reporter=reporter, upgrade=upgrade,
-                     upgrade_packages=upgrade_packages)
+        if not options.provided_from_image:
+            return _lock(options, reporter=reporter, upgrade=upgrade,
+                         upgrade_packages=upgrade_packages, provided=_provided(options, None))
+        with connected(options) as engine:
+            found = _platform(engine, options, reporter)
+            return _lock(options, reporter=reporter, upgrade=upgrade,
+                         upgrade_packages=upgrade_packages, engine=engine,
+                         provided=_provided(options, found))
+
+
+def _platform(engine: Engine, options: Options,
+              reporter: Reporter) -> platform_image.Platform | None:
+    """The platform image, probed (once per image id), when one is configured."""
+    if options.platform_image is None:
+        return None
+    with reporter.step(f"reading the platform image {options.platform_image}"):
+        found = platform_image.probe(engine, options)
+    reporter.info(f"the platform runs python {found.version} as {found.user} "
+                  f"({found.libc} {found.libc_version}); it provides "
+                  f"{len(found.provided.packages)} distributions")
+    return found
+
+
+def _provided(options: Options,
+              found: platform_image.Platform | None) -> provided_mod.Provided | None:
+    """What the platform provides: the freeze file, else what the platform image has."""
+    from_file = provided_mod.from_file(options)
+    if from_file is not None:
+        return from_file
+    if options.provided_from_image and found is not None:
+        return found.provided
+    return None
 
 
 def _lock(options: Options, *, reporter: Reporter, upgrade: bool = False,
           upgrade_packages: Sequence[str] = (), engine: Engine | None = None,
-          target: targets.Target | None = None) -> locking.LockPlan:
-    plan = locking.plan_locks(options, upgrade=upgrade, upgrade_packages=upgrade_packages)
+          target: targets.Target | None = None,
+          provided: provided_mod.Provided | None = None) -> locking.LockPlan:
+    plan = locking.plan_locks(options, upgrade=upgrade, upgrade_packages=upgrade_packages,
+                              provided=provided)
     if plan.up_to_date:
         for entry in plan.entries:
             reporter.info(f"{project.relative(options, entry.lock)} is up to date")
@@ -68,7 +102,8 @@ def _engine_and_target(options: Options, reporter: Reporter, engine: Engine | No
     if engine is not None and target is not None:
         yield engine, target
         return
-    with connected(options) as eng:
+    with contextlib.ExitStack() as stack:
+        eng = engine if engine is not None else stack.enter_context(connected(options))
         with reporter.step(f"checking the target image {options.image}"):
             tgt = targets.prepare(eng, options, reporter.info)
         yield eng, tgt
@@ -83,13 +118,15 @@ def build(options: Options, *, reporter: Reporter, upgrade: bool = False,
         with connected(options) as engine:
             with reporter.step(f"checking the target image {options.image}"):
                 target = targets.prepare(engine, options, reporter.info)
+            provided = _provided(options, _platform(engine, options, reporter))
             with wh.locks_kept_with_wheelhouse(options):
                 _lock(options, reporter=reporter, upgrade=upgrade,
-                      upgrade_packages=upgrade_packages, engine=engine, target=target)
+                      upgrade_packages=upgrade_packages, engine=engine, target=target,
+                      provided=provided)
                 plan = building.plan_build(options, target.image.id, project.lock_pins(options),
                                            mf.read_manifest(options.wheelhouse),
                                            building.intact_in(options.wheelhouse),
-                                           project.build_lock_pins(options))
+                                           project.build_lock_pins(options), provided)
                 if plan.reuse:
                     reporter.info(f"{len(plan.reuse)} wheel(s) already built for these pins are "
                                   "reused")
@@ -109,15 +146,20 @@ def verify(options: Options, *, reporter: Reporter, static_only: bool = False) -
                       "locks")
         if static_only:
             return
-        with connected(options) as engine, reporter.step(
-                f"installing offline in a fresh {options.image} container (network off, "
-                "non-root)"):
-            base = engine.ensure_image(options.image)
-            problems = verifying.prove(engine, options, manifest, base, reporter)
+        with connected(options) as engine:
+            found = _platform(engine, options, reporter)
+            site = verifying.plain_site(engine.ensure_image(options.image)) if found is None \
+                else verifying.ProofSite(image=found.image, user=found.user, home=found.home,
+                                         scratch_home=False)
+            with reporter.step(f"a desktop start in a fresh {site.image.reference} container "
+                               f"(network off, as {site.user}): the generated init.sh, then "
+                               "pip check and imports"):
+                problems = verifying.prove(engine, options, manifest, site, reporter)
         verifying.raise_if(problems, "in the offline install proof")
-        state.record_proof(options, base)
-        reporter.info(f"proven: the wheelhouse installs offline in {options.image}, pip check "
-                      "passes and every module imports")
+        state.record_proof(options, site.image)
+        reporter.info(f"proven: the wheelhouse installs offline with the generated init.sh in "
+                      f"{site.image.reference}, pip check passes, every shipped module imports"
+                      + (" and the platform's own packages still import" if found else ""))
 
 
 def init_script(options: Options, *, reporter: Reporter, output: Path | None = None) -> Path:

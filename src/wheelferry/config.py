@@ -7,6 +7,7 @@ file and the key. Command-line flags arrive as a mapping of the same keys and wi
 from __future__ import annotations
 
 import os
+import re
 import ssl
 import sys
 from collections.abc import Mapping
@@ -14,7 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from packaging.utils import canonicalize_name
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from wheelferry.errors import ConfigError
@@ -34,6 +36,7 @@ ENGINES = ("docker", "podman")
 NETWORKS = ("bridge", "host")
 # Where "auto" looks for the CA bundle the host's own pip and requests trust.
 CA_BUNDLE_ENV_VARS = ("PIP_CERT", "REQUESTS_CA_BUNDLE", "SSL_CERT_FILE")
+_USER = re.compile(r"[0-9]+(:[0-9]+)?|[a-z_][a-z0-9_.-]*")
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,13 @@ class Options:
     ca_bundle: Path | None = None
     network: str = "bridge"
     skip_imports: tuple[str, ...] = ()
+    # The platform's own image (read and proven in, never built in), and what it provides.
+    platform_image: str | None = None
+    platform_user: str | None = None
+    # A freeze file of the platform's packages; None with provided_from_image or nothing provided.
+    provided_file: Path | None = None
+    provided_from_image: bool = False
+    replace_provided: tuple[NormalizedName, ...] = ()
     overrides: tuple[BuildOverride, ...] = field(default=())
 
     @property
@@ -79,6 +89,10 @@ _KEYS: dict[str, tuple[tuple[type, ...], str]] = {
     "ca-bundle": ((str,), "\"auto\", \"none\" or a path to a PEM file"),
     "network": ((str,), "\"bridge\" or \"host\""),
     "skip-imports": ((list,), "a list of module names"),
+    "platform-image": ((str,), "an image reference such as \"myplatform/workstation:1.4\""),
+    "platform-user": ((str,), "a user as \"UID:GID\" or a name in the platform image"),
+    "provided": ((str,), "\"auto\", \"none\" or the path of a `pip list --format=freeze` file"),
+    "replace-provided": ((list,), "a list of package names"),
     "overrides": ((dict,), "a table of per-package tables"),
 }
 
@@ -220,6 +234,31 @@ def parse_options(raw: Mapping[str, Any], *, project_dir: Path, pyproject: Path)
 
     overrides = parse_overrides(raw.get("overrides", {}), where)
 
+    platform_image = raw.get("platform-image")
+    if platform_image is not None and (not platform_image.strip()
+                                       or any(ch.isspace() for ch in platform_image)):
+        raise bad("platform-image", f"must be an image reference without spaces, not "
+                  f"{platform_image!r}")
+    platform_user = raw.get("platform-user")
+    if platform_user is not None and not _USER.fullmatch(platform_user):
+        raise bad("platform-user", f"must be \"UID:GID\", \"UID\" or a user name, not "
+                  f"{platform_user!r}")
+    provided = raw.get("provided", "auto")
+    provided_file = None
+    if provided not in ("auto", "none"):
+        provided_file = (project_dir / Path(provided).expanduser()).resolve()
+        if not provided_file.is_file():
+            raise bad("provided", f"names {provided!r}, which is not a file",
+                      "Point it at the output of 'pip list --format=freeze' run on the "
+                      "platform, or use \"auto\" (read it from platform-image) or \"none\".")
+    replace_provided = []
+    for name in raw.get("replace-provided", []):
+        try:
+            Requirement(name)
+        except InvalidRequirement:
+            raise bad("replace-provided", f"lists {name!r}, which is not a package name") from None
+        replace_provided.append(canonicalize_name(name))
+
     return Options(
         project_dir=project_dir,
         pyproject=pyproject,
@@ -235,6 +274,11 @@ def parse_options(raw: Mapping[str, Any], *, project_dir: Path, pyproject: Path)
         network=network,
         skip_imports=skip_imports,
         overrides=overrides,
+        platform_image=platform_image,
+        platform_user=platform_user,
+        provided_file=provided_file,
+        provided_from_image=provided == "auto" and platform_image is not None,
+        replace_provided=tuple(sorted(set(replace_provided))),
     )
 
 
@@ -265,3 +309,13 @@ def _ca_bundle(value: str, project_dir: Path, bad: Any) -> Path | None:
         raise bad("ca-bundle", f"names {value!r}, which is not a file",
                   "Point it at a PEM bundle, or use \"auto\" or \"none\".")
     return path
+
+
+def expand_home(path: str, home: str) -> str:
+    """A platform path setting (install-dir) as the platform sees it for a user whose HOME is
+    `home`: a leading ~ or $HOME expanded, trailing slashes dropped."""
+    for prefix in ("~", "$HOME"):
+        if path == prefix or path.startswith(prefix + "/"):
+            path = home.rstrip("/") + path[len(prefix):]
+            break
+    return path.rstrip("/") or "/"

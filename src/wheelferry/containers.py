@@ -7,7 +7,8 @@ what it may reach (network), and as whom.
 | toolchain | target    | configured     | nothing (commit)  | root, to install     |
 | lock      | toolchain | configured     | /out, pip cache   | invoking user        |
 | build     | toolchain | configured     | /out, pip cache   | invoking user        |
-| verify    | target    | none           | nothing           | non-root             |
+| platform-probe | platform | none        | nothing           | the platform's user  |
+| verify    | platform or target | none  | ~/persistent-home | the platform's user, never root |
 
 pip inside every container is isolated from any pip configuration baked into the image, and gets
 exactly the index settings and CA bundle of the project's configuration.
@@ -18,7 +19,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from wheelferry.config import Options
+from wheelferry.config import Options, expand_home
 from wheelferry.engine import ContainerSpec, Mount, host_user
 
 SCRIPTS_DIR = Path(__file__).parent / "incontainer"
@@ -27,7 +28,6 @@ OUT_MOUNT = "/out"
 CACHE_MOUNT = "/wheelferry/cache"
 CA_MOUNT = "/wheelferry/ca-bundle.pem"
 SETTINGS_MOUNT = "/wheelferry/settings"
-WHEELHOUSE_MOUNT = "/wheelhouse"
 JOB_MOUNT = "/job"
 TOOLCHAIN_PREFIX = "/opt/wheelferry"
 TOOLCHAIN_PYTHON = f"{TOOLCHAIN_PREFIX}/bin/python"
@@ -95,6 +95,21 @@ def probe_spec(options: Options, image_id: str) -> ContainerSpec:
         mounts=(_scripts(),),
         environment=pip_environment(options, online=False),
         network="none",
+    )
+
+
+def platform_probe_spec(options: Options, *, image_id: str, user: str) -> ContainerSpec:
+    """The platform image's own python3 (from its PATH, past any entrypoint), as the platform's
+    user, network off, nothing writable, its environment as the image sets it."""
+    return ContainerSpec(
+        image=image_id,
+        entrypoint=("python3",),
+        command=(script("probe.py"), "--platform"),
+        purpose="platform-probe",
+        mounts=(_scripts(),),
+        environment=(("PYTHONDONTWRITEBYTECODE", "1"),),
+        network="none",
+        user=user,
     )
 
 
@@ -181,18 +196,28 @@ def build_spec(options: Options, *, toolchain: str, out: Path) -> ContainerSpec:
                    out=out)
 
 
-def proof_spec(options: Options, *, image_id: str, job_dir: Path) -> ContainerSpec:
-    """The offline install proof: the plain target image, no network, not root, the wheelhouse
-    and the job read-only."""
+def proof_spec(options: Options, *, image_id: str, user: str, home: str,
+               persistent_home: Path, scratch_home: Path | None, job_dir: Path) -> ContainerSpec:
+    """The proof: a fresh container of the platform image (or the plain target image), network
+    off, as the platform's user (never root), started the way the platform starts a desktop:
+    `persistent_home` (holding the generated init.sh) at ~/persistent-home and the wheelhouse,
+    read-only, at install-dir. A plain image's user has no home of its own: `scratch_home` is
+    mounted as HOME. Only the proof script's job and the scripts are added."""
+    mounts = [Mount(persistent_home, f"{home}/persistent-home", read_only=False),
+              Mount(options.wheelhouse, expand_home(options.install_dir, home)),
+              Mount(job_dir, JOB_MOUNT), _scripts()]
+    environment: tuple[tuple[str, str], ...] = ()
+    if scratch_home is not None:
+        mounts.insert(0, Mount(scratch_home, home, read_only=False))
+        environment = (("HOME", home),)
     return ContainerSpec(
         image=image_id,
-        command=("python3", script("prove_install.py")),
+        entrypoint=("python3",),
+        command=(script("prove_install.py"),),
         purpose="verify",
-        mounts=(Mount(options.wheelhouse, WHEELHOUSE_MOUNT),
-                Mount(job_dir, JOB_MOUNT),
-                _scripts()),
-        environment=pip_environment(options, online=False),
+        mounts=tuple(mounts),
+        environment=environment,
         network="none",
-        user=host_user_or(NON_ROOT),
-        workdir="/tmp",
+        user=user,
+        workdir=home,
     )

@@ -3,7 +3,17 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import (
+    InvalidSdistFilename,
+    InvalidWheelFilename,
+    canonicalize_name,
+    parse_sdist_filename,
+    parse_wheel_filename,
+)
 
 _MISSING_MODULE = re.compile(r"ModuleNotFoundError: No module named '([\w.]+)'")
 _NO_DISTRIBUTION = re.compile(
@@ -28,6 +38,12 @@ _FAILED_TO_BUILD = re.compile(r"Failed to build '([^']+)'")
 # Only a real conflict says so; "ResolutionImpossible" also wraps a plain missing release.
 _CONFLICT = ("conflicting dependencies", "Could not find a version that matches")
 _HASH_MISMATCH = "THESE PACKAGES DO NOT MATCH THE HASHES"
+
+
+# How pip's resolver names each side of a conflict (pip-compile shows it in its traceback).
+_CONFLICT_SIDE = re.compile(
+    r"RequirementInformation\(requirement=SpecifierRequirement\('(?P<requirement>[^']+)'\), "
+    r"parent=(?:None|LinkCandidate\('(?P<url>[^' ]+))")
 
 
 @dataclass(frozen=True)
@@ -146,3 +162,52 @@ def log_tail(log: str, lines: int = 25) -> str:
     while kept and not kept[-1].strip():
         kept.pop()
     return "\n".join(kept[-lines:])
+
+
+def provided_conflict(log: str, provided: Mapping[str, str]) -> Diagnosis | None:
+    """A resolution that failed because a requirement excludes the version of a package the
+    platform provides (`provided`: canonical name -> version), or because the index lacks that
+    version, named with the way out."""
+    for text in _NO_DISTRIBUTION.findall(log):
+        try:
+            missing = Requirement(text)
+        except InvalidRequirement:
+            continue
+        name = canonicalize_name(missing.name)
+        if name in provided and missing.specifier.contains(provided[name], prereleases=True):
+            return Diagnosis(
+                f"the platform provides {name} {provided[name]}, but the configured index has "
+                "no such release for this Python, so the lock cannot pin it",
+                f"Add an index that has {name} {provided[name]} (extra-index-urls), or resolve "
+                f'your own version with replace-provided = ["{name}"] in [tool.wheelferry].')
+    for match in _CONFLICT_SIDE.finditer(log):
+        try:
+            requirement = Requirement(match["requirement"])
+        except InvalidRequirement:
+            continue
+        name = canonicalize_name(requirement.name)
+        if name not in provided:
+            continue
+        who = "your requirements ask for" if match["url"] is None \
+            else f"{_artifact(match['url'])} requires"
+        return Diagnosis(
+            f"{who} {requirement}, but the platform provides {name} {provided[name]}, which "
+            "the lock must keep",
+            f"Relax that requirement (or pin a release that works with {name} "
+            f"{provided[name]}), or ship your own {name} on purpose: replace-provided = "
+            f'["{name}"] in [tool.wheelferry] (the proof then checks that the platform\'s own '
+            "packages still work with it).")
+    return None
+
+
+def _artifact(url: str) -> str:
+    """'requests 2.31.0' from the URL of a wheel or sdist (the file name if it does not parse)."""
+    file = url.rsplit("/", 1)[-1].split("#", 1)[0]
+    try:
+        if file.endswith(".whl"):
+            name, version, _, _ = parse_wheel_filename(file)
+        else:
+            name, version = parse_sdist_filename(file)
+    except (InvalidWheelFilename, InvalidSdistFilename):
+        return file
+    return f"{name} {version}"

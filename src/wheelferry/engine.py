@@ -53,6 +53,8 @@ class ContainerSpec:
     workdir: str | None = None
     # Dropping capabilities is right for builds; setting up a toolchain as root needs them.
     hardened: bool = True
+    # None: the image's own entrypoint (wheelferry's images have none; a platform's may).
+    entrypoint: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,8 @@ class ImageInfo:
     id: str
     # The registry digest when the image came from one; the local id otherwise.
     digest: str
+    # The user the image's containers run as by default (its USER; "" when unset).
+    user: str = ""
 
 
 def host_user() -> str:
@@ -145,7 +149,8 @@ class Engine:
                               f"{_short(exc)}.") from exc
         digests = image.attrs.get("RepoDigests") or []
         digest = digests[0] if digests else image.id
-        return ImageInfo(reference=reference, id=image.id, digest=digest)
+        user = (image.attrs.get("Config") or {}).get("User") or ""
+        return ImageInfo(reference=reference, id=image.id, digest=digest, user=user)
 
     def ensure_image(self, reference: str) -> ImageInfo:
         """The image, pulled if it is not present; ImageError saying how to provide it."""
@@ -190,6 +195,8 @@ class Engine:
             for m in spec.mounts
         ]
         options: dict[str, Any] = {}
+        if spec.entrypoint is not None:
+            options["entrypoint"] = list(spec.entrypoint)
         if spec.hardened:
             options["cap_drop"] = ["ALL"]
             options["security_opt"] = ["no-new-privileges"]

@@ -18,16 +18,19 @@ from pathlib import Path
 
 from wheelferry import containers, project
 from wheelferry.config import Options
-from wheelferry.diagnose import diagnose, log_tail
+from wheelferry.diagnose import Diagnosis, diagnose, log_tail, provided_conflict
 from wheelferry.engine import Engine
 from wheelferry.errors import LockError
 from wheelferry.files import read_json_object, replace_all
 from wheelferry.project import LockEntry
+from wheelferry.provided import Provided
 from wheelferry.report import Reporter
 from wheelferry.requirements import check_input, references, transitive_references
 from wheelferry.target import Target
 
 HEADER_PREFIX = "# wheelferry-lock: "
+# The provided packages as a constraints file, beside the inputs in the lock container.
+PROVIDED_CONSTRAINTS = ".wheelferry-provided.txt"
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,8 @@ class LockPlan:
     # (and why) it must be re-made.
     build_lock: Path | None = None
     build_stale: bool = False
+    # What the platform provides: the locks are resolved with it as constraints.
+    provided: Provided | None = None
 
     @property
     def up_to_date(self) -> bool:
@@ -64,7 +69,8 @@ def _file_sums(options: Options, paths: Sequence[Path],
     return sums
 
 
-def fingerprint(options: Options, entry: LockEntry, contents: Mapping[Path, bytes]) -> str:
+def fingerprint(options: Options, entry: LockEntry, contents: Mapping[Path, bytes],
+                provided: Provided | None = None) -> str:
     """What a lock was made from: change any part and the lock is stale."""
     seen: list[Path] = []
 
@@ -84,21 +90,39 @@ def fingerprint(options: Options, entry: LockEntry, contents: Mapping[Path, byte
         "index": [options.index_url, list(options.extra_index_urls)],
         "overrides": [[o.name, [str(r) for r in o.build_requires], o.no_build_isolation]
                       for o in options.overrides],
+        **_provided_key(options, provided),
     })
 
 
-def build_fingerprint(options: Options, contents: Mapping[Path, bytes]) -> str:
+def _provided_key(options: Options, provided: Provided | None) -> dict[str, object]:
+    """The provided set's part of a fingerprint; absent when nothing is provided, so that
+    locks made before the setting existed stay fresh."""
+    if provided is None or not provided.packages:
+        return {}
+    return {"provided": provided.digest(), "replace": list(options.replace_provided)}
+
+
+def build_fingerprint(options: Options, contents: Mapping[Path, bytes],
+                      provided: Provided | None = None) -> str:
     """What the build lock was made from: the build requirements, the target, the index, and the
     locks that constrain it (as written)."""
     locks = [entry.lock for entry in project.lock_entries(options)]
     return _digest({"requires": build_requires_for_locking(options),
                     "locks": _file_sums(options, locks, contents),
                     "python": options.python, "image": options.image,
-                    "index": [options.index_url, list(options.extra_index_urls)]})
+                    "index": [options.index_url, list(options.extra_index_urls)],
+                    **_provided_key(options, provided)})
 
 
-def header_line(options: Options, fp: str) -> str:
-    return f"{HEADER_PREFIX}python={options.python} image={options.image} fingerprint={fp}\n"
+def header_line(options: Options, fp: str, provided: Provided | None = None) -> str:
+    line = f"{HEADER_PREFIX}python={options.python} image={options.image} fingerprint={fp}"
+    short = _provided_short(provided)
+    return f"{line} provided={short}\n" if short else f"{line}\n"
+
+
+def _provided_short(provided: Provided | None) -> str:
+    """The provided set's digest as the lock header shows it ('' when nothing is provided)."""
+    return provided.digest()[:16] if provided is not None and provided.packages else ""
 
 
 def read_header(lock: Path) -> dict[str, str] | None:
@@ -125,14 +149,15 @@ def check_inputs(options: Options) -> None:
 
 
 def plan_locks(options: Options, *, upgrade: bool = False,
-               upgrade_packages: Sequence[str] = ()) -> LockPlan:
+               upgrade_packages: Sequence[str] = (),
+               provided: Provided | None = None) -> LockPlan:
     check_inputs(options)
     entries = project.lock_entries(options)
     stale: list[LockEntry] = []
     reasons: list[tuple[Path, str]] = []
     stale_locks: set[Path] = set()
     for entry in entries:
-        reason = _stale_reason(options, entry, stale_locks)
+        reason = _stale_reason(options, entry, stale_locks, provided)
         if upgrade or upgrade_packages:
             reason = reason or ("--upgrade" if upgrade else "--upgrade-package")
         if reason:
@@ -147,16 +172,18 @@ def plan_locks(options: Options, *, upgrade: bool = False,
             build_reason = "a lock it is constrained by is being re-made"
         elif header is None:
             build_reason = "no build lock yet"
-        elif header.get("fingerprint") != build_fingerprint(options, {}):
+        elif header.get("fingerprint") != build_fingerprint(options, {}, provided):
             build_reason = "the overrides or the locks changed"
         if build_reason:
             reasons.append((build_lock, build_reason))
     return LockPlan(entries=entries, stale=tuple(stale), reasons=tuple(reasons),
                     upgrade=upgrade, upgrade_packages=tuple(upgrade_packages),
-                    build_lock=build_lock, build_stale=build_reason is not None)
+                    build_lock=build_lock, build_stale=build_reason is not None,
+                    provided=provided)
 
 
-def _stale_reason(options: Options, entry: LockEntry, stale_locks: set[Path]) -> str | None:
+def _stale_reason(options: Options, entry: LockEntry, stale_locks: set[Path],
+                  provided: Provided | None) -> str | None:
     header = read_header(entry.lock)
     if not entry.lock.is_file():
         return "no lock yet"
@@ -165,9 +192,11 @@ def _stale_reason(options: Options, entry: LockEntry, stale_locks: set[Path]) ->
     if header.get("python") != options.python or header.get("image") != options.image:
         return (f"the lock was made for python {header.get('python')} in "
                 f"{header.get('image')}")
+    if header.get("provided", "") != _provided_short(provided):
+        return "what the platform provides changed"
     if any(ref in stale_locks for ref in transitive_references(entry.source)):
         return "a lock it references is being re-made"
-    if header.get("fingerprint") != fingerprint(options, entry, {}):
+    if header.get("fingerprint") != fingerprint(options, entry, {}, provided):
         return f"{entry.source.name} or what it references changed"
     return None
 
@@ -202,7 +231,12 @@ def execute(engine: Engine, options: Options, target: Target, plan: LockPlan,
             "upgrade": plan.upgrade,
             "upgrade_packages": list(plan.upgrade_packages),
             "build_requires": build_requires_for_locking(options),
+            "constraints": None,
         }
+        if plan.provided is not None and plan.provided.packages:
+            (staging / "inputs" / PROVIDED_CONSTRAINTS).write_text(
+                plan.provided.constraints(options.replace_provided))
+            job["constraints"] = PROVIDED_CONSTRAINTS
         if plan.build_stale and plan.build_lock is not None:
             job["build_lock"] = {
                 "out": project.relative(options, plan.build_lock),
@@ -215,7 +249,7 @@ def execute(engine: Engine, options: Options, target: Target, plan: LockPlan,
         if not result.ok or not outcome.get("ok"):
             failed = str(outcome.get("failed", "the requirements"))
             log = "\n".join(result.tail)
-            found = diagnose(log)
+            found = _provided_conflict(log, plan.provided) or diagnose(log)
             summary = found.summary if found else "pip-compile failed"
             raise LockError(
                 f"locking {failed} for python {options.python} in {options.image} failed: "
@@ -239,14 +273,22 @@ def _stamped_locks(options: Options, plan: LockPlan, staging: Path,
     for entry in plan.stale:
         # In order, so that a later lock's fingerprint covers an earlier lock exactly as it
         # is written (header included), as the next run will read it.
-        fp = fingerprint(options, entry, contents)
-        finished[entry.lock] = header_line(options, fp).encode() + contents[entry.lock]
+        fp = fingerprint(options, entry, contents, plan.provided)
+        finished[entry.lock] = header_line(options, fp, plan.provided).encode() \
+            + contents[entry.lock]
         contents[entry.lock] = finished[entry.lock]
     if plan.build_stale and plan.build_lock is not None:
         produced = staging / "locks" / project.relative(options, plan.build_lock)
-        fp = build_fingerprint(options, contents)
-        finished[plan.build_lock] = header_line(options, fp).encode() + produced.read_bytes()
+        fp = build_fingerprint(options, contents, plan.provided)
+        finished[plan.build_lock] = header_line(options, fp, plan.provided).encode() \
+            + produced.read_bytes()
     return finished
+
+
+def _provided_conflict(log: str, provided: Provided | None) -> Diagnosis | None:
+    if provided is None:
+        return None
+    return provided_conflict(log, {str(n): str(v) for n, v in provided.packages})
 
 
 def input_snapshot(plan: LockPlan) -> dict[Path, bytes]:

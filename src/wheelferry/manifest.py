@@ -58,11 +58,15 @@ class Manifest:
     generator: str = f"wheelferry {__version__}"
     format: int = MANIFEST_FORMAT
     extra: tuple[tuple[str, str], ...] = field(default=())
+    # Pins the platform already has at that version: resolved against, not shipped.
+    provided: tuple[tuple[str, str], ...] = ()
+    provided_source: str = ""
 
     def to_json(self) -> str:
         data = asdict(self)
         data["locks"] = dict(self.locks)
         data["extra"] = dict(self.extra)
+        data["provided"] = dict(self.provided)
         return json.dumps(data, indent=2, sort_keys=True) + "\n"
 
     @classmethod
@@ -88,6 +92,8 @@ class Manifest:
             wheels=tuple(wheels),
             generator=data.get("generator", ""),
             extra=tuple(sorted(data.get("extra", {}).items())),
+            provided=tuple(sorted(data.get("provided", {}).items())),
+            provided_source=data.get("provided_source", ""),
         )
 
     def wheel(self, name: str) -> WheelRecord | None:

@@ -7,9 +7,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from wheelferry import lock as locking
-from wheelferry import project, state, wheelhouse
+from wheelferry import platform_image, project, state, wheelhouse
+from wheelferry import provided as provided_mod
 from wheelferry.config import Options
-from wheelferry.errors import LockError
+from wheelferry.errors import ConfigError, LockError
 from wheelferry.manifest import read_manifest
 from wheelferry.report import format_size
 
@@ -30,6 +31,7 @@ class WheelhouseState:
     from_current_locks: bool = False
     proven: bool = False
     proven_at: str = ""
+    provided: int = 0
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,9 @@ class ProjectStatus:
     wheelhouse: WheelhouseState
     # Why the inputs could not be planned (a bad line in a .in file), if they could not.
     input_problem: str = ""
+    # The platform: its image (as last read) and what it provides, when configured.
+    platform: str = ""
+    provided: str = ""
 
     @property
     def ready(self) -> bool:
@@ -50,6 +55,10 @@ class ProjectStatus:
     def rows(self) -> list[tuple[str, str]]:
         """(subject, state) lines for the user."""
         rows = [("target", f"python {self.python} in {self.image}")]
+        if self.platform:
+            rows.append(("platform", self.platform))
+        if self.provided:
+            rows.append(("provided", self.provided))
         if self.input_problem:
             rows.append(("inputs", f"cannot be locked: {self.input_problem}"))
         for lock in self.locks:
@@ -59,6 +68,8 @@ class ProjectStatus:
             rows.append((house.path, "not built: run 'wheelferry build'"))
             return rows
         built = f"{house.wheels} wheel{'' if house.wheels == 1 else 's'}, {format_size(house.size)}"
+        if house.provided:
+            built += f" ({house.provided} pinned package(s) provided by the platform)"
         if not house.from_current_locks:
             built += ", not made from the current locks: run 'wheelferry build'"
         rows.append((house.path, built))
@@ -70,10 +81,23 @@ class ProjectStatus:
 def project_status(options: Options) -> ProjectStatus:
     input_problem = ""
     locks: list[LockState] = []
+    found = platform_image.cached(options)
+    platform = ""
+    if options.platform_image is not None:
+        platform = (f"{options.platform_image}: python {found.version}, {found.libc} "
+                    f"{found.libc_version}, runs as {found.user}" if found is not None else
+                    f"{options.platform_image} (not read yet: 'wheelferry build' reads it)")
     try:
-        plan = locking.plan_locks(options)
+        given = provided_mod.from_file(options)
+    except ConfigError as error:
+        given, input_problem = None, error.message
+    if given is None and options.provided_from_image and found is not None:
+        given = found.provided
+    provided = f"{len(given.packages)} distributions ({given.source})" if given else ""
+    try:
+        plan = locking.plan_locks(options, provided=given)
     except LockError as error:
-        input_problem = error.message
+        input_problem = input_problem or error.message
         locks = [LockState(project.relative(options, path), False, "the inputs cannot be read")
                  for path in project.lock_files(options)]
     else:
@@ -81,7 +105,8 @@ def project_status(options: Options) -> ProjectStatus:
         locks = [LockState(project.relative(options, path), path not in reasons,
                            reasons.get(path, "")) for path in project.lock_files(options)]
     return ProjectStatus(python=options.python, image=options.image, locks=tuple(locks),
-                         wheelhouse=_wheelhouse_state(options), input_problem=input_problem)
+                         wheelhouse=_wheelhouse_state(options), input_problem=input_problem,
+                         platform=platform, provided=provided)
 
 
 def _wheelhouse_state(options: Options) -> WheelhouseState:
@@ -94,4 +119,5 @@ def _wheelhouse_state(options: Options) -> WheelhouseState:
     return WheelhouseState(
         shown, built=True, wheels=len(manifest.wheels), size=manifest.size,
         from_current_locks=wheelhouse.matches_locks(options), proven=proven,
-        proven_at=record.proven_at if proven and record is not None else "")
+        proven_at=record.proven_at if proven and record is not None else "",
+        provided=len(manifest.provided))

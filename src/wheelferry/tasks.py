@@ -33,6 +33,8 @@ COMMON_HELP = {
     "engine": "Container engine: docker or podman (overrides 'engine').",
     "index_url": "Package index URL for pip in the container (overrides 'index-url').",
     "verbose": "Show every line that pip and the containers print.",
+    "platform_image": "The platform's own image: read for what it provides, and proven in "
+    "(overrides 'platform-image').",
 }
 
 
@@ -95,12 +97,13 @@ def edge(func: F) -> F:
 
 def _options(project: str | None, **flags: Any) -> Options:
     keys = {"python": "python", "image": "image", "wheelhouse": "wheelhouse",
-            "engine": "engine", "index_url": "index-url"}
+            "engine": "engine", "index_url": "index-url", "platform_image": "platform-image"}
     mapped = {keys[name]: value for name, value in flags.items() if name in keys}
     return load_options(Path(project) if project else Path.cwd(), mapped)
 
 
 @wheelferry_task(help=_help("project", "python", "image", "engine", "index_url", "verbose",
+                            "platform_image",
                  upgrade="Re-resolve every lock, taking the newest allowed versions.",
                  upgrade_package="Re-resolve this package (repeatable)."),
       iterable=["upgrade_package"])
@@ -108,9 +111,10 @@ def _options(project: str | None, **flags: Any) -> Options:
 def lock(c: Context, upgrade: bool = False, upgrade_package: list[str] | None = None,
          project: str | None = None, python: str | None = None, image: str | None = None,
          engine: str | None = None, index_url: str | None = None,
-         verbose: bool = False) -> None:
+         platform_image: str | None = None, verbose: bool = False) -> None:
     """Compile requirements/X.in into X.txt with hashes, resolved for the target interpreter."""
-    options = _options(project, python=python, image=image, engine=engine, index_url=index_url)
+    options = _options(project, python=python, image=image, engine=engine, index_url=index_url,
+                       platform_image=platform_image)
     commands.lock(options, reporter=Reporter(verbose=verbose), upgrade=upgrade,
                   upgrade_packages=upgrade_package or [])
 
@@ -124,24 +128,29 @@ def lock(c: Context, upgrade: bool = False, upgrade_package: list[str] | None = 
 def build(c: Context, upgrade: bool = False, upgrade_package: list[str] | None = None,
           jobs: int = 0, project: str | None = None, python: str | None = None,
           image: str | None = None, wheelhouse: str | None = None, engine: str | None = None,
-          index_url: str | None = None, verbose: bool = False) -> None:
+          index_url: str | None = None, platform_image: str | None = None,
+          verbose: bool = False) -> None:
     """Lock if stale, then build one wheel per pin in the target image into the wheelhouse."""
     if jobs < 0:
         raise ConfigError(f"--jobs must be 0 (the container's CPU count) or more, not {jobs}.")
     options = _options(project, python=python, image=image, wheelhouse=wheelhouse,
-                       engine=engine, index_url=index_url)
+                       engine=engine, index_url=index_url, platform_image=platform_image)
     commands.build(options, reporter=Reporter(verbose=verbose), upgrade=upgrade,
                    upgrade_packages=upgrade_package or [], jobs=jobs)
 
 
 @wheelferry_task(help=_help("project", "python", "image", "wheelhouse", "engine", "verbose",
-                 static="Only the static checks (checksums, pins, tags); no container."))
+                            "platform_image",
+                            static="Only the static checks (checksums, pins, tags); no container."))
 @edge
 def verify(c: Context, static: bool = False, project: str | None = None,
            python: str | None = None, image: str | None = None, wheelhouse: str | None = None,
-           engine: str | None = None, verbose: bool = False) -> None:
-    """Prove the wheelhouse: checksums and pins, then an offline install, pip check and imports."""
-    options = _options(project, python=python, image=image, wheelhouse=wheelhouse, engine=engine)
+           engine: str | None = None, platform_image: str | None = None,
+           verbose: bool = False) -> None:
+    """Prove the wheelhouse: checksums and pins, then a desktop start with the generated init.sh
+    (network off, as the platform's user), pip check and imports."""
+    options = _options(project, python=python, image=image, wheelhouse=wheelhouse, engine=engine,
+                       platform_image=platform_image)
     commands.verify(options, reporter=Reporter(verbose=verbose), static_only=static)
 
 
@@ -157,12 +166,14 @@ def init_script(c: Context, output: str | None = None, project: str | None = Non
                          output=Path(output) if output else None)
 
 
-@wheelferry_task(help=_help("project", "python", "image", "wheelhouse"))
+@wheelferry_task(help=_help("project", "python", "image", "wheelhouse", "platform_image"))
 @edge
 def status(c: Context, project: str | None = None, python: str | None = None,
-           image: str | None = None, wheelhouse: str | None = None) -> None:
+           image: str | None = None, wheelhouse: str | None = None,
+           platform_image: str | None = None) -> None:
     """Where the project stands: target, locks fresh or stale, wheelhouse built and proven."""
-    options = _options(project, python=python, image=image, wheelhouse=wheelhouse)
+    options = _options(project, python=python, image=image, wheelhouse=wheelhouse,
+                       platform_image=platform_image)
     found = commands.status(options)
     print_facts(f"wheelferry status of {options.project_dir}", found.rows())
 

@@ -14,6 +14,7 @@ import os
 import shutil
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from packaging.utils import (
     InvalidWheelFilename,
@@ -22,7 +23,7 @@ from packaging.utils import (
     parse_wheel_filename,
 )
 
-from wheelferry import containers, project
+from wheelferry import containers, initscript, project
 from wheelferry import manifest as mf
 from wheelferry.config import Options
 from wheelferry.engine import Engine, ImageInfo
@@ -129,8 +130,11 @@ def _pin_problems(options: Options, manifest: mf.Manifest) -> list[Problem]:
         if name != canonicalize_name(record.name) or str(version) != record.version:
             problems.append(Problem(record.file, f"the manifest says {record.name} "
                                     f"{record.version}"))
+    provided = dict(manifest.provided)
     for pin in pins:
         records = by_name.pop(pin.name, [])
+        if not records and provided.get(pin.name) == str(pin.version):
+            continue  # the platform has it: resolved against, not shipped
         if not records:
             problems.append(Problem(f"{pin.name}=={pin.version}", "pinned but no wheel for it"))
             continue
@@ -152,39 +156,81 @@ def _pin_problems(options: Options, manifest: mf.Manifest) -> list[Problem]:
     return problems
 
 
-def prove(engine: Engine, options: Options, manifest: mf.Manifest, base: ImageInfo,
+@dataclass(frozen=True)
+class ProofSite:
+    """Where the proof runs: an image, its user (never root) and that user's home; a plain
+    target image's user has no home, so the proof gives it a scratch one."""
+
+    image: ImageInfo
+    user: str
+    home: str
+    scratch_home: bool
+
+
+PLAIN_HOME = "/home/wheelferry-proof"
+
+
+def plain_site(image: ImageInfo) -> ProofSite:
+    return ProofSite(image=image, user=containers.host_user_or(containers.NON_ROOT),
+                     home=PLAIN_HOME, scratch_home=True)
+
+
+def prove(engine: Engine, options: Options, manifest: mf.Manifest, site: ProofSite,
           reporter: Reporter) -> list[Problem]:
-    """Install offline in a fresh container of `base`; the problems found (empty: proven)."""
+    """A desktop start in a fresh container of the site's image: the generated init.sh installs
+    the wheelhouse; the problems found (empty: proven)."""
     job_dir = project.state_dir(options) / f"verify-{uuid.uuid4().hex[:12]}"
-    job_dir.mkdir(parents=True)
     try:
-        job = {"requirements": mf.REQUIREMENTS,
-               "names": sorted({w.name for w in manifest.wheels}),
-               "skip": list(options.skip_imports)}
-        (job_dir / "job.json").write_text(json.dumps(job))
-        os.chmod(job_dir, 0o755)
-        os.chmod(job_dir / "job.json", 0o644)
-        spec = containers.proof_spec(options, image_id=base.id, job_dir=job_dir)
+        persistent = job_dir / "persistent-home"
+        persistent.mkdir(parents=True)
+        initscript.write(persistent / "init.sh", install_dir=options.install_dir)
+        scratch = job_dir / "home" if site.scratch_home else None
+        if scratch is not None:
+            scratch.mkdir()
+        job = {"shipped": {w.name: w.version for w in manifest.wheels},
+               "skip": list(options.skip_imports),
+               "init_script": "~/persistent-home/init.sh"}
+        (job_dir / "job").mkdir()
+        (job_dir / "job" / "job.json").write_text(json.dumps(job))
+        # The platform's user is not the invoking one: it must read the job and own a home.
+        for folder in (job_dir, job_dir / "job", persistent, *([scratch] if scratch else [])):
+            os.chmod(folder, 0o777 if folder in (persistent, scratch) else 0o755)
+        os.chmod(job_dir / "job" / "job.json", 0o644)
+        spec = containers.proof_spec(options, image_id=site.image.id, user=site.user,
+                                     home=site.home, persistent_home=persistent,
+                                     scratch_home=scratch, job_dir=job_dir / "job")
         result = engine.run(spec, on_line=reporter.output)
     finally:
         shutil.rmtree(job_dir, ignore_errors=True)
     found = result.marked(PROOF_MARKER)
     if found is None:
-        return [Problem("offline install", f"the proof did not finish (exit code "
-                        f"{result.exit_code}):\n{result.tail_text(15)}")]
-    report = json.loads(found)
+        return [Problem("the proof", f"did not finish (exit code {result.exit_code}):\n"
+                        f"{result.tail_text(15)}")]
+    return proof_problems(json.loads(found), exit_code=result.exit_code)
+
+
+def proof_problems(report: dict[str, Any], *, exit_code: int) -> list[Problem]:
+    """The proof script's report as problems for the user."""
     problems: list[Problem] = []
-    if report.get("install"):
-        tail = "\n".join(str(report["install"]).strip().splitlines()[-12:])
-        problems.append(Problem("offline install", f"pip could not install the wheelhouse "
-                                f"with the network off:\n{tail}"))
+    if report.get("missing"):
+        init = report.get("init") or {}
+        tail = "\n".join(str(init.get("output", "")).strip().splitlines()[-12:])
+        problems.append(Problem("init.sh", "the generated init.sh did not install "
+                                f"{', '.join(report['missing'])} (network off, as the "
+                                f"platform's user):\n{tail}"))
     if report.get("check"):
         problems.append(Problem("pip check", str(report["check"])))
     for failure in report.get("imports", []):
         problems.append(Problem(f"import {failure['module']}",
                                 f"({failure['distribution']}) {failure['error']}"))
-    if not result.ok and not problems:
-        problems.append(Problem("offline install", f"exit code {result.exit_code}"))
+    for broken in report.get("broken", []):
+        what = ", ".join(broken.get("replaced") or []) or "the wheelhouse"
+        problems.append(Problem(
+            f"the platform's {broken['distribution']} {broken['version']}",
+            f"installing {what} breaks it: import {broken['module']} fails with "
+            f"{broken['error']}"))
+    if exit_code != 0 and not problems:
+        problems.append(Problem("the proof", f"exit code {exit_code}"))
     return problems
 
 

@@ -51,7 +51,7 @@ def test_status_and_warnings_follow_build_verify_and_change(tmp_path: Path,
     assert status_lines(project)["proof"].startswith("proven (")
     quiet = run("init-script", project=project)
     assert quiet.returncode == 0, quiet.stderr
-    assert "warning" not in quiet.stderr
+    assert "wheelferry: warning:" not in quiet.stderr
 
     (project / "requirements" / "base.in").write_text("wferryfx-pure\nwferryfx-cext\n")
     assert status_lines(project)["requirements/base.txt"] == (

@@ -32,11 +32,13 @@ def main() -> int:
     # The host copied exactly the files resolution reads, in the project's layout.
     shutil.copytree(OUT / "inputs", WORK, dirs_exist_ok=True)
     env = dict(os.environ, CUSTOM_COMPILE_COMMAND="wheelferry lock")
+    # What the platform provides, as constraints: pins then agree with the platform.
+    constraints = ["--constraint", plan["constraints"]] if plan.get("constraints") else []
     if plan["build_requires"]:
         # Sdists whose setup.py imports undeclared modules (numpy, ...) get their metadata
         # prepared without isolation, with these importable.
         cmd = [sys.executable, "-m", "pip", "install", "--quiet", "--target",
-               str(BUILD_REQUIRES), *plan["build_requires"]]
+               str(BUILD_REQUIRES), *constraints, *plan["build_requires"]]
         if echo_run(cmd, env) != 0:
             write_result({"ok": False, "failed": "build-requires"})
             return 1
@@ -57,7 +59,7 @@ def main() -> int:
         cmd = [
             str(PIP_COMPILE), "--quiet", "--generate-hashes", "--allow-unsafe", "--strip-extras",
             "--no-emit-index-url", "--no-emit-trusted-host", "--no-emit-find-links",
-            "--output-file", item["out"], item["in"],
+            "--output-file", item["out"], *constraints, item["in"],
         ]
         if plan["upgrade"]:
             cmd.append("--upgrade")

@@ -1,28 +1,63 @@
-"""Runs in the target image with its own python3: prints what the target interpreter is.
+"""Runs in an image with its own python3: prints what the interpreter is.
 
-Output: one line `WHEELFERRY-PROBE <json>` with the version and the interpreter's supported wheel
-tags, most preferred first, so that the host can check wheels against the target, not itself.
+Output: one line `WHEELFERRY-PROBE <json>` with the version, machine and the interpreter's
+supported wheel tags, most preferred first, so that the host checks wheels against the target,
+not itself. With `--platform` (the platform's own image, run as the platform's user): also its
+C library, the user and home, whether the user site is enabled and the Python is externally
+managed (PEP 668), and every distribution the Python already has (what the platform provides).
 """
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
+import os
 import platform
+import site
 import sys
+import sysconfig
+from pathlib import Path
 
 try:
     from packaging import tags
 except ImportError:  # the bare image: pip vendors the same library
-    from pip._vendor.packaging import tags  # type: ignore[no-redef]
+    try:
+        from pip._vendor.packaging import tags  # type: ignore[no-redef]
+    except ImportError:  # a platform's Python without pip: no tags to offer
+        tags = None  # type: ignore[assignment]
 
-print(
-    "WHEELFERRY-PROBE "
-    + json.dumps(
-        {
-            "version": platform.python_version(),
-            "implementation": sys.implementation.name,
-            "machine": platform.machine(),
-            "tags": [str(tag) for tag in tags.sys_tags()],
-        }
-    )
-)
+
+def provided() -> list[list[str]]:
+    found = []
+    for dist in importlib.metadata.distributions():
+        name = dist.metadata["Name"]
+        if name:
+            found.append([name, dist.version])
+    return found
+
+
+def platform_facts() -> dict[str, object]:
+    libc, libc_version = platform.libc_ver()
+    stdlib = Path(sysconfig.get_path("stdlib"))
+    return {
+        "libc": libc,
+        "libc_version": libc_version,
+        "uid": os.getuid(),
+        "gid": os.getgid(),
+        "home": str(Path.home()),
+        "user_site_enabled": bool(site.ENABLE_USER_SITE),
+        "externally_managed": (stdlib / "EXTERNALLY-MANAGED").is_file(),
+        "executable": sys.executable,
+        "distributions": provided(),
+    }
+
+
+facts: dict[str, object] = {
+    "version": platform.python_version(),
+    "implementation": sys.implementation.name,
+    "machine": platform.machine(),
+    "tags": [str(tag) for tag in tags.sys_tags()] if tags is not None else [],
+}
+if "--platform" in sys.argv[1:]:
+    facts.update(platform_facts())
+print("WHEELFERRY-PROBE " + json.dumps(facts))
