@@ -1,0 +1,174 @@
+"""diagnose: pip's and pip-compile's output turned into a cause and a remedy, and the end of a
+log made readable. Pure functions."""
+
+from __future__ import annotations
+
+import pytest
+
+from wheelferry.diagnose import diagnose, log_tail
+
+LEGACY_LOG = """\
+$ /usr/local/bin/python -m pip wheel --no-deps -w /tmp/b /tmp/d/wferryfx-legacy-1.0.tar.gz
+Processing /tmp/download/wferryfx-legacy-1.0.tar.gz
+  Installing build dependencies: started
+  Installing build dependencies: finished with status 'done'
+  Getting requirements to build wheel: started
+  Getting requirements to build wheel: finished with status 'error'
+  error: subprocess-exited-with-error
+
+  x Getting requirements to build wheel did not run successfully.
+  | exit code: 1
+  > [17 lines of output]
+      Traceback (most recent call last):
+        File "<string>", line 4, in <module>
+        File "setup.py", line 4, in <module>
+          import wferryfx_buildhelper
+      ModuleNotFoundError: No module named 'wferryfx_buildhelper'
+      [end of output]
+"""
+
+
+def test_diagnose_missing_module_in_a_build_names_the_override_to_add() -> None:
+    found = diagnose(LEGACY_LOG, package="wferryfx-legacy")
+    assert found is not None
+    assert "wferryfx-legacy" in found.summary
+    assert "wferryfx_buildhelper" in found.summary
+    assert "[tool.wheelferry.overrides.wferryfx-legacy]" in found.hint
+    assert 'build-requires = ["wferryfx_buildhelper"]' in found.hint
+    assert "no-build-isolation = true" in found.hint
+
+
+def test_diagnose_missing_module_while_locking_points_at_the_override() -> None:
+    log = LEGACY_LOG.replace("Getting requirements to build wheel", "Preparing metadata "
+                             "(setup.py)").replace("pip wheel", "pip-compile")
+    log = log.replace("setup.py\", line 4", "<pip-setuptools-caller>\", line 4")
+    log += "  python setup.py egg_info did not run successfully.\n"
+    found = diagnose(log)
+    assert found is not None
+    assert "wferryfx_buildhelper" in found.summary
+    assert "[tool.wheelferry.overrides.PACKAGE]" in found.hint
+    assert 'build-requires = ["wferryfx_buildhelper"]' in found.hint
+
+
+def test_diagnose_missing_module_while_locking_names_the_sdist_pip_names() -> None:
+    log = (LEGACY_LOG + "Traceback (most recent call last):\n"
+           "pip._internal.exceptions.FailedToPrepareCandidate: Failed to build "
+           "'wferryfx-legacy' when getting requirements to build wheel\n")
+    found = diagnose(log)
+    assert found is not None
+    assert "wferryfx-legacy" in found.summary
+    assert "wferryfx_buildhelper" in found.summary
+    assert "[tool.wheelferry.overrides.wferryfx-legacy]" in found.hint
+    assert 'build-requires = ["wferryfx_buildhelper"]' in found.hint
+
+
+@pytest.mark.parametrize(
+    "log",
+    [
+        "WARNING: Retrying (Retry(total=4)) after connection broken by "
+        "'NewConnectionError(': Failed to establish a new connection: [Errno -3] Temporary "
+        "failure in name resolution')': /simple/wferryfx-pure/\n"
+        "ERROR: Could not find a version that satisfies the requirement wferryfx-pure\n",
+        "pip._vendor.urllib3.exceptions.ReadTimeoutError: HTTPSConnectionPool(host='pypi.org', "
+        "port=443): Read timed out.\n",
+    ],
+)
+def test_diagnose_network_errors(log: str) -> None:
+    found = diagnose(log, package="wferryfx-pure")
+    assert found is not None
+    assert "network error" in found.summary
+    assert "nothing was changed" in found.hint
+
+
+def test_diagnose_untrusted_certificate_points_at_the_ca_bundle() -> None:
+    found = diagnose("SSLError(SSLCertVerificationError(1, '[SSL: CERTIFICATE_VERIFY_FAILED] "
+                     "certificate verify failed: self-signed certificate in certificate chain')\n")
+    assert found is not None
+    assert "certificate" in found.summary
+    assert "ca-bundle" in found.hint
+
+
+def test_diagnose_no_matching_distribution_names_the_requirement() -> None:
+    log = ("ERROR: Could not find a version that satisfies the requirement "
+           "wferryfx-nosuch==9.9 (from versions: none)\n"
+           "ERROR: No matching distribution found for wferryfx-nosuch==9.9\n")
+    found = diagnose(log)
+    assert found is not None
+    assert "wferryfx-nosuch==9.9" in found.summary
+    assert "no release matches" in found.summary
+
+
+def test_diagnose_conflicts() -> None:
+    log = ("ERROR: Cannot install wferryfx-needs-pure==1.0 and wferryfx-pure==0.5 because these "
+           "package versions have conflicting dependencies.\n\n"
+           "The conflict is caused by:\n    The user requested wferryfx-pure==0.5\n"
+           "    wferryfx-needs-pure 1.0 depends on wferryfx-pure>=1.0\n\n"
+           "ERROR: ResolutionImpossible: for help visit "
+           "https://pip.pypa.io/en/latest/topics/dependency-resolution/#dealing-with-dependency"
+           "-conflicts\n")
+    found = diagnose(log)
+    assert found is not None
+    assert "conflict" in found.summary
+
+
+def test_diagnose_hash_mismatch() -> None:
+    log = ("ERROR: THESE PACKAGES DO NOT MATCH THE HASHES FROM THE REQUIREMENTS FILE. If you have "
+           "updated the package versions, please update the hashes.\n")
+    found = diagnose(log)
+    assert found is not None
+    assert "hash" in found.summary
+    assert "--upgrade-package" in found.hint
+
+
+def test_diagnose_says_nothing_about_an_unknown_failure() -> None:
+    assert diagnose("gcc: fatal error: killed signal terminated program cc1\n",
+                    package="wferryfx-cext") is None
+
+
+# -- the end of a log -----------------------------------------------------------------------------
+
+
+TOOL_TRACEBACK = """\
+Collecting wferryfx-pure==1.0
+  Downloading wferryfx_pure-1.0.tar.gz (1.2 kB)
+Traceback (most recent call last):
+  File "/opt/wheelferry/bin/pip-compile", line 8, in <module>
+    sys.exit(cli())
+             ^^^^^
+  File "/opt/wheelferry/lib/python3.10/site-packages/click/core.py", line 1157, in __call__
+    return self.main(*args, **kwargs)
+
+The above exception was the direct cause of the following exception:
+
+Traceback (most recent call last):
+  File "/opt/wheelferry/lib/python3.10/site-packages/pip/_internal/network/download.py", line 9
+    raise IncompleteDownloadError(link, received, expected)
+pip._internal.exceptions.IncompleteDownloadError: Download failed: connection cut off
+
+
+"""
+
+
+def test_log_tail_cuts_tool_tracebacks_down_to_their_message() -> None:
+    # Frames, their source lines and markers, and the chaining notes go; blank lines collapse
+    # to one, and none is left at the end.
+    assert log_tail(TOOL_TRACEBACK) == (
+        "Collecting wferryfx-pure==1.0\n"
+        "  Downloading wferryfx_pure-1.0.tar.gz (1.2 kB)\n"
+        "\n"
+        "pip._internal.exceptions.IncompleteDownloadError: Download failed: connection cut off")
+
+
+def test_log_tail_keeps_the_last_lines_and_a_compilers_own_output() -> None:
+    log = "".join(f"line {n}\n" for n in range(1, 41))
+    log += ("wferryfx_broken/_native.c:3:5: error: expected ';' before '}' token\n"
+            "    3 |     return 1\n"
+            "      |             ^\n"
+            "error: command '/usr/bin/gcc' failed with exit code 1\n")
+    tail = log_tail(log, lines=6).splitlines()
+    assert tail == ["line 39", "line 40",
+                    "wferryfx_broken/_native.c:3:5: error: expected ';' before '}' token",
+                    "    3 |     return 1",
+                    "      |             ^",
+                    "error: command '/usr/bin/gcc' failed with exit code 1"]
+    assert len(log_tail(log).splitlines()) == 25
