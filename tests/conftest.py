@@ -85,3 +85,14 @@ def fixture_project(tmp_path: Path, local_index: str) -> ProjectFactory:
         return write_project(tmp_path / "project", requirements, **settings)
 
     return make
+
+
+@pytest.fixture(scope="session")
+def platform_image(local_index_root: Path, engine: Engine) -> str:
+    """Reference of the platform replica image (tests/fixtures/platform_replica.py): CPython
+    3.10 with a provided stack installed as root, user chaimeleon (uid 1000), the init.sh
+    entrypoint, no compiler. Built from the local index's dists once, then reused while its
+    inputs are unchanged."""
+    from tests.fixtures.platform_replica import ensure_platform_image
+
+    return ensure_platform_image(local_index_root / "packages")
