@@ -168,12 +168,16 @@ def provided_conflict(log: str, provided: Mapping[str, str]) -> Diagnosis | None
     """A resolution that failed because a requirement excludes the version of a package the
     platform provides (`provided`: canonical name -> version), or because the index lacks that
     version, named with the way out."""
-    for text in _NO_DISTRIBUTION.findall(log):
+    named = [*_NO_DISTRIBUTION.findall(log),
+             *(m["requirement"] for m in _CONFLICT_SIDE.finditer(log))]
+    for text in named:
         try:
             missing = Requirement(text)
         except InvalidRequirement:
             continue
         name = canonicalize_name(missing.name)
+        # A requirement that admits the provided version failed all the same: the index
+        # cannot serve that version.
         if name in provided and missing.specifier.contains(provided[name], prereleases=True):
             return Diagnosis(
                 f"the platform provides {name} {provided[name]}, but the configured index has "
