@@ -3,8 +3,8 @@ swapped in as a whole.
 
 Planning (pure): which pins can reuse the wheel already in the wheelhouse (same pin, same hash
 from the lock, same image, same build settings, file intact) and which must be fetched or built.
-Execution: one container fetches and builds the rest in parallel; the host checks every wheel
-against its pin and the target's tags, then assembles the staging folder and swaps it in.
+Execution: the rest is fetched and built in the target's container (fetch.py), then the staging
+folder is assembled (reused wheels hard-linked), checksummed and swapped in.
 """
 
 from __future__ import annotations
@@ -16,50 +16,22 @@ import shutil
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from packaging.tags import Tag
-from packaging.utils import (
-    InvalidWheelFilename,
-    NormalizedName,
-    canonicalize_name,
-    parse_wheel_filename,
-)
+from packaging.utils import NormalizedName, canonicalize_name
 
-from wheelferry import containers, project
+from wheelferry import fetch, project
 from wheelferry import manifest as mf
 from wheelferry import wheelhouse as wh
 from wheelferry.config import Options
-from wheelferry.diagnose import diagnose, log_tail
 from wheelferry.engine import Engine
 from wheelferry.errors import BuildError
-from wheelferry.files import read_json_object, sha256_file
+from wheelferry.fetch import BuildJob
+from wheelferry.files import sha256_file
 from wheelferry.overrides import BuildOverride
 from wheelferry.provided import Provided
 from wheelferry.report import Reporter, format_size
 from wheelferry.requirements import Pin, merge
-from wheelferry.target import Target, compatible, tag_set
-
-
-@dataclass(frozen=True)
-class BuildJob:
-    """A pin the container must fetch (and build, when only an sdist fits the target)."""
-
-    pin: Pin
-    build_key: str
-    override: BuildOverride | None = None
-    locked_build_requires: tuple[str, ...] = ()
-    unlocked_build_requires: tuple[str, ...] = ()
-
-    def to_json(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"name": self.pin.name, "line": self.pin.line}
-        if self.override is not None:
-            data["override"] = {
-                "no_build_isolation": self.override.no_build_isolation,
-                "locked": list(self.locked_build_requires),
-                "unlocked": list(self.unlocked_build_requires),
-            }
-        return data
+from wheelferry.target import Target
 
 
 @dataclass(frozen=True)
@@ -163,32 +135,11 @@ def _reusable(record: mf.WheelRecord, pin: Pin, job: BuildJob) -> bool:
             and record.build_key == job.build_key)
 
 
-def check_wheel(file: str, pin: Pin, tags: frozenset[Tag]) -> None:
-    # The name comes from the container: it must stay a plain file name in the wheelhouse.
-    if Path(file).name != file or file.startswith(".") or "\\" in file:
-        raise BuildError(f"{pin.name} produced a file named {file!r}, which is not a plain "
-                         "wheel file name; it was not written.")
-    try:
-        name, version, _, _ = parse_wheel_filename(file)
-    except InvalidWheelFilename as exc:
-        raise BuildError(f"{pin.name} produced {file!r}, which is not a valid wheel file "
-                         f"name ({exc}).") from exc
-    if name != pin.name or version != pin.version:
-        raise BuildError(f"{pin.name}=={pin.version} produced {file}, which is {name} {version}.",
-                         hint="The sdist's metadata does not match its pin; report it upstream.")
-    if not compatible(file, tags):
-        raise BuildError(f"{file} (for {pin.name}=={pin.version}) is not compatible with the "
-                         "target interpreter and platform.",
-                         hint="Its tags match none of the target's; check the image.")
-
-
 def execute(engine: Engine, options: Options, target: Target, plan: BuildPlan,
             reporter: Reporter, *, jobs: int = 0) -> mf.Manifest:
     """Fetch and build what the plan says, assemble and swap in the new wheelhouse."""
     wheelhouse = options.wheelhouse
-    tags = tag_set(target.tags)
     pin_locks = dict(plan.pin_locks)
-    by_name = {pin.name: pin for pin in plan.pins}
     records: list[mf.WheelRecord] = []
     rows: list[tuple[str, ...]] = []
     with wh.staged(wheelhouse) as staging:
@@ -201,22 +152,11 @@ def execute(engine: Engine, options: Options, target: Target, plan: BuildPlan,
         if plan.jobs:
             work = staging / ".work"
             work.mkdir()
-            job = {"jobs": jobs, "pins": [j.to_json() for j in plan.jobs]}
-            (work / "job.json").write_text(json.dumps(job, indent=2))
-            spec = containers.build_spec(options, toolchain=target.toolchain, out=work)
             with reporter.step(f"fetching and building {len(plan.jobs)} package(s) in "
                                f"{options.image}"):
-                result = engine.run(spec, on_line=reporter.output)
-            outcome = read_json_object(work / "result.json")
-            results = {r["name"]: r for r in outcome.get("packages", [])}
-            _raise_failures(plan, results, work, result.tail_text(), result.ok)
-            for build in plan.jobs:
-                item = results[build.pin.name]
-                check_wheel(item["file"], by_name[build.pin.name], tags)
-                source = work / "wheels" / item["file"]
-                if source.is_symlink() or not source.is_file():
-                    raise BuildError(f"{build.pin.name} produced {item['file']}, which is not a "
-                                     "regular file; it was not taken.")
+                fetched = fetch.fetch_and_build(engine, options, target, plan.jobs, work, reporter,
+                                          jobs=jobs)
+            for build, item, source in fetched:
                 final = staging / item["file"]
                 source.replace(final)
                 sdist = item.get("sdist")
@@ -229,12 +169,6 @@ def execute(engine: Engine, options: Options, target: Target, plan: BuildPlan,
                     build_key=build.build_key,
                     locks=pin_locks.get(build.pin.name, ()),
                 ))
-                if item["origin"] == "downloaded" and not build.pin.allows(records[-1].sha256):
-                    raise BuildError(f"{item['file']} does not match any hash in the lock for "
-                                     f"{build.pin.name}.")
-                if sdist and not build.pin.allows(sdist["sha256"]):
-                    raise BuildError(f"the sdist {sdist['file']} does not match any hash in the "
-                                     f"lock for {build.pin.name}.")
                 rows.append((build.pin.name, str(build.pin.version), item["origin"],
                              format_size(records[-1].size), f"{item.get('seconds', 0)} s"))
             shutil.rmtree(work)
@@ -263,31 +197,3 @@ def execute(engine: Engine, options: Options, target: Target, plan: BuildPlan,
     reporter.table(f"wheelhouse {wheelhouse}", ("package", "version", "this run", "size",
                                                 "time"), rows, footer=footer)
     return manifest
-
-
-def _raise_failures(plan: BuildPlan, results: Mapping[str, Any], work: Path, tail: str,
-                    container_ok: bool) -> None:
-    failed = [job for job in plan.jobs if not results.get(job.pin.name, {}).get("ok")]
-    if not failed:
-        if not container_ok:
-            raise BuildError("the build container failed.", details=tail)
-        return
-    first = failed[0]
-    log_path = work / "logs" / f"{first.pin.name}.log"
-    # Written by the container: read only a regular file, never what a link points at.
-    readable = log_path.is_file() and not log_path.is_symlink()
-    log = log_path.read_text(errors="replace") if readable else tail
-    step = results.get(first.pin.name, {}).get("step", "building it")
-    found = diagnose(log, package=first.pin.name)
-    others = ", ".join(f"{j.pin.name}=={j.pin.version}" for j in failed[1:])
-    message = f"{first.pin.name}=={first.pin.version} failed while {step}"
-    if found:
-        message += f": {found.summary}"
-    if others:
-        message += f" (also failed: {others})"
-    raise BuildError(
-        message + ".",
-        hint=(found.hint + "\n" if found else "")
-        + "The previous wheelhouse is unchanged. The end of its log:",
-        details=log_tail(log),
-    )

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from wheelferry import build as building
-from wheelferry import initscript, platform_image, project, state
+from wheelferry import initscript, platform_image, project, standin, state
 from wheelferry import lock as locking
 from wheelferry import manifest as mf
 from wheelferry import provided as provided_mod
@@ -22,8 +22,9 @@ from wheelferry import target as targets
 from wheelferry import verify as verifying
 from wheelferry import wheelhouse as wh
 from wheelferry.config import Options
-from wheelferry.engine import Engine
+from wheelferry.engine import Engine, ImageInfo
 from wheelferry.report import Reporter
+from wheelferry.requirements import merge
 from wheelferry.runlock import project_run_lock
 
 
@@ -148,9 +149,11 @@ def verify(options: Options, *, reporter: Reporter, static_only: bool = False) -
             return
         with connected(options) as engine:
             found = _platform(engine, options, reporter)
-            site = verifying.plain_site(engine.ensure_image(options.image)) if found is None \
-                else verifying.ProofSite(image=found.image, user=found.user, home=found.home,
-                                         scratch_home=False)
+            if found is not None:
+                site = verifying.ProofSite(image=found.image, user=found.user, home=found.home,
+                                           scratch_home=False)
+            else:
+                site = verifying.plain_site(_plain_platform(engine, options, manifest, reporter))
             with reporter.step(f"a desktop start in a fresh {site.image.reference} container "
                                f"(network off, as {site.user}): the generated init.sh, then "
                                "pip check and imports"):
@@ -160,6 +163,21 @@ def verify(options: Options, *, reporter: Reporter, static_only: bool = False) -
         reporter.info(f"proven: the wheelhouse installs offline with the generated init.sh in "
                       f"{site.image.reference}, pip check passes, every shipped module imports"
                       + (" and the platform's own packages still import" if found else ""))
+
+
+def _plain_platform(engine: Engine, options: Options, manifest: mf.Manifest,
+                    reporter: Reporter) -> ImageInfo:
+    """Without the platform's image: the plain target image, or, when the platform provides
+    some of the pins (a freeze file), a stand-in with those installed as the platform has them."""
+    if not manifest.provided:
+        return engine.ensure_image(options.image)
+    provided = dict(manifest.provided)
+    pins = [pin for pin in merge(p for _, p in project.lock_pins(options))
+            if provided.get(pin.name) == str(pin.version)]
+    target = targets.prepare(engine, options, reporter.info)
+    with reporter.step(f"preparing a stand-in of the platform: {options.image} with the "
+                       f"{len(pins)} provided package(s) installed as root (once)"):
+        return standin.ensure(engine, options, target, pins, reporter)
 
 
 def init_script(options: Options, *, reporter: Reporter, output: Path | None = None) -> Path:

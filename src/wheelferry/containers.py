@@ -8,6 +8,7 @@ what it may reach (network), and as whom.
 | lock      | toolchain | configured     | /out, pip cache   | invoking user        |
 | build     | toolchain | configured     | /out, pip cache   | invoking user        |
 | platform-probe | platform | none        | nothing           | the platform's user  |
+| standin   | target    | none           | nothing (commit)  | root, to install     |
 | verify    | platform or target | none  | ~/persistent-home | the platform's user, never root |
 
 pip inside every container is isolated from any pip configuration baked into the image, and gets
@@ -29,6 +30,7 @@ CACHE_MOUNT = "/wheelferry/cache"
 CA_MOUNT = "/wheelferry/ca-bundle.pem"
 SETTINGS_MOUNT = "/wheelferry/settings"
 JOB_MOUNT = "/job"
+WHEELS_MOUNT = "/wheelferry/wheels"
 TOOLCHAIN_PREFIX = "/opt/wheelferry"
 TOOLCHAIN_PYTHON = f"{TOOLCHAIN_PREFIX}/bin/python"
 NON_ROOT = "65534:65534"  # nobody: the platform never installs as root
@@ -194,6 +196,23 @@ def build_spec(options: Options, *, toolchain: str, out: Path) -> ContainerSpec:
     """Fetch and build the pins in `out`/job.json into `out`/wheels."""
     return _online(options, image=toolchain, purpose="build", script_name="build_wheels.py",
                    out=out)
+
+
+def standin_spec(options: Options, *, image_id: str, wheels: Path,
+                 files: list[str]) -> ContainerSpec:
+    """Installs the provided packages' wheels as root into the target image's system
+    site-packages, to be committed as the platform's stand-in: no network, the wheels read-only
+    (they were checked against the lock before)."""
+    return ContainerSpec(
+        image=image_id,
+        command=("python3", "-m", "pip", "install", "--no-index", "--no-deps",
+                 "--no-compile", *(f"{WHEELS_MOUNT}/{file}" for file in files)),
+        purpose="standin",
+        mounts=(Mount(wheels, WHEELS_MOUNT),),
+        environment=pip_environment(options, online=False),
+        network="none",
+        user="0:0",
+    )
 
 
 def proof_spec(options: Options, *, image_id: str, user: str, home: str,

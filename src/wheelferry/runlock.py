@@ -45,5 +45,6 @@ def clear_leftovers(state_dir: Path) -> None:
     if not state_dir.is_dir():
         return
     for path in state_dir.iterdir():
-        if path.is_dir() and path.name.startswith(("lock-", "verify-", "toolchain-")):
+        scratch = ("lock-", "verify-", "toolchain-", "standin-")
+        if path.is_dir() and path.name.startswith(scratch):
             shutil.rmtree(path, ignore_errors=True)

@@ -26,10 +26,10 @@ from tests.support import (
 )
 
 from wheelferry import commands
-from wheelferry.build import check_wheel
 from wheelferry.config import load_options
 from wheelferry.engine import ContainerSpec, Engine
 from wheelferry.errors import BuildError
+from wheelferry.fetch import check_wheel
 from wheelferry.report import Reporter
 from wheelferry.requirements import Pin, read_lock
 
