@@ -32,13 +32,15 @@ def main() -> int:
     # The host copied exactly the files resolution reads, in the project's layout.
     shutil.copytree(OUT / "inputs", WORK, dirs_exist_ok=True)
     env = dict(os.environ, CUSTOM_COMPILE_COMMAND="wheelferry lock")
-    # What the platform provides, as constraints: pins then agree with the platform.
+    # What the platform provides, as constraints on the project's locks: pins then agree with
+    # the platform. Not on build requirements: they are installed in the build image, never on
+    # the platform (the build lock is constrained by the project's locks instead).
     constraints = ["--constraint", plan["constraints"]] if plan.get("constraints") else []
     if plan["build_requires"]:
         # Sdists whose setup.py imports undeclared modules (numpy, ...) get their metadata
         # prepared without isolation, with these importable.
         cmd = [sys.executable, "-m", "pip", "install", "--quiet", "--target",
-               str(BUILD_REQUIRES), *constraints, *plan["build_requires"]]
+               str(BUILD_REQUIRES), *plan["build_requires"]]
         if echo_run(cmd, env) != 0:
             write_result({"ok": False, "failed": "build-requires"})
             return 1
@@ -54,12 +56,13 @@ def main() -> int:
         lines += [f"-c {os.path.relpath(WORK / c, WORK / out.parent)}"
                   for c in build["constraints"]]
         (WORK / source).write_text("".join(f"{line}\n" for line in lines))
-        items.append({"in": str(source), "out": str(out)})
+        items.append({"in": str(source), "out": str(out), "build": True})
     for item in items:
         cmd = [
             str(PIP_COMPILE), "--quiet", "--generate-hashes", "--allow-unsafe", "--strip-extras",
             "--no-emit-index-url", "--no-emit-trusted-host", "--no-emit-find-links",
-            "--output-file", item["out"], *constraints, item["in"],
+            "--output-file", item["out"], *([] if item.get("build") else constraints),
+            item["in"],
         ]
         if plan["upgrade"]:
             cmd.append("--upgrade")
