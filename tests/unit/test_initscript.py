@@ -31,6 +31,14 @@ def bash_syntax_ok(path: Path) -> None:
     assert done.returncode == 0, done.stderr
 
 
+def sh_syntax_ok(path: Path) -> None:
+    """POSIX sh (dash, Debian's /bin/sh) accepts it: no bash arrays or [[ ]]."""
+    dash = shutil.which("dash") or shutil.which("sh")
+    assert dash is not None
+    done = subprocess.run([dash, "-n", str(path)], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+
+
 def dir_assignment(block: str) -> str:
     lines = [line.strip() for line in block.splitlines() if line.strip().startswith("dir=")]
     assert len(lines) == 1, block
@@ -51,17 +59,19 @@ def test_new_file_gets_shebang_and_block(tmp_path: Path) -> None:
     path = tmp_path / "init.sh"
     initscript.write(path, install_dir="~/persistent-home/my-tools")
     text = path.read_text()
-    assert text.startswith("#!/usr/bin/env bash\n")
+    assert text.startswith("#!/bin/sh\n")
     assert text.count(BEGIN) == 1
     assert text.count(END) == 1
     assert text.endswith(initscript.render_block("~/persistent-home/my-tools"))
     assert path.stat().st_mode & 0o777 == 0o755
+    assert "\r" not in text
     bash_syntax_ok(path)
+    sh_syntax_ok(path)
 
 
 def test_empty_existing_file_is_treated_as_new() -> None:
     block = initscript.render_block("~/x")
-    assert initscript.merge_block("  \n", block).startswith("#!/usr/bin/env bash\n")
+    assert initscript.merge_block("  \n", block).startswith("#!/bin/sh\n")
 
 
 def test_existing_file_without_block_keeps_every_line(tmp_path: Path) -> None:
@@ -173,8 +183,33 @@ def test_generated_script_passes_shellcheck(install_dir: str, tmp_path: Path) ->
 
 def test_block_checks_before_installing_offline() -> None:
     block = initscript.render_block("~/persistent-home/my-tools")
-    check = block.index("sha256sum --quiet --strict -c SHA256SUMS")
-    install = block.index("-m pip install --no-index")
+    check = block.index("if not upload_is_intact(folder, text, sums_hash):")
+    install = block.index('command = pip + ["install", "--no-index"')
     assert check < install
-    assert "--require-hashes" in block
-    assert "-r wheelferry-requirements.txt" in block
+    assert '"--require-hashes"' in block
+    assert "SUMS, REQUIREMENTS = 'SHA256SUMS', 'wheelferry-requirements.txt'" in block
+
+
+def test_a_failure_returns_and_the_script_goes_on() -> None:
+    """The block never stops a `set -e` script: a failure is reported, then the script goes on."""
+    block = initscript.render_block("~/x")
+    assert "wheelferry_install || echo " in block
+    lines = [line for line in block.splitlines() if line.startswith("wheelferry_install ")]
+    assert len(lines) == 1
+    assert "exit" not in lines[0]
+
+
+@pytest.mark.parametrize("head", ["#!/bin/sh\nset -e\n", "#!/bin/bash\nset -eu\n"])
+def test_block_appended_to_a_strict_script_passes_shellcheck_as_that_shell(
+        head: str, tmp_path: Path) -> None:
+    path = tmp_path / "init.sh"
+    path.write_text(head + "echo mine\n")
+    initscript.write(path, install_dir="~/persistent-home/my-tools")
+    shell = "sh" if "/sh" in head.splitlines()[0] else "bash"
+    done = subprocess.run([shellcheck(), f"--shell={shell}", str(path)], capture_output=True,
+                          text=True, check=False)
+    assert done.returncode == 0, done.stdout
+    if shell == "sh":
+        sh_syntax_ok(path)
+    else:
+        bash_syntax_ok(path)
