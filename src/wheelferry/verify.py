@@ -235,8 +235,14 @@ def proof_problems(report: dict[str, Any], *, exit_code: int) -> list[Problem]:
 
 
 def raise_if(problems: list[Problem], what: str) -> None:
-    if problems:
-        listing = "\n".join(f"- {p}" for p in problems)
-        raise VerifyError(f"{len(problems)} problem(s) {what}.",
-                          hint="Fix them (usually: run 'wheelferry build' again) before "
-                          "uploading.", details=listing)
+    if not problems:
+        return
+    listing = "\n".join(f"- {p}" for p in problems)
+    if any(p.subject.startswith("the platform's ") for p in problems):
+        hint = ("What the wheelhouse ships must not replace what the platform's own packages "
+                "need: let the platform provide those packages (leave them out of "
+                "replace-provided, and keep provided = \"auto\" with platform-image), or pin "
+                "versions that work with the platform's.")
+    else:
+        hint = "Fix them (usually: run 'wheelferry build' again) before uploading."
+    raise VerifyError(f"{len(problems)} problem(s) {what}.", hint=hint, details=listing)

@@ -35,3 +35,49 @@ def test_the_shipped_example_builds_and_its_extensions_import(tmp_path: Path) ->
     assert verify.returncode == 0, verify.stderr
     for module in ("radiomics", "radiomics._cmatrices", "radiomics._cshape"):
         assert f"import {module}  (pyradiomics): ok" in verify.stderr
+
+
+def test_the_platform_example_ships_only_what_the_workstation_lacks(tmp_path: Path) -> None:
+    """examples/platform: a workstation replica (built from the public index) that holds numpy
+    1.26.4, pandas 2.1.4 and SimpleITK. The wheelhouse leaves those out, pyradiomics is built
+    against the workstation's numpy, the proof is the workstation's own start, and afterwards a
+    desktop start has both pyradiomics' extensions and the workstation's own pandas working."""
+    subprocess.run(["bash", str(REPOSITORY / "scripts" / "build-example-workstation.sh")],
+                   check=True, capture_output=True)
+    project = tmp_path / "platform"
+    shutil.copytree(REPOSITORY / "examples" / "platform", project,
+                    ignore=shutil.ignore_patterns("wheelhouse", ".wheelferry", "init.sh"))
+    build = subprocess.run([WHEELFERRY, "build", "-p", str(project)], capture_output=True,
+                           text=True)
+    assert build.returncode == 0, build.stderr
+    manifest = json.loads((project / "wheelhouse" / "wheelferry-manifest.json").read_text())
+    assert manifest["provided"]["numpy"] == "1.26.4"
+    assert "simpleitk" in manifest["provided"]
+    wheels = {w["name"]: w for w in manifest["wheels"]}
+    assert "numpy" not in wheels
+    assert "simpleitk" not in wheels
+    assert "numpy==1.26.4" in wheels["pyradiomics"]["build_requires"]
+    assert sum(w["size"] for w in manifest["wheels"]) < 10 * 1024 * 1024
+    verify = subprocess.run([WHEELFERRY, "verify", "-p", str(project)], capture_output=True,
+                            text=True)
+    assert verify.returncode == 0, verify.stderr
+    assert "the platform's own packages still import" in verify.stderr
+    assert subprocess.run([WHEELFERRY, "init-script", "-p", str(project)],
+                          capture_output=True).returncode == 0
+
+    persistent = tmp_path / "persistent-home"
+    persistent.mkdir()
+    shutil.copy(project / "init.sh", persistent / "init.sh")
+    shutil.copytree(project / "wheelhouse", persistent / "my-tools")
+    for path in [persistent, *persistent.rglob("*")]:
+        path.chmod(0o777 if path.is_dir() else 0o644)
+    script = ("import radiomics._cmatrices, radiomics._cshape, pandas, numpy; "
+              "assert numpy.__version__ == '1.26.4', numpy.__version__; "
+              "print('works', pandas.DataFrame({'a': [1, 2]}).a.sum())")
+    start = subprocess.run(
+        ["docker", "run", "--rm", "--network", "none", "--label", "io.wheelferry=test-example",
+         "-v", f"{persistent}:/home/chaimeleon/persistent-home",
+         "wheelferry-example-workstation:1", "python3", "-c", script],
+        capture_output=True, text=True, timeout=600)
+    assert start.returncode == 0, start.stdout + start.stderr
+    assert "works 3" in start.stdout
