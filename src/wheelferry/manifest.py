@@ -38,6 +38,12 @@ class WheelRecord:
     build_requires: tuple[str, ...] = ()
     build_key: str = ""
     locks: tuple[str, ...] = ()
+    # Build requirements wheelferry found the sdist needs without declaring them (its setup.py
+    # imports them), installed from the build lock.
+    discovered_build_requires: tuple[str, ...] = ()
+    # When the sdist only built with its build requirements capped at their newest releases
+    # before the sdist's own upload: the versions used ("name==version").
+    dated_build_requires: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -85,6 +91,8 @@ class Manifest:
                 build_requires=tuple(item.get("build_requires", ())),
                 build_key=item.get("build_key", ""),
                 locks=tuple(item.get("locks", ())),
+                discovered_build_requires=tuple(item.get("discovered_build_requires", ())),
+                dated_build_requires=tuple(item.get("dated_build_requires", ())),
             ))
         return cls(
             target=TargetRecord(**{**target, "tags": tuple(target["tags"])}),
