@@ -114,7 +114,7 @@ def plan_build(options: Options, target_image_id: str,
         if provided is not None and provided.version(pin.name) == pin.version:
             left_out.append(pin)
             continue
-        job = build_job(pin, options.override_for(pin.name), by_name, build_pins)
+        job = build_job(pin, project.override_for(options, pin.name), by_name, build_pins)
         record = old.wheel(pin.name) if old and old.target.image_id == target_image_id else None
         if record is not None and _reusable(record, pin, job) and intact(record):
             reuse.append(record)
@@ -140,6 +140,9 @@ def execute(engine: Engine, options: Options, target: Target, plan: BuildPlan,
     """Fetch and build what the plan says, assemble and swap in the new wheelhouse."""
     wheelhouse = options.wheelhouse
     pin_locks = dict(plan.pin_locks)
+    # Build requirements found by locking (not configured): recorded as such.
+    discovered = {name: needs for name, needs in project.discovered(options).items()
+                  if options.override_for(name) is None}
     records: list[mf.WheelRecord] = []
     rows: list[tuple[str, ...]] = []
     with wh.staged(wheelhouse) as staging:
@@ -168,8 +171,12 @@ def execute(engine: Engine, options: Options, target: Target, plan: BuildPlan,
                     build_requires=tuple(item.get("build_requires", ())),
                     build_key=build.build_key,
                     locks=pin_locks.get(build.pin.name, ()),
+                    discovered_build_requires=discovered.get(build.pin.name, ()),
                 ))
-                rows.append((build.pin.name, str(build.pin.version), item["origin"],
+                found = discovered.get(build.pin.name)
+                origin = f"{item['origin']} (with {', '.join(found)})" if found \
+                    else item["origin"]
+                rows.append((build.pin.name, str(build.pin.version), origin,
                              format_size(records[-1].size), f"{item.get('seconds', 0)} s"))
             shutil.rmtree(work)
         records.sort(key=lambda r: r.name)

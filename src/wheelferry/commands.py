@@ -88,12 +88,11 @@ def _lock(options: Options, *, reporter: Reporter, upgrade: bool = False,
         reporter.info(f"{project.relative(options, path)} will be re-resolved: {reason}")
     with _engine_and_target(options, reporter, engine, target) as (eng, tgt), \
             reporter.step(f"locking for python {tgt.version} in {options.image}"):
-        locking.execute(eng, options, tgt, plan, reporter)
-    for entry in plan.stale:
-        reporter.info(f"wrote {project.relative(options, entry.lock)}")
-    if plan.build_stale and plan.build_lock is not None:
-        reporter.info(f"wrote {project.relative(options, plan.build_lock)} (the overrides' "
-                      "build requirements)")
+        written = locking.execute(eng, options, tgt, plan, reporter)
+    for path in written:
+        what = " (build requirements)" if path == project.build_lock_path(options) else ""
+        verb = "wrote" if path.is_file() else "removed"
+        reporter.info(f"{verb} {project.relative(options, path)}{what}")
     return plan
 
 

@@ -65,14 +65,16 @@ class Options:
     replace_provided: tuple[NormalizedName, ...] = ()
     overrides: tuple[BuildOverride, ...] = field(default=())
 
+    def override_for(self, name: str) -> BuildOverride | None:
+        """The configured override for a package (project.override_for adds those that
+        locking found)."""
+        wanted = canonicalize_name(name)
+        return next((o for o in self.overrides if o.name == wanted), None)
+
     @property
     def python_tuple(self) -> tuple[int, int]:
         major, minor = self.python.split(".")
         return int(major), int(minor)
-
-    def override_for(self, name: str) -> BuildOverride | None:
-        wanted = canonicalize_name(name)
-        return next((o for o in self.overrides if o.name == wanted), None)
 
 
 

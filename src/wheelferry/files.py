@@ -50,14 +50,17 @@ def restore_files(previous: Mapping[Path, bytes | None]) -> None:
             replace_file(path, data)
 
 
-def replace_all(files: Mapping[Path, bytes]) -> None:
-    """Replace every file, or (on any failure or interruption) none: the ones already replaced
-    are put back as they were."""
+def replace_all(files: Mapping[Path, bytes | None]) -> None:
+    """Replace every file (None: remove it), or (on any failure or interruption) none: the ones
+    already changed are put back as they were."""
     previous = read_files(files)
     done: list[Path] = []
     try:
         for path, data in files.items():
-            replace_file(path, data)
+            if data is None:
+                path.unlink(missing_ok=True)
+            else:
+                replace_file(path, data)
             done.append(path)
     except BaseException:
         restore_files({path: previous[path] for path in done})

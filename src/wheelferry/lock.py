@@ -16,6 +16,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from packaging.utils import canonicalize_name
+
 from wheelferry import containers, project
 from wheelferry.config import Options
 from wheelferry.diagnose import Diagnosis, diagnose, log_tail, provided_conflict
@@ -25,7 +27,12 @@ from wheelferry.files import read_json_object, replace_all
 from wheelferry.project import LockEntry
 from wheelferry.provided import Provided
 from wheelferry.report import Reporter
-from wheelferry.requirements import check_input, references, transitive_references
+from wheelferry.requirements import (
+    check_input,
+    read_lock,
+    references,
+    transitive_references,
+)
 from wheelferry.target import Target
 
 HEADER_PREFIX = "# wheelferry-lock: "
@@ -103,11 +110,12 @@ def _provided_key(options: Options, provided: Provided | None) -> dict[str, obje
 
 
 def build_fingerprint(options: Options, contents: Mapping[Path, bytes],
-                      provided: Provided | None = None) -> str:
+                      provided: Provided | None = None,
+                      discovered: Mapping[str, Sequence[str]] | None = None) -> str:
     """What the build lock was made from: the build requirements, the target, the index, and the
     locks that constrain it (as written)."""
     locks = [entry.lock for entry in project.lock_entries(options)]
-    return _digest({"requires": build_requires_for_locking(options),
+    return _digest({"requires": build_requires_for_locking(options, discovered),
                     "locks": _file_sums(options, locks, contents),
                     "python": options.python, "image": options.image,
                     "index": [options.index_url, list(options.extra_index_urls)],
@@ -164,7 +172,7 @@ def plan_locks(options: Options, *, upgrade: bool = False,
             stale.append(entry)
             stale_locks.add(entry.lock)
             reasons.append((entry.lock, reason))
-    build_lock = project.build_lock_path(options)
+    build_lock = project.build_lock_path(options) if project.uses_build_lock(options) else None
     build_reason = None
     if build_lock is not None:
         header = read_header(build_lock)
@@ -201,20 +209,24 @@ def _stale_reason(options: Options, entry: LockEntry, stale_locks: set[Path],
     return None
 
 
-def build_requires_for_locking(options: Options) -> list[str]:
-    if not options.overrides:
+def build_requires_for_locking(
+        options: Options, discovered: Mapping[str, Sequence[str]] | None = None) -> list[str]:
+    """What the build lock holds: setuptools and wheel (no-isolation builds need them) and every
+    override's build requirements; `discovered` replaces what the build lock records."""
+    requires = [str(r) for o in options.overrides for r in o.build_requires]
+    found = project.discovered(options) if discovered is None else discovered
+    requires += [need for needs in found.values() for need in needs]
+    if not options.overrides and not found:
         return []
-    requires = ["setuptools", "wheel"]
-    for override in options.overrides:
-        requires += [str(r) for r in override.build_requires]
-    return sorted(set(requires))
+    return sorted({"setuptools", "wheel", *requires})
 
 
 def execute(engine: Engine, options: Options, target: Target, plan: LockPlan,
-            reporter: Reporter) -> None:
-    """Compile the stale locks in one container; replace them only if all succeeded."""
+            reporter: Reporter) -> list[Path]:
+    """Compile the stale locks in one container; replace them only if all succeeded. The locks
+    written (or removed)."""
     if plan.up_to_date:
-        return
+        return []
     staging = project.state_dir(options) / f"lock-{uuid.uuid4().hex[:12]}"
     staging.mkdir(parents=True)
     try:
@@ -232,16 +244,18 @@ def execute(engine: Engine, options: Options, target: Target, plan: LockPlan,
             "upgrade_packages": list(plan.upgrade_packages),
             "build_requires": build_requires_for_locking(options),
             "constraints": None,
+            # Sdists found earlier to import undeclared build requirements: installed at once.
+            "discovered": {str(k): list(v) for k, v in project.discovered(options).items()},
+            # The build lock, whenever anything is locked: locking may find that it is needed.
+            "build_lock": {
+                "out": project.relative(options, project.build_lock_path(options)),
+                "constraints": [project.relative(options, e.lock) for e in plan.entries],
+            },
         }
         if plan.provided is not None and plan.provided.packages:
             (staging / "inputs" / PROVIDED_CONSTRAINTS).write_text(
                 plan.provided.constraints(options.replace_provided))
             job["constraints"] = PROVIDED_CONSTRAINTS
-        if plan.build_stale and plan.build_lock is not None:
-            job["build_lock"] = {
-                "out": project.relative(options, plan.build_lock),
-                "constraints": [project.relative(options, e.lock) for e in plan.entries],
-            }
         (staging / "plan.json").write_text(json.dumps(job, indent=2))
         spec = containers.lock_spec(options, toolchain=target.toolchain, out=staging)
         result = engine.run(spec, on_line=reporter.output)
@@ -258,30 +272,67 @@ def execute(engine: Engine, options: Options, target: Target, plan: LockPlan,
                 + " The previous locks are unchanged.",
                 details=log_tail(log),
             )
-        replace_all(_stamped_locks(options, plan, staging, dict(snapshot)))
+        discoveries = _kept_discoveries(options, plan, staging, outcome.get("discovered"))
+        written = _stamped_locks(options, plan, staging, dict(snapshot), discoveries,
+                                 produced_build_lock=bool(outcome.get("build_lock")))
+        replace_all(written)
+        for package, needs in sorted(discoveries.items()):
+            if canonicalize_name(package) not in {o.name for o in options.overrides}:
+                reporter.info(discovered_note(package, needs))
+        return list(written)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
 
+def discovered_note(package: str, needs: Sequence[str]) -> str:
+    """What the user is told about an sdist found to import what it does not declare."""
+    listed = ", ".join(f'"{need}"' for need in needs)
+    return (f"{package}'s setup.py imports {' and '.join(needs)} without declaring it: it is "
+            "built with the locked version, hash-checked, without build isolation (recorded in "
+            "the build lock). To say so explicitly, add to pyproject.toml:\n"
+            f"[tool.wheelferry.overrides.{package}]\nbuild-requires = [{listed}]\n"
+            "no-build-isolation = true")
+
+
+def _kept_discoveries(options: Options, plan: LockPlan, staging: Path,
+                      reported: object) -> dict[str, tuple[str, ...]]:
+    """What locking found (the container's report), kept for the packages the locks still pin."""
+    found = {str(k): tuple(str(n) for n in v) for k, v in reported.items()} \
+        if isinstance(reported, dict) else {}
+    if not plan.stale:
+        return {str(k): v for k, v in project.discovered(options).items()}
+    pinned = set()
+    for entry in plan.entries:
+        lock = staging / "locks" / project.relative(options, entry.lock)
+        pinned |= {pin.name for pin in read_lock(lock if lock.is_file() else entry.lock)}
+    return {package: needs for package, needs in found.items()
+            if canonicalize_name(package) in pinned}
+
+
 def _stamped_locks(options: Options, plan: LockPlan, staging: Path,
-                   contents: dict[Path, bytes]) -> dict[Path, bytes]:
-    """The new locks as they will be written, each with its fingerprint header."""
+                   contents: dict[Path, bytes], discovered: Mapping[str, Sequence[str]], *,
+                   produced_build_lock: bool) -> dict[Path, bytes | None]:
+    """The new locks as they will be written, each with its fingerprint header; the build lock
+    also records what locking found (None: a build lock that no longer applies goes)."""
     for entry in plan.stale:
         contents[entry.lock] = (staging / "locks" / project.relative(options, entry.lock)
                                 ).read_bytes()
-    finished: dict[Path, bytes] = {}
+    finished: dict[Path, bytes | None] = {}
     for entry in plan.stale:
         # In order, so that a later lock's fingerprint covers an earlier lock exactly as it
         # is written (header included), as the next run will read it.
         fp = fingerprint(options, entry, contents, plan.provided)
-        finished[entry.lock] = header_line(options, fp, plan.provided).encode() \
-            + contents[entry.lock]
-        contents[entry.lock] = finished[entry.lock]
-    if plan.build_stale and plan.build_lock is not None:
-        produced = staging / "locks" / project.relative(options, plan.build_lock)
-        fp = build_fingerprint(options, contents, plan.provided)
-        finished[plan.build_lock] = header_line(options, fp, plan.provided).encode() \
+        stamped = header_line(options, fp, plan.provided).encode() + contents[entry.lock]
+        finished[entry.lock] = contents[entry.lock] = stamped
+    build_lock = project.build_lock_path(options)
+    produced = staging / "locks" / project.relative(options, build_lock)
+    if produced_build_lock and produced.is_file():
+        fp = build_fingerprint(options, contents, plan.provided, discovered)
+        finished[build_lock] = (header_line(options, fp, plan.provided)
+                                + project.discovered_lines(discovered)).encode() \
             + produced.read_bytes()
+    elif build_lock.is_file() and not options.overrides and not discovered:
+        finished[build_lock] = None
     return finished
 
 

@@ -4,18 +4,24 @@ locks a wheelhouse is built from. Paths shown or stored are POSIX and relative t
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from packaging.requirements import Requirement
+from packaging.utils import NormalizedName, canonicalize_name
 
 from wheelferry.config import Options
 from wheelferry.errors import LockError
 from wheelferry.files import sha256_file
+from wheelferry.overrides import BuildOverride
 from wheelferry.requirements import Pin, read_lock
 
 # The lock of the overrides' build requirements, beside the first input.
 BUILD_LOCK_NAME = "wheelferry-build.txt"
 STATE_DIR_NAME = ".wheelferry"
 INIT_SCRIPT_NAME = "init.sh"
+DISCOVERED_PREFIX = "# wheelferry-discovered: "
 
 
 @dataclass(frozen=True)
@@ -40,19 +46,62 @@ def lock_entries(options: Options) -> tuple[LockEntry, ...]:
     return tuple(LockEntry(source, lock_path(source)) for source in options.requirements)
 
 
-def build_lock_path(options: Options) -> Path | None:
-    """Where the overrides' build requirements are locked, if there are overrides."""
-    if not options.overrides:
-        return None
+def build_lock_path(options: Options) -> Path:
+    """Where build requirements are locked (the overrides' and those found by locking): beside
+    the first input."""
     return options.requirements[0].parent / BUILD_LOCK_NAME
+
+
+def discovered(options: Options) -> dict[NormalizedName, tuple[str, ...]]:
+    """Sdists whose setup.py imports what it does not declare, as locking found them: recorded
+    in the build lock's header, so they travel with the committed locks."""
+    path = build_lock_path(options)
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()[:50] if path.is_file() else []
+    except (OSError, UnicodeDecodeError):
+        return {}
+    found: dict[NormalizedName, tuple[str, ...]] = {}
+    for line in lines:
+        if line.startswith(DISCOVERED_PREFIX):
+            package, _, needs = line[len(DISCOVERED_PREFIX):].partition(" needs ")
+            if package.strip() and needs.split():
+                found[canonicalize_name(package.strip())] = tuple(needs.split())
+    return found
+
+
+def discovered_lines(found: Mapping[str, Sequence[str]]) -> str:
+    """The build lock's header lines that record `found` (read back by `discovered`)."""
+    return "".join(f"{DISCOVERED_PREFIX}{package} needs {' '.join(sorted(needs))}\n"
+                   for package, needs in sorted(found.items()))
+
+
+def overrides(options: Options) -> tuple[BuildOverride, ...]:
+    """The configured overrides, plus one for each sdist locking found (configured ones win)."""
+    configured = {o.name: o for o in options.overrides}
+    for package, needs in discovered(options).items():
+        configured.setdefault(package, BuildOverride(
+            name=package, build_requires=tuple(Requirement(n) for n in needs),
+            no_build_isolation=True))
+    return tuple(configured[name] for name in sorted(configured))
+
+
+def override_for(options: Options, name: str) -> BuildOverride | None:
+    wanted = canonicalize_name(name)
+    return next((o for o in overrides(options) if o.name == wanted), None)
+
+
+def uses_build_lock(options: Options) -> bool:
+    return bool(overrides(options))
 
 
 def lock_files(options: Options) -> list[Path]:
     """Every lock the project has or will have: one per input, then the build lock (when there
-    are overrides)."""
+    are overrides, configured or found, or one exists)."""
     locks = [entry.lock for entry in lock_entries(options)]
     build_lock = build_lock_path(options)
-    return [*locks, build_lock] if build_lock is not None else locks
+    if uses_build_lock(options) or build_lock.is_file():
+        locks.append(build_lock)
+    return locks
 
 
 def lock_sums(options: Options) -> dict[str, str]:
@@ -74,9 +123,9 @@ def lock_pins(options: Options) -> tuple[tuple[Path, tuple[Pin, ...]], ...]:
 
 
 def build_lock_pins(options: Options) -> tuple[Pin, ...]:
-    """The pins of the overrides' build lock, when there is one."""
+    """The pins of the build lock, when there is one."""
     path = build_lock_path(options)
-    return read_lock(path) if path is not None and path.is_file() else ()
+    return read_lock(path) if path.is_file() else ()
 
 
 def state_dir(options: Options) -> Path:

@@ -42,7 +42,8 @@ def ensure(engine: Engine, options: Options, target: Target, pins: Sequence[Pin]
     work.mkdir(parents=True)
     try:
         by_name = {pin.name: pin for pin in pins}
-        builds = [build_job(pin, options.override_for(pin.name), by_name) for pin in pins]
+        builds = [build_job(pin, project.override_for(options, pin.name), by_name)
+                  for pin in pins]
         fetched = fetch.fetch_and_build(engine, options, target, builds, work, reporter)
         files = [source.name for _, _, source in fetched]
         spec = containers.standin_spec(options, image_id=target.image.id,

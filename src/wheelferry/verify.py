@@ -107,9 +107,8 @@ def _pin_problems(options: Options, manifest: mf.Manifest) -> list[Problem]:
             problems.append(Problem(relative, "not part of this wheelhouse's build; rebuild"))
         elif recorded[relative] != current[relative]:
             problems.append(Problem(relative, "changed since the wheelhouse was built; rebuild"))
-    build_lock = project.build_lock_path(options)
-    if build_lock is not None:
-        relative = project.relative(options, build_lock)
+    if project.uses_build_lock(options):
+        relative = project.relative(options, project.build_lock_path(options))
         if relative not in current or recorded.get(relative) != current[relative]:
             problems.append(Problem(relative, "the overrides' build lock is missing or changed "
                                     "since the wheelhouse was built; rebuild"))
