@@ -1,4 +1,4 @@
-"""Test bed: isolation from the host's pip configuration, the local index, project factories.
+"""Test bed: isolation from the host's pip configuration, the engine, the local index.
 
 Integration tests need a real engine and the target image; scripts/test.sh provisions both. They
 fail (not skip) when the engine is missing, so a green run always exercised real containers.
@@ -7,14 +7,14 @@ fail (not skip) when the engine is missing, so a green run always exercised real
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
+import docker
 import pytest
 
 from tests.fixtures.local_index import build_index, default_cache_dir, serve_index
-from tests.support import TARGET_IMAGE, ensure_toolchain, write_project
+from tests.support import TARGET_IMAGE, ensure_toolchain
 from wheelferry.engine import Engine
 
 
@@ -58,6 +58,15 @@ def _no_container_left_behind(request: pytest.FixtureRequest) -> Iterator[None]:
 
 
 @pytest.fixture(scope="session")
+def docker_client() -> Iterator[docker.DockerClient]:
+    """The Docker SDK's own client, for tests that look at or run containers outside
+    wheelferry."""
+    client = docker.from_env()
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope="session")
 def local_index_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The folder of the local index: simple/ pages and packages/ files."""
     return build_index(tmp_path_factory.mktemp("index"), default_cache_dir())
@@ -69,22 +78,6 @@ def local_index(local_index_root: Path, engine: Engine) -> Iterator[str]:
     network = "host"). Requesting it also makes sure of the engine and the toolchain image."""
     with serve_index(local_index_root) as url:
         yield url
-
-
-ProjectFactory = Callable[..., Path]
-
-
-@pytest.fixture
-def fixture_project(tmp_path: Path, local_index: str) -> ProjectFactory:
-    """Make a project that resolves and builds from the local index only."""
-
-    def make(requirements: dict[str, str], **settings: Any) -> Path:
-        settings.setdefault("index-url", local_index)
-        settings.setdefault("network", "host")
-        settings.setdefault("ca-bundle", "none")
-        return write_project(tmp_path / "project", requirements, **settings)
-
-    return make
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,6 @@
-"""Helpers shared by the tests, and the only place for them: the target, fixture projects, and
-the real CLI run on them."""
+"""Helpers shared by the tests, and the only place for them: the target, fixture projects, locks
+written without pip, the real CLI run on a project, and the checks that a run changed nothing
+and left nothing behind. (conftest.py holds only fixtures and hooks; tests never import it.)"""
 
 from __future__ import annotations
 
@@ -9,9 +10,11 @@ import ssl
 import subprocess
 import sys
 import textwrap
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import docker
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
@@ -29,53 +32,7 @@ LEGACY_OVERRIDE = {"wferryfx-legacy": {"build-requires": ["wferryfx-buildhelper"
                                        "no-build-isolation": True}}
 
 
-def built_project(folder: Path, index_url: str, requirements: str,
-                  **settings: Any) -> Path:
-    """A project on the local index, built once by the real CLI."""
-    project = write_project(folder / "project", {"base.in": requirements},
-                            **{"index-url": index_url, "network": "host", "ca-bundle": "none",
-                               **settings})
-    subprocess.run([WHEELFERRY, "build", "--project", str(project)], check=True,
-                   capture_output=True)
-    return project
-
-
-def copy_project(built: Path, folder: Path) -> Path:
-    copy = folder / "project"
-    shutil.copytree(built, copy)
-    return copy
-
-
-def build_fails(project: Path, *, code: int, says: list[str],
-                env: dict[str, str] | None = None) -> str:
-    """Run build; check exit code, message, no traceback, nothing changed. Returns stderr."""
-    before = snapshot(project)
-    run = subprocess.run([WHEELFERRY, "build", "--project", str(project)], capture_output=True,
-                         text=True, env=env)
-    assert run.returncode == code, run.stderr
-    for text in says:
-        assert text in run.stderr, f"{text!r} not in:\n{run.stderr}"
-    assert "Traceback" not in run.stderr + run.stdout
-    assert snapshot(project) == before
-    assert not [p for p in project.iterdir() if ".wheelferry-" in p.name]
-    return run.stderr
-
-
-def set_index_url(project: Path, url: str) -> None:
-    """Point the project's pyproject.toml at another index."""
-    pyproject = project / "pyproject.toml"
-    text = pyproject.read_text()
-    start = text.index('index-url = "') + len('index-url = "')
-    pyproject.write_text(text.replace(text[start:text.index('"', start)], url))
-
-
-def snapshot(project: Path) -> dict[str, bytes]:
-    """Every file of the wheelhouse and of the locks, by relative path (the .in inputs are the
-    user's and left out)."""
-    return {str(p.relative_to(project)): p.read_bytes()
-            for folder in ("wheelhouse", "requirements")
-            for p in sorted((project / folder).rglob("*"))
-            if p.is_file() and p.suffix != ".in"}
+# -- fixture projects -----------------------------------------------------------------------------
 
 
 def write_project(path: Path, requirements: dict[str, str], **settings: Any) -> Path:
@@ -110,6 +67,40 @@ def project_options(folder: Path, requirements: dict[str, str], **settings: Any)
     """The options of a project written in folder/project (no CA bundle unless one is set)."""
     settings.setdefault("ca-bundle", "none")
     return load_options(write_project(folder / "project", requirements, **settings))
+
+
+def index_project(path: Path, index_url: str, requirements: str, **settings: Any) -> Path:
+    """A project with one input, requirements/base.in, that resolves and builds from
+    `index_url` alone, on the host's network (the local index listens on its loopback)."""
+    settings = {"index-url": index_url, "network": "host", "ca-bundle": "none", **settings}
+    return write_project(path, {"base.in": requirements}, **settings)
+
+
+def built_project(folder: Path, index_url: str, requirements: str,
+                  **settings: Any) -> Path:
+    """folder/project on the index (see index_project), built once by the real CLI."""
+    project = index_project(folder / "project", index_url, requirements, **settings)
+    done = wheelferry("build", project=project)
+    assert done.returncode == 0, done.stderr
+    return project
+
+
+def copy_project(built: Path, folder: Path) -> Path:
+    """A private copy, folder/project, of a built project, for a test that changes it."""
+    copy = folder / "project"
+    shutil.copytree(built, copy)
+    return copy
+
+
+def set_index_url(project: Path, url: str) -> None:
+    """Point the project's pyproject.toml at another index."""
+    pyproject = project / "pyproject.toml"
+    text = pyproject.read_text()
+    start = text.index('index-url = "') + len('index-url = "')
+    pyproject.write_text(text.replace(text[start:text.index('"', start)], url))
+
+
+# -- locks written without pip --------------------------------------------------------------------
 
 
 def sha(text: str) -> str:
@@ -153,9 +144,50 @@ def write_fresh_lock(options: Options, name: str, body: str = LOCK_BODY) -> Path
     return entry.lock
 
 
-def host_ca_bundle() -> str | None:
-    cafile = ssl.get_default_verify_paths().cafile
-    return cafile if cafile and Path(cafile).is_file() else None
+# -- the real CLI ---------------------------------------------------------------------------------
+
+
+def wheelferry(*args: str, project: Path | None = None, env: Mapping[str, str] | None = None,
+               timeout: float = 900) -> subprocess.CompletedProcess[str]:
+    """Run `wheelferry ARGS [--project PROJECT]`; output captured as text, the exit code left to
+    the caller."""
+    command = [WHEELFERRY, *args]
+    if project is not None:
+        command += ["--project", str(project)]
+    return subprocess.run(command, capture_output=True, text=True, env=env, timeout=timeout,
+                          check=False)
+
+
+def build_fails(project: Path, *, code: int, says: list[str],
+                env: dict[str, str] | None = None) -> str:
+    """Run build; check exit code, message, no traceback, nothing changed. Returns stderr."""
+    before = snapshot(project)
+    run = wheelferry("build", project=project, env=env)
+    assert run.returncode == code, run.stderr
+    for text in says:
+        assert text in run.stderr, f"{text!r} not in:\n{run.stderr}"
+    assert "Traceback" not in run.stderr + run.stdout
+    assert snapshot(project) == before
+    assert staging_left(project) == []
+    return run.stderr
+
+
+def snapshot(project: Path) -> dict[str, bytes]:
+    """Every file of the wheelhouse and of the locks, by relative path (the .in inputs are the
+    user's and left out)."""
+    return {str(p.relative_to(project)): p.read_bytes()
+            for folder in ("wheelhouse", "requirements")
+            for p in sorted((project / folder).rglob("*"))
+            if p.is_file() and p.suffix != ".in"}
+
+
+def staging_left(project: Path) -> list[str]:
+    """Staging or moved-aside folders a run left in the project (their names hold
+    '.wheelferry-')."""
+    return sorted(p.name for p in project.iterdir() if ".wheelferry-" in p.name)
+
+
+# -- the engine -----------------------------------------------------------------------------------
 
 
 def ensure_toolchain(engine: Engine, scratch: Path) -> None:
@@ -164,3 +196,24 @@ def ensure_toolchain(engine: Engine, scratch: Path) -> None:
     options = load_options(write_project(scratch / "project", {"base.in": "six\n"}))
     base = engine.ensure_image(options.image)
     ensure_target_toolchain(engine, options, base, lambda line: None)
+
+
+def host_ca_bundle() -> str | None:
+    """The host's system CA bundle, when it has one (for the few public-index tests)."""
+    cafile = ssl.get_default_verify_paths().cafile
+    return cafile if cafile and Path(cafile).is_file() else None
+
+
+def run_script(client: docker.DockerClient, script: str, *, timeout: int = 600,
+               **container: Any) -> tuple[int, str]:
+    """Run a bash script in the target image outside wheelferry (`container`: the SDK's
+    run() options: network_mode, user, volumes, ...); (exit code, output), the container
+    removed."""
+    started = client.containers.run(TARGET_IMAGE, ["bash", "-c", script], detach=True,
+                                    **container)
+    try:
+        status = started.wait(timeout=timeout)
+        output: bytes = started.logs(stdout=True, stderr=True)
+        return int(status["StatusCode"]), output.decode("utf-8", "replace")
+    finally:
+        started.remove(force=True)

@@ -8,16 +8,23 @@ work on a copy of the built one.
 from __future__ import annotations
 
 import hashlib
-import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 from packaging.utils import canonicalize_name, parse_wheel_filename
-from tests.support import TARGET_IMAGE, TARGET_PYTHON, write_project
+from tests.support import (
+    LEGACY_OVERRIDE,
+    TARGET_IMAGE,
+    TARGET_PYTHON,
+    copy_project,
+    index_project,
+    snapshot,
+    staging_left,
+    wheelferry,
+)
 
 from wheelferry import manifest as mf
 from wheelferry.engine import ContainerSpec, Engine, Mount
@@ -26,37 +33,10 @@ from wheelferry.requirements import Pin, read_lock
 
 pytestmark = pytest.mark.engine
 
-WHEELFERRY = Path(sys.executable).parent / "wheelferry"
-LEGACY_OVERRIDE = {
-    "wferryfx-legacy": {"build-requires": ["wferryfx-buildhelper"], "no-build-isolation": True}
-}
 REQUIREMENTS = "wferryfx-needs-pure\nwferryfx-cext\nwferryfx-legacy\n"
 BUILT_FROM_SDISTS = {"wferryfx-needs-pure", "wferryfx-pure", "wferryfx-tomlish", "wferryfx-cext",
                      "wferryfx-legacy"}
 METADATA = {mf.SUMS, mf.MANIFEST, mf.REQUIREMENTS}
-STAGING_PREFIX = ".wheelhouse.wheelferry-"
-
-
-def make_project(path: Path, index_url: str, requirements: str, **settings: Any) -> Path:
-    settings.setdefault("index-url", index_url)
-    settings.setdefault("network", "host")
-    settings.setdefault("ca-bundle", "none")
-    return write_project(path, {"base.in": requirements}, **settings)
-
-
-def wheelferry(*args: str, project: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(WHEELFERRY), *args, "--project", str(project)],
-                          capture_output=True, text=True, timeout=900, check=False)
-
-
-def snapshot(folder: Path) -> dict[str, bytes]:
-    """Every file under the folder (relative path -> bytes)."""
-    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
-            if p.is_file()}
-
-
-def staging_left(project: Path) -> list[str]:
-    return sorted(p.name for p in project.iterdir() if p.name.startswith(STAGING_PREFIX))
 
 
 def pins_of(project: Path) -> dict[str, Pin]:
@@ -85,16 +65,11 @@ class Built:
     def lock(self) -> Path:
         return self.project / "requirements" / "base.txt"
 
-    def copy(self, destination: Path) -> Path:
-        target = destination / "project"
-        shutil.copytree(self.project, target, symlinks=True)
-        return target
-
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory, local_index: str, engine: Engine) -> Built:
-    project = make_project(tmp_path_factory.mktemp("build") / "project", local_index,
-                           REQUIREMENTS, overrides=LEGACY_OVERRIDE)
+    project = index_project(tmp_path_factory.mktemp("build") / "project", local_index,
+                            REQUIREMENTS, overrides=LEGACY_OVERRIDE)
     result = wheelferry("build", project=project)
     assert result.returncode == 0, result.stderr
     return Built(project, result.stderr)
@@ -216,7 +191,7 @@ def test_a_second_build_with_nothing_changed_reuses_everything(built: Built) -> 
 
 
 def test_a_dropped_requirement_is_pruned(built: Built, tmp_path: Path) -> None:
-    project = built.copy(tmp_path)
+    project = copy_project(built.project, tmp_path)
     (project / "requirements" / "base.in").write_text("wferryfx-needs-pure\nwferryfx-legacy\n")
     result = wheelferry("build", project=project)
     assert result.returncode == 0, result.stderr
@@ -239,8 +214,8 @@ def test_a_dropped_requirement_is_pruned(built: Built, tmp_path: Path) -> None:
 
 def test_a_failed_build_leaves_the_wheelhouse_and_the_lock_as_they_were(
         built: Built, tmp_path: Path) -> None:
-    project = built.copy(tmp_path)
-    wheelhouse_before = snapshot(project / "wheelhouse")
+    project = copy_project(built.project, tmp_path)
+    before = snapshot(project)  # the wheelhouse and the locks
     lock_before = (project / "requirements" / "base.txt").read_bytes()
     (project / "requirements" / "base.in").write_text(REQUIREMENTS + "wferryfx-broken\n")
 
@@ -252,7 +227,7 @@ def test_a_failed_build_leaves_the_wheelhouse_and_the_lock_as_they_were(
     assert "wferryfx_broken/_native.c:" in tail
     assert "error:" in tail
     assert "previous wheelhouse is unchanged" in result.stderr
-    assert snapshot(project / "wheelhouse") == wheelhouse_before
+    assert snapshot(project) == before
     assert (project / "requirements" / "base.txt").read_bytes() == lock_before
     assert staging_left(project) == []
     assert not [p for p in (project / "requirements").iterdir() if p.name.startswith(".")]
@@ -261,7 +236,7 @@ def test_a_failed_build_leaves_the_wheelhouse_and_the_lock_as_they_were(
 
 def test_the_legacy_sdist_without_its_override_names_the_override_to_add(
         local_index: str, tmp_path: Path) -> None:
-    project = make_project(tmp_path / "project", local_index, "wferryfx-legacy\n")
+    project = index_project(tmp_path / "project", local_index, "wferryfx-legacy\n")
     result = wheelferry("build", project=project)
     # The lock step already needs the sdist's metadata, so it fails there (4); a failure at
     # build time would be 5. Either way the message must say what to add.

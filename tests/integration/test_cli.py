@@ -8,10 +8,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from tests.support import WHEELFERRY
 
-BIN = Path(sys.executable).parent
-WHEELFERRY = BIN / "wheelferry"
-INV = BIN / "inv"
+INV = Path(sys.executable).parent / "inv"
 REPO_ROOT = Path(__file__).parents[2]
 TASKS = ("lock", "build", "verify", "init-script", "status")
 
@@ -29,7 +28,7 @@ def listed_tasks(output: str) -> set[str]:
 
 
 @pytest.mark.parametrize("program", [WHEELFERRY, INV], ids=["wheelferry", "inv"])
-def test_list_shows_every_task(program: Path) -> None:
+def test_list_shows_every_task(program: str | Path) -> None:
     result = run(program, "--list", cwd=REPO_ROOT)
     assert result.returncode == 0, result.stderr
     assert set(TASKS) <= listed_tasks(result.stdout), result.stdout

@@ -19,24 +19,15 @@ from typing import Any
 import docker
 import docker.errors
 import pytest
-from tests.support import TARGET_IMAGE, write_project
+from tests.support import TARGET_IMAGE, WHEELFERRY, index_project
 
 from wheelferry.engine import LABEL, ContainerSpec, Engine, Mount
 from wheelferry.errors import EngineError, ImageError
-
-WHEELFERRY = Path(sys.executable).parent / "wheelferry"
 
 
 def unique_purpose(name: str) -> str:
     """A label value of this test's own, so that concurrent runs do not confuse the checks."""
     return f"test-{name}-{uuid.uuid4().hex[:10]}"
-
-
-@pytest.fixture(scope="module")
-def client() -> Iterator[Any]:
-    sdk = docker.from_env()
-    yield sdk
-    sdk.close()
 
 
 def labelled(client: Any, purpose: str, *, running_only: bool = False) -> list[Any]:
@@ -59,7 +50,7 @@ def wait_for(condition: Any, *, timeout: float, what: str) -> Any:
 
 
 @pytest.mark.engine
-def test_run_streams_output_and_removes_the_container(engine: Engine, client: Any,
+def test_run_streams_output_and_removes_the_container(engine: Engine, docker_client: Any,
                                                       tmp_path: Path) -> None:
     purpose = unique_purpose("run")
     out = tmp_path / "out"
@@ -89,12 +80,12 @@ def test_run_streams_output_and_removes_the_container(engine: Engine, client: An
     # Removed afterwards, though it ran to the end.
     assert len(kept) == 1
     with pytest.raises(docker.errors.NotFound):
-        client.containers.get(kept[0])
-    assert labelled(client, purpose) == []
+        docker_client.containers.get(kept[0])
+    assert labelled(docker_client, purpose) == []
 
 
 @pytest.mark.engine
-def test_failing_command_reports_exit_code_and_tail(engine: Engine, client: Any) -> None:
+def test_failing_command_reports_exit_code_and_tail(engine: Engine, docker_client: Any) -> None:
     purpose = unique_purpose("fail")
     spec = ContainerSpec(image=TARGET_IMAGE, purpose=purpose,
                          command=("sh", "-c", "for i in 1 2 3; do echo line $i; done; exit 3"))
@@ -104,7 +95,7 @@ def test_failing_command_reports_exit_code_and_tail(engine: Engine, client: Any)
     assert result.exit_code == 3
     assert result.tail_text(2) == "line 2\nline 3"
     assert kept == [], "keep is only called for a successful run"
-    assert labelled(client, purpose) == []
+    assert labelled(docker_client, purpose) == []
 
 
 @pytest.mark.engine
@@ -163,13 +154,13 @@ def test_missing_image_says_how_to_provide_it(engine: Engine) -> None:
 
 
 @pytest.mark.engine
-def test_container_from_missing_image_is_an_image_error(engine: Engine, client: Any) -> None:
+def test_container_from_missing_image_is_an_image_error(engine: Engine, docker_client: Any) -> None:
     reference = f"wheelferry-absent/no-such-image:{uuid.uuid4().hex[:8]}"
     purpose = unique_purpose("noimage")
     with pytest.raises(ImageError) as info:
         engine.run(ContainerSpec(image=reference, command=("true",), purpose=purpose))
     assert repr(reference) in info.value.render()
-    assert labelled(client, purpose) == []
+    assert labelled(docker_client, purpose) == []
 
 
 def test_unreachable_engine_names_docker_host_and_the_remedy(
@@ -242,15 +233,17 @@ INTERRUPTIBLE = textwrap.dedent(
     [(signal.SIGINT, "bare"), (signal.SIGTERM, "edge"), (signal.SIGINT, "edge")],
     ids=["ctrl-c-engine-run", "sigterm-edge", "ctrl-c-edge"],
 )
-def test_interrupted_run_leaves_no_container(engine: Engine, client: Any, tmp_path: Path,
-                                             sig: signal.Signals, mode: str) -> None:
+def test_interrupted_run_leaves_no_container(engine: Engine, docker_client: Any,
+                                             tmp_path: Path, sig: signal.Signals,
+                                             mode: str) -> None:
     purpose = unique_purpose(f"interrupt-{mode}")
     script = tmp_path / "interruptible.py"
     script.write_text(INTERRUPTIBLE)
     proc = subprocess.Popen([sys.executable, str(script), TARGET_IMAGE, purpose, mode],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        wait_for(lambda: proc.poll() is not None or labelled(client, purpose, running_only=True),
+        wait_for(lambda: proc.poll() is not None
+                 or labelled(docker_client, purpose, running_only=True),
                  timeout=60, what="the sleep container to run")
         assert proc.poll() is None, proc.communicate()
         proc.send_signal(sig)
@@ -267,7 +260,7 @@ def test_interrupted_run_leaves_no_container(engine: Engine, client: Any, tmp_pa
     else:
         assert "interrupted: stopped before the end" in stderr
         assert "no container was left running" in stderr
-    assert labelled(client, purpose) == [], "container left behind (running or stopped)"
+    assert labelled(docker_client, purpose) == [], "container left behind (running or stopped)"
 
 
 @pytest.fixture
@@ -284,19 +277,17 @@ def blackhole_index() -> Iterator[str]:
 
 @pytest.mark.engine
 def test_sigterm_to_the_cli_during_lock_leaves_nothing_behind(
-        engine: Engine, client: Any, tmp_path: Path, blackhole_index: str) -> None:
-    project = write_project(tmp_path / "project", {"base.in": "wferryfx-pure\n"},
-                            **{"index-url": blackhole_index, "network": "host",
-                               "ca-bundle": "none"})
+        engine: Engine, docker_client: Any, tmp_path: Path, blackhole_index: str) -> None:
+    project = index_project(tmp_path / "project", blackhole_index, "wferryfx-pure\n")
     project_dir = str(project.resolve())
 
     def lock_container() -> list[Any]:
         # This project's lock container: its output folder is the project's staging folder.
-        return [c for c in client.containers.list(filters={"label": f"{LABEL}=lock"})
+        return [c for c in docker_client.containers.list(filters={"label": f"{LABEL}=lock"})
                 if any(str(m.get("Source", "")).startswith(project_dir + "/")
                        for m in c.attrs.get("Mounts", []))]
 
-    proc = subprocess.Popen([str(WHEELFERRY), "lock", "--project", str(project)],
+    proc = subprocess.Popen([WHEELFERRY, "lock", "--project", str(project)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         found = wait_for(lambda: proc.poll() is not None or lock_container(), timeout=180,
@@ -315,6 +306,6 @@ def test_sigterm_to_the_cli_during_lock_leaves_nothing_behind(
     assert "Traceback" not in stderr
     for container_id in container_ids:
         with pytest.raises(docker.errors.NotFound):
-            client.containers.get(container_id)
+            docker_client.containers.get(container_id)
     assert lock_container() == []
     assert not (project / "requirements" / "base.txt").exists(), "no lock from a stopped run"

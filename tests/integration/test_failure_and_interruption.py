@@ -31,6 +31,8 @@ from tests.support import (
     copy_project,
     set_index_url,
     snapshot,
+    staging_left,
+    wheelferry,
 )
 
 pytestmark = pytest.mark.engine
@@ -40,7 +42,8 @@ BASE = "wferryfx-needs-pure\nwferryfx-cext\n"
 
 
 def leftovers(project: Path) -> list[str]:
-    found = [p.name for p in project.iterdir() if ".wheelferry-" in p.name]
+    """Staging folders, and anything but the run lock in the state folder."""
+    found = staging_left(project)
     state = project / ".wheelferry"
     if state.is_dir():
         found += [p.name for p in state.iterdir() if p.name != "run.lock"]
@@ -102,8 +105,7 @@ def interrupt_and_check(project: Path, process: subprocess.Popen[str], sig: int,
     assert "Traceback" not in err
     assert snapshot(project) == before
     assert leftovers(project) == []
-    again = subprocess.run([WHEELFERRY, "build", "--project", str(project)],
-                           capture_output=True, text=True)
+    again = wheelferry("build", project=project)
     assert again.returncode == 0, again.stderr
     assert any(p.name.startswith("wferryfx_legacy-") for p in (project / "wheelhouse").iterdir())
 
@@ -171,8 +173,7 @@ def test_killed_run_is_cleaned_up_by_the_next(project: Path, tmp_path: Path) -> 
     process.kill()
     process.communicate()
     # The container of a killed run may still be removed by its engine; the next run starts.
-    verify = subprocess.run([WHEELFERRY, "verify", "--static", "--project", str(project)],
-                            capture_output=True, text=True)
+    verify = wheelferry("verify", "--static", project=project)
     assert "busy" not in verify.stderr
     assert (project / "wheelhouse").is_dir()
     assert leftovers(project) == []
@@ -184,8 +185,7 @@ def test_killed_run_is_cleaned_up_by_the_next(project: Path, tmp_path: Path) -> 
 def test_a_second_run_is_refused_while_one_runs(project: Path) -> None:
     process = start(project)
     wait_for(container_running("lock", "pip-compile"), process)
-    second = subprocess.run([WHEELFERRY, "build", "--project", str(project)],
-                            capture_output=True, text=True)
+    second = wheelferry("build", project=project)
     assert second.returncode == 7
     assert "another wheelferry run is working on" in second.stderr
     assert "wheelferry build" in second.stderr  # says which run holds it
@@ -245,15 +245,13 @@ def test_download_cut_off(project: Path, flaky_index: tuple[str, type[FlakyIndex
     url, handler = flaky_index
     set_index_url(project, url)
     env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache-lock")}
-    locked = subprocess.run([WHEELFERRY, "lock", "--project", str(project)], capture_output=True,
-                            text=True, env=env)
+    locked = wheelferry("lock", project=project, env=env)
     assert locked.returncode == 0, locked.stderr
     before = snapshot(project)
     handler.cut = True
     # A fresh pip cache: the sdists must really come over the (now failing) network.
     env["XDG_CACHE_HOME"] = str(tmp_path / "cache-build")
-    run = subprocess.run([WHEELFERRY, "build", "--project", str(project)], capture_output=True,
-                         text=True, env=env)
+    run = wheelferry("build", project=project, env=env)
     assert run.returncode == 5, run.stderr
     assert "wferryfx-legacy==1.0" in run.stderr
     assert "download from the index was cut off" in run.stderr
@@ -284,14 +282,12 @@ def test_full_disk(project: Path, tmp_path: Path) -> None:
         pyproject.write_text(pyproject.read_text().replace(
             'requirements = [', f'wheelhouse = "{disk}/wheelhouse"\nrequirements = ['))
         (project / "requirements" / "base.in").write_text(BASE)
-        first = subprocess.run([WHEELFERRY, "build", "--project", str(project)],
-                               capture_output=True, text=True)
+        first = wheelferry("build", project=project)
         assert first.returncode == 0, first.stderr
         fill(disk)
         (project / "requirements" / "base.in").write_text(BASE + "wferryfx-legacy\n")
         before = {p.name: p.read_bytes() for p in (disk / "wheelhouse").iterdir()}
-        run = subprocess.run([WHEELFERRY, "build", "--project", str(project)],
-                             capture_output=True, text=True)
+        run = wheelferry("build", project=project)
         assert run.returncode != 0
         assert "No space left on device" in run.stderr or "disk is full" in run.stderr
         assert "Traceback (most recent call last)" not in run.stderr
@@ -313,8 +309,7 @@ def test_read_only_wheelhouse(project: Path) -> None:
     before = snapshot(project)
     subprocess.run(["mount", "--bind", str(wheelhouse), str(wheelhouse)], check=False)
     with mounted(["-o", "remount,bind,ro"], wheelhouse):
-        run = subprocess.run([WHEELFERRY, "build", "--project", str(project)],
-                             capture_output=True, text=True)
+        run = wheelferry("build", project=project)
     assert run.returncode == 9, run.stderr
     assert str(wheelhouse) in run.stderr
     assert "read-only" in run.stderr or "mount point" in run.stderr

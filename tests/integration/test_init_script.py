@@ -6,20 +6,17 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import docker
 import pytest
-from tests.support import TARGET_IMAGE, write_project
+from tests.support import LEGACY_OVERRIDE, built_project, run_script, wheelferry
 
 from wheelferry import manifest as mf
 from wheelferry.engine import Engine
 
 pytestmark = pytest.mark.engine
 
-WHEELFERRY = Path(sys.executable).parent / "wheelferry"
 USER_SITE = ".local/lib/python3.10/site-packages"
 IMPORTS = ("import wferryfx_cext, wferryfx_legacy, wferryfx_needs_pure, wferryfx_pure; "
            "assert wferryfx_cext.add(2, 3) == 5; "
@@ -28,39 +25,21 @@ IMPORTS = ("import wferryfx_cext, wferryfx_legacy, wferryfx_needs_pure, wferryfx
            "print('IMPORTS-OK', wferryfx_cext.__file__)")
 
 
-def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(WHEELFERRY), *args], capture_output=True, text=True,
-                          timeout=900, check=False)
-
-
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory, local_index: str, engine: Engine) -> Path:
-    project = write_project(
-        tmp_path_factory.mktemp("init-script-built") / "project",
-        {"base.in": "wferryfx-needs-pure\nwferryfx-cext\nwferryfx-legacy\n"},
-        overrides={"wferryfx-legacy": {"build-requires": ["wferryfx-buildhelper"],
-                                       "no-build-isolation": True}},
-        **{"index-url": local_index, "network": "host", "ca-bundle": "none"})
-    done = run_cli("build", "--project", str(project))
-    assert done.returncode == 0, done.stderr
-    return project
+    return built_project(tmp_path_factory.mktemp("init-script-built"), local_index,
+                         "wferryfx-needs-pure\nwferryfx-cext\nwferryfx-legacy\n",
+                         overrides=LEGACY_OVERRIDE)
 
 
 @pytest.fixture(scope="module")
 def init_sh(built: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """init.sh as `wheelferry init-script` writes it for the project (default install-dir)."""
     path = tmp_path_factory.mktemp("init-script") / "init.sh"
-    done = run_cli("init-script", "--project", str(built), "--output", str(path))
+    done = wheelferry("init-script", "--output", str(path), project=built)
     assert done.returncode == 0, done.stderr
     assert "~/persistent-home/my-tools" in done.stderr
     return path
-
-
-@pytest.fixture(scope="module")
-def client() -> Iterator[docker.DockerClient]:
-    connected = docker.from_env()
-    yield connected
-    connected.close()
 
 
 def make_home(root: Path, built: Path, init_sh: Path) -> Path:
@@ -79,17 +58,10 @@ def make_home(root: Path, built: Path, init_sh: Path) -> Path:
 
 def on_platform(client: docker.DockerClient, home: Path, script: str) -> tuple[int, str]:
     """Run a bash script as uid 1000 with the network off and `home` as /home/u."""
-    container = client.containers.run(
-        TARGET_IMAGE, ["bash", "-c", script], detach=True, network_mode="none",
-        user="1000:1000", working_dir="/home/u",
-        environment={"HOME": "/home/u", "PIP_CONFIG_FILE": "/dev/null"},
-        volumes={str(home): {"bind": "/home/u", "mode": "rw"}})
-    try:
-        status = container.wait(timeout=300)
-        output: bytes = container.logs(stdout=True, stderr=True)
-        return int(status["StatusCode"]), output.decode("utf-8", "replace")
-    finally:
-        container.remove(force=True)
+    return run_script(client, script, timeout=300, network_mode="none", user="1000:1000",
+                      working_dir="/home/u",
+                      environment={"HOME": "/home/u", "PIP_CONFIG_FILE": "/dev/null"},
+                      volumes={str(home): {"bind": "/home/u", "mode": "rw"}})
 
 
 def listing(folder: Path) -> dict[str, tuple[int, int]]:
@@ -99,10 +71,10 @@ def listing(folder: Path) -> dict[str, tuple[int, int]]:
 
 
 def test_installs_per_user_offline_and_is_idempotent(
-        client: docker.DockerClient, built: Path, init_sh: Path, tmp_path: Path) -> None:
+        docker_client: docker.DockerClient, built: Path, init_sh: Path, tmp_path: Path) -> None:
     home = make_home(tmp_path, built, init_sh)
     code, output = on_platform(
-        client, home, f'bash /home/u/persistent-home/init.sh && python3 -c "{IMPORTS}"')
+        docker_client, home, f'bash /home/u/persistent-home/init.sh && python3 -c "{IMPORTS}"')
     assert code == 0, output
     assert "wheelferry: installed the wheelhouse from /home/u/persistent-home/my-tools" in output
     # Installed per user: /usr/local's site-packages is not writable for uid 1000.
@@ -111,7 +83,7 @@ def test_installs_per_user_offline_and_is_idempotent(
     installed = listing(site)
     assert any(name.startswith("wferryfx_legacy/") for name in installed)
 
-    code, output = on_platform(client, home, "bash /home/u/persistent-home/init.sh")
+    code, output = on_platform(docker_client, home, "bash /home/u/persistent-home/init.sh")
     assert code == 0, output
     assert "already installed from /home/u/persistent-home/my-tools (nothing to do)" in output
     assert "installed the wheelhouse" not in output
@@ -119,7 +91,7 @@ def test_installs_per_user_offline_and_is_idempotent(
 
 
 def test_corrupted_wheel_installs_nothing(
-        client: docker.DockerClient, built: Path, init_sh: Path, tmp_path: Path) -> None:
+        docker_client: docker.DockerClient, built: Path, init_sh: Path, tmp_path: Path) -> None:
     home = make_home(tmp_path, built, init_sh)
     manifest = mf.read_manifest(built / "wheelhouse")
     assert manifest is not None
@@ -130,7 +102,7 @@ def test_corrupted_wheel_installs_nothing(
     data[len(data) // 3] ^= 0x20
     wheel.write_bytes(bytes(data))
     code, output = on_platform(
-        client, home, 'bash /home/u/persistent-home/init.sh; status=$?; '
+        docker_client, home, 'bash /home/u/persistent-home/init.sh; status=$?; '
         'python3 -c "import wferryfx_pure" 2>/dev/null && echo IMPORTED; exit $status')
     assert code != 0, output
     assert "does not match SHA256SUMS; nothing installed" in output
@@ -145,7 +117,7 @@ def test_user_lines_survive_and_one_block_remains(built: Path, tmp_path: Path) -
     own = "#!/bin/bash\nexport FOO=1\necho hello\n"
     path.write_text(own)
     for _ in range(2):
-        done = run_cli("init-script", "--project", str(built), "--output", str(path))
+        done = wheelferry("init-script", "--output", str(path), project=built)
         assert done.returncode == 0, done.stderr
     text = path.read_text()
     assert text.startswith(own)

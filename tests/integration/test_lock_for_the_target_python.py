@@ -6,27 +6,20 @@ python:3.10 target must pin them, although the host (3.11+) would leave them out
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from packaging.utils import canonicalize_name
-from tests.support import TARGET_IMAGE, TARGET_PYTHON, write_project
+from tests.support import TARGET_IMAGE, TARGET_PYTHON, wheelferry, write_project
 
 from wheelferry.engine import Engine
 from wheelferry.requirements import read_lock
 
 pytestmark = [pytest.mark.engine, pytest.mark.pypi]
 
-WHEELFERRY = Path(sys.executable).parent / "wheelferry"
 BELOW_311_ONLY = ("tomli", "typing-extensions")
-
-
-def wheelferry(*args: str, project: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(WHEELFERRY), *args, "--project", str(project)],
-                          capture_output=True, text=True, timeout=900, check=False)
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from tests.support import WHEELFERRY, built_project, write_project
+from tests.support import built_project, wheelferry, write_project
 
 pytestmark = pytest.mark.engine
 
@@ -18,8 +18,7 @@ NOT_PROVEN = "is not the one 'wheelferry verify' last proved"
 
 def run(*args: str, project: Path, env: dict[str, str] | None = None,
         ) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run([WHEELFERRY, *args, "-p", str(project)], capture_output=True,
-                            text=True, env=env, check=False)
+    result = wheelferry(*args, "-p", str(project), env=env)
     assert "Traceback" not in result.stdout + result.stderr
     return result
 

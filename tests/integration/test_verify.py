@@ -6,13 +6,11 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from tests.support import write_project
+from tests.support import LEGACY_OVERRIDE, built_project, copy_project, wheelferry
 
 from wheelferry import manifest as mf
 from wheelferry.engine import Engine
@@ -20,39 +18,21 @@ from wheelferry.files import sha256_file
 
 pytestmark = pytest.mark.engine
 
-WHEELFERRY = Path(sys.executable).parent / "wheelferry"
-LEGACY_OVERRIDE = {"wferryfx-legacy": {"build-requires": ["wferryfx-buildhelper"],
-                                       "no-build-isolation": True}}
 VERIFY_EXIT = 6
-
-
-def run_cli(*args: str, env: dict[str, str] | None = None,
-            timeout: int = 900) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(WHEELFERRY), *args], capture_output=True, text=True,
-                          env=env, timeout=timeout, check=False)
-
-
-def build_project(path: Path, local_index: str, requirements: str) -> Path:
-    project = write_project(path, {"base.in": requirements}, overrides=LEGACY_OVERRIDE,
-                            **{"index-url": local_index, "network": "host", "ca-bundle": "none"})
-    done = run_cli("build", "--project", str(project))
-    assert done.returncode == 0, done.stderr
-    return project
 
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory, local_index: str, engine: Engine) -> Path:
     """One real build: a dependency chain, a C extension and a legacy setup.py (ABI 2)."""
-    return build_project(tmp_path_factory.mktemp("verify-built") / "project", local_index,
-                         "wferryfx-needs-pure\nwferryfx-cext\nwferryfx-legacy\n")
+    return built_project(tmp_path_factory.mktemp("verify-built"), local_index,
+                         "wferryfx-needs-pure\nwferryfx-cext\nwferryfx-legacy\n",
+                         overrides=LEGACY_OVERRIDE)
 
 
 @pytest.fixture
 def project(built: Path, tmp_path: Path) -> Path:
     """A private copy of the built project, for a test that damages it."""
-    copy = tmp_path / "project"
-    shutil.copytree(built, copy, ignore=shutil.ignore_patterns(".wheelferry"))
-    return copy
+    return copy_project(built, tmp_path)
 
 
 def wheel_file(project: Path, name: str) -> Path:
@@ -64,7 +44,7 @@ def wheel_file(project: Path, name: str) -> Path:
 
 
 def test_clean_wheelhouse_is_proven(project: Path) -> None:
-    done = run_cli("verify", "--project", str(project))
+    done = wheelferry("verify", project=project)
     assert done.returncode == 0, done.stderr
     assert "proven: the wheelhouse installs offline" in done.stderr
     # The proof imported the top-level module of every distribution it installed.
@@ -78,13 +58,13 @@ def test_clean_wheelhouse_is_proven(project: Path) -> None:
 
 def test_static_verify_needs_no_engine(project: Path) -> None:
     env = {**os.environ, "DOCKER_HOST": "unix:///nonexistent/docker.sock"}
-    done = run_cli("verify", "--static", "--project", str(project), env=env)
+    done = wheelferry("verify", "--static", project=project, env=env)
     assert done.returncode == 0, done.stderr
     assert "wheels match SHA256SUMS, the manifest and the locks" in done.stderr
     assert "proven" not in done.stderr
     # The same environment really cannot reach an engine: the full verify fails with an
     # engine error, so the static pass above did not touch it.
-    full = run_cli("verify", "--project", str(project), env=env)
+    full = wheelferry("verify", project=project, env=env)
     assert full.returncode == 3, full.stderr
 
 
@@ -93,11 +73,11 @@ def test_one_changed_byte_is_named(project: Path) -> None:
     data = bytearray(wheel.read_bytes())
     data[len(data) // 2] ^= 0x01
     wheel.write_bytes(bytes(data))
-    done = run_cli("verify", "--static", "--project", str(project))
+    done = wheelferry("verify", "--static", project=project)
     assert done.returncode == VERIFY_EXIT, done.stderr
     assert f"{wheel.name}: does not match its checksum in SHA256SUMS" in done.stderr
     # The full verify refuses before starting any container.
-    full = run_cli("verify", "--project", str(project))
+    full = wheelferry("verify", project=project)
     assert full.returncode == VERIFY_EXIT, full.stderr
     assert wheel.name in full.stderr
     assert "installing offline" not in full.stderr
@@ -106,7 +86,7 @@ def test_one_changed_byte_is_named(project: Path) -> None:
 def test_missing_wheel_is_named(project: Path) -> None:
     wheel = wheel_file(project, "wferryfx-pure")
     wheel.unlink()
-    done = run_cli("verify", "--project", str(project))
+    done = wheelferry("verify", project=project)
     assert done.returncode == VERIFY_EXIT, done.stderr
     assert f"{wheel.name}: listed in SHA256SUMS but missing" in done.stderr
 
@@ -114,7 +94,7 @@ def test_missing_wheel_is_named(project: Path) -> None:
 def test_stray_file_is_named(project: Path) -> None:
     stray = project / "wheelhouse" / "notes.txt"
     stray.write_text("left here by hand\n")
-    done = run_cli("verify", "--project", str(project))
+    done = wheelferry("verify", project=project)
     assert done.returncode == VERIFY_EXIT, done.stderr
     assert "notes.txt: stray file" in done.stderr
 
@@ -122,7 +102,7 @@ def test_stray_file_is_named(project: Path) -> None:
 def test_a_changed_build_lock_is_named(project: Path) -> None:
     build_lock = project / "requirements" / "wheelferry-build.txt"
     build_lock.write_text(build_lock.read_text() + "# edited by hand\n")
-    done = run_cli("verify", "--static", "--project", str(project))
+    done = wheelferry("verify", "--static", project=project)
     assert done.returncode == VERIFY_EXIT, done.stderr
     assert "requirements/wheelferry-build.txt: the overrides' build lock" in done.stderr
 
@@ -130,8 +110,8 @@ def test_a_changed_build_lock_is_named(project: Path) -> None:
 def test_extension_built_against_another_abi_fails_the_proof(
         project: Path, tmp_path: Path, local_index: str) -> None:
     # A second project pins the build helper at 1.0, so its legacy wheel is compiled for ABI 1.
-    abi1 = build_project(tmp_path / "abi1", local_index,
-                         "wferryfx-legacy\nwferryfx-buildhelper==1.0\n")
+    abi1 = built_project(tmp_path / "abi1", local_index,
+                         "wferryfx-legacy\nwferryfx-buildhelper==1.0\n", overrides=LEGACY_OVERRIDE)
     abi1_wheel = wheel_file(abi1, "wferryfx-legacy")
     abi2_wheel = wheel_file(project, "wferryfx-legacy")
     assert abi1_wheel.name == abi2_wheel.name
@@ -146,10 +126,10 @@ def test_extension_built_against_another_abi_fails_the_proof(
         replace(w, sha256=sha256_file(abi2_wheel), size=abi2_wheel.stat().st_size)
         if w.name == "wferryfx-legacy" else w for w in manifest.wheels)
     mf.write_metadata(house, replace(manifest, wheels=wheels))
-    static = run_cli("verify", "--static", "--project", str(project))
+    static = wheelferry("verify", "--static", project=project)
     assert static.returncode == 0, static.stderr
 
-    done = run_cli("verify", "--project", str(project))
+    done = wheelferry("verify", project=project)
     assert done.returncode == VERIFY_EXIT, done.stderr
     assert "import wferryfx_legacy: (wferryfx-legacy) ImportError: wferryfx_legacy was built " \
            "against wferryfx-buildhelper ABI 1 but ABI 2 is installed" in done.stderr

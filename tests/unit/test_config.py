@@ -3,18 +3,15 @@ that name the file and the key."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
 import pytest
+from tests.support import wheelferry
 
 from wheelferry.config import DEFAULT_INSTALL_DIR, Options, load_options
 from wheelferry.errors import ConfigError
 from wheelferry.overrides import BuildOverride
-
-WHEELFERRY = Path(sys.executable).parent / "wheelferry"
 
 
 def make_project(root: Path, table: str, *, inputs: tuple[str, ...] = ("requirements.in",),
@@ -376,8 +373,7 @@ def test_bad_override_entries(tmp_path: Path, extra: str, key: str, fragment: st
 
 def test_cli_reports_unknown_key_cleanly(tmp_path: Path) -> None:
     project = make_project(tmp_path / "p", 'python = "3.10"\nwheel-house = "wh"\n')
-    result = subprocess.run([str(WHEELFERRY), "lock", "--project", str(project)],
-                            capture_output=True, text=True, timeout=60, check=False)
+    result = wheelferry("lock", project=project, timeout=60)
     assert result.returncode == 2, result.stderr
     output = result.stdout + result.stderr
     assert "Traceback" not in output
