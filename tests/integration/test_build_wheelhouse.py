@@ -234,20 +234,32 @@ def test_a_failed_build_leaves_the_wheelhouse_and_the_lock_as_they_were(
     assert not [p for p in (project / ".wheelferry").iterdir() if p.is_dir()]
 
 
-def test_the_legacy_sdist_without_its_override_names_the_override_to_add(
+def test_the_legacy_sdist_builds_without_an_override_and_names_the_one_to_write(
         local_index: str, tmp_path: Path) -> None:
+    """Its setup.py imports wferryfx_buildhelper without declaring it: locking finds that,
+    records it in the build lock, and the build installs it hash-checked from there."""
     project = index_project(tmp_path / "project", local_index, "wferryfx-legacy\n")
     result = wheelferry("build", project=project)
-    # The lock step already needs the sdist's metadata, so it fails there (4); a failure at
-    # build time would be 5. Either way the message must say what to add.
-    assert result.returncode in (4, 5), result.stderr
+    assert result.returncode == 0, result.stderr
     message = result.stderr
-    assert ("building wferryfx-legacy needs the module 'wferryfx_buildhelper', which it does "
-            "not declare") in message
+    assert ("wferryfx-legacy's setup.py imports wferryfx-buildhelper without declaring it"
+            in message)
     assert "[tool.wheelferry.overrides.wferryfx-legacy]\n" in message
-    assert 'build-requires = ["wferryfx_buildhelper"]\n' in message
+    assert 'build-requires = ["wferryfx-buildhelper"]\n' in message
     assert "no-build-isolation = true" in message
-    assert not (project / "requirements" / "base.txt").exists()
-    assert not (project / "wheelhouse").exists()
+    assert "built (with wferryfx-buildhelper)" in message
+    build_lock = (project / "requirements" / "wheelferry-build.txt").read_text()
+    assert "# wheelferry-discovered: wferryfx-legacy needs wferryfx-buildhelper\n" in build_lock
+    assert "wferryfx-buildhelper==2.0" in build_lock
+    manifest = mf.read_manifest(project / "wheelhouse")
+    assert manifest is not None
+    legacy = manifest.wheel("wferryfx-legacy")
+    assert legacy is not None
+    assert legacy.discovered_build_requires == ("wferryfx-buildhelper",)
+    assert "wferryfx_buildhelper==2.0" in legacy.build_requires
     assert staging_left(project) == []
+    again = wheelferry("build", project=project)
+    assert again.returncode == 0, again.stderr
+    assert "is up to date" in again.stderr
+    assert "already built for these pins are reused" in again.stderr
 
