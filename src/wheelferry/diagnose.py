@@ -129,6 +129,14 @@ def diagnose(log: str, *, package: str | None = None) -> Diagnosis | None:
             "the requirements conflict: no set of versions satisfies all of them",
             "Relax or fix the pins named in the log below.",
         )
+    named = _FAILED_TO_BUILD.findall(log)
+    if named:
+        return Diagnosis(
+            f"{named[-1]} could not be built (preparing its metadata runs its build step)",
+            f"The lines below show why. If {named[-1]} is an old release whose build tools "
+            "have moved on (Cython 3, setuptools removals), pin a newer release of it, or "
+            "give it the build tools of its day with an override (build-requires = "
+            '["setuptools<NN", ...] and no-build-isolation = true).')
     return None
 
 
@@ -161,7 +169,31 @@ def log_tail(log: str, lines: int = 25) -> str:
             if line.strip() or (i > 0 and kept[i - 1].strip())]
     while kept and not kept[-1].strip():
         kept.pop()
-    return "\n".join(kept[-lines:])
+    cause = _explaining_line(kept)
+    if cause is None or cause >= len(kept) - lines:
+        return "\n".join(kept[-lines:])
+    # The exception that explains the failure came earlier than the tail (pip's own wrapping
+    # and tracebacks follow it): show it with what led to it, then the end.
+    excerpt = kept[max(0, cause - _CONTEXT):cause + 1]
+    rest = max(1, lines - len(excerpt) - 1)
+    return "\n".join([*excerpt, "    ...", *kept[-rest:]])
+
+
+_CONTEXT = 8
+_EXCEPTION = re.compile(r"^\s*(?:[A-Za-z_]\w*\.)*[A-Za-z_]\w*(?:Error|Exception)(?::|$)")
+# Pip's and pip-tools' own wrapping of a failure: never the explanation.
+_WRAPPERS = ("pip._internal", "pip._vendor", "piptools.", "subprocess-exited-with-error",
+             "InstallationSubprocessError", "metadata-generation-failed")
+
+
+def _explaining_line(lines: list[str]) -> int | None:
+    """Index of the last exception line raised by the package's own code (a build backend,
+    setup.py), as opposed to pip's wrapping of it."""
+    for index in range(len(lines) - 1, -1, -1):
+        line = lines[index]
+        if _EXCEPTION.match(line) and not any(marker in line for marker in _WRAPPERS):
+            return index
+    return None
 
 
 def provided_conflict(log: str, provided: Mapping[str, str]) -> Diagnosis | None:

@@ -172,3 +172,39 @@ def test_log_tail_keeps_the_last_lines_and_a_compilers_own_output() -> None:
                     "      |             ^",
                     "error: command '/usr/bin/gcc' failed with exit code 1"]
     assert len(log_tail(log).splitlines()) == 25
+
+
+OLD_SDIST_LOG = "".join(
+    ["$ pip-compile --generate-hashes requirements/base.in\n",
+     "  Getting requirements to build wheel: started\n",
+     "  Getting requirements to build wheel: finished with status 'error'\n",
+     "  error: subprocess-exited-with-error\n",
+     "      Traceback (most recent call last):\n",
+     '        File "setup.py", line 9, in <module>\n',
+     "          from wferryfx_buildtool import old_api\n",
+     "      AttributeError: module 'wferryfx_buildtool' has no attribute 'old_api'\n",
+     "      [end of output]\n",
+     "  note: This error originates from a subprocess, and is likely not a problem with pip.\n"]
+    + [f"    pip._vendor.resolvelib: frame {n}\n" for n in range(40)]
+    + ["pip._internal.exceptions.FailedToPrepareCandidate: Failed to build 'wferryfx-oldsdist' "
+       "when getting requirements to build wheel\n"])
+
+
+def test_log_tail_keeps_the_exception_that_explains_a_failure_deep_in_the_log() -> None:
+    tail = log_tail(OLD_SDIST_LOG).splitlines()
+    assert len(tail) <= 25
+    assert ("      AttributeError: module 'wferryfx_buildtool' has no attribute 'old_api'"
+            in tail)
+    cause = tail.index(
+        "      AttributeError: module 'wferryfx_buildtool' has no attribute 'old_api'")
+    assert "  Getting requirements to build wheel: finished with status 'error'" in tail[:cause]
+    assert tail[cause + 1] == "    ..."
+    assert tail[-1].startswith("pip._internal.exceptions.FailedToPrepareCandidate")
+
+
+def test_a_package_that_failed_to_build_is_named_with_what_to_try() -> None:
+    found = diagnose(OLD_SDIST_LOG)
+    assert found is not None
+    assert found.summary.startswith("wferryfx-oldsdist could not be built")
+    assert "build tools of its day" in found.hint
+    assert "again" not in found.hint  # rebuilding the same way cannot help
