@@ -20,7 +20,7 @@ from packaging.version import Version
 
 from wheelferry.config import Options, load_options
 from wheelferry.engine import Engine
-from wheelferry.lock import fingerprint, header_line
+from wheelferry.freshness import fingerprint, header_line
 from wheelferry.project import LockEntry, lock_path
 from wheelferry.requirements import Pin
 from wheelferry.target import ensure_toolchain as ensure_target_toolchain

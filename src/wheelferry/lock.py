@@ -8,7 +8,6 @@ container for all stale locks and swaps each new lock in only when every one of 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 import uuid
@@ -24,18 +23,24 @@ from wheelferry.diagnose import Diagnosis, diagnose, log_tail, provided_conflict
 from wheelferry.engine import Engine
 from wheelferry.errors import LockError
 from wheelferry.files import read_json_object, replace_all
+from wheelferry.freshness import (
+    build_fingerprint,
+    build_requires_for_locking,
+    fingerprint,
+    header_line,
+    provided_short,
+    read_header,
+)
 from wheelferry.project import LockEntry
 from wheelferry.provided import Provided
 from wheelferry.report import Reporter
 from wheelferry.requirements import (
     check_input,
     read_lock,
-    references,
     transitive_references,
 )
 from wheelferry.target import Target
 
-HEADER_PREFIX = "# wheelferry-lock: "
 # The provided packages as a constraints file, beside the inputs in the lock container.
 PROVIDED_CONSTRAINTS = ".wheelferry-provided.txt"
 
@@ -57,91 +62,6 @@ class LockPlan:
     @property
     def up_to_date(self) -> bool:
         return not self.stale and not self.build_stale
-
-
-def _digest(key: object) -> str:
-    return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()
-
-
-def _file_sums(options: Options, paths: Sequence[Path],
-               contents: Mapping[Path, bytes]) -> list[list[str]]:
-    """[relative path, sha256] of each file: its bytes in `contents` (a new version not yet
-    written), else on disk (empty when absent)."""
-    sums = []
-    for path in paths:
-        data = contents.get(path)
-        if data is None:
-            data = path.read_bytes() if path.is_file() else b""
-        sums.append([project.relative(options, path), hashlib.sha256(data).hexdigest()])
-    return sums
-
-
-def fingerprint(options: Options, entry: LockEntry, contents: Mapping[Path, bytes],
-                provided: Provided | None = None) -> str:
-    """What a lock was made from: change any part and the lock is stale."""
-    seen: list[Path] = []
-
-    def walk(path: Path) -> None:
-        if path in seen:
-            return
-        seen.append(path)
-        if path.suffix == ".in" and path.is_file():
-            for ref in references(path):
-                walk(ref)
-
-    walk(entry.source)
-    return _digest({
-        "files": _file_sums(options, seen, contents),
-        "python": options.python,
-        "image": options.image,
-        "index": [options.index_url, list(options.extra_index_urls)],
-        "overrides": [[o.name, [str(r) for r in o.build_requires], o.no_build_isolation]
-                      for o in options.overrides],
-        **_provided_key(options, provided),
-    })
-
-
-def _provided_key(options: Options, provided: Provided | None) -> dict[str, object]:
-    """The provided set's part of a fingerprint; absent when nothing is provided, so that
-    locks made before the setting existed stay fresh."""
-    if provided is None or not provided.packages:
-        return {}
-    return {"provided": provided.digest(), "replace": list(options.replace_provided)}
-
-
-def build_fingerprint(options: Options, contents: Mapping[Path, bytes],
-                      provided: Provided | None = None,
-                      discovered: Mapping[str, Sequence[str]] | None = None) -> str:
-    """What the build lock was made from: the build requirements, the target, the index, and the
-    locks that constrain it (as written)."""
-    locks = [entry.lock for entry in project.lock_entries(options)]
-    return _digest({"requires": build_requires_for_locking(options, discovered),
-                    "locks": _file_sums(options, locks, contents),
-                    "python": options.python, "image": options.image,
-                    "index": [options.index_url, list(options.extra_index_urls)],
-                    **_provided_key(options, provided)})
-
-
-def header_line(options: Options, fp: str, provided: Provided | None = None) -> str:
-    line = f"{HEADER_PREFIX}python={options.python} image={options.image} fingerprint={fp}"
-    short = _provided_short(provided)
-    return f"{line} provided={short}\n" if short else f"{line}\n"
-
-
-def _provided_short(provided: Provided | None) -> str:
-    """The provided set's digest as the lock header shows it ('' when nothing is provided)."""
-    return provided.digest()[:16] if provided is not None and provided.packages else ""
-
-
-def read_header(lock: Path) -> dict[str, str] | None:
-    try:
-        with lock.open(encoding="utf-8") as handle:
-            first = handle.readline()
-    except (OSError, UnicodeDecodeError):
-        return None
-    if not first.startswith(HEADER_PREFIX):
-        return None
-    return dict(item.split("=", 1) for item in first[len(HEADER_PREFIX):].split() if "=" in item)
 
 
 def check_inputs(options: Options) -> None:
@@ -200,25 +120,13 @@ def _stale_reason(options: Options, entry: LockEntry, stale_locks: set[Path],
     if header.get("python") != options.python or header.get("image") != options.image:
         return (f"the lock was made for python {header.get('python')} in "
                 f"{header.get('image')}")
-    if header.get("provided", "") != _provided_short(provided):
+    if header.get("provided", "") != provided_short(provided):
         return "what the platform provides changed"
     if any(ref in stale_locks for ref in transitive_references(entry.source)):
         return "a lock it references is being re-made"
     if header.get("fingerprint") != fingerprint(options, entry, {}, provided):
         return f"{entry.source.name} or what it references changed"
     return None
-
-
-def build_requires_for_locking(
-        options: Options, discovered: Mapping[str, Sequence[str]] | None = None) -> list[str]:
-    """What the build lock holds: setuptools and wheel (no-isolation builds need them) and every
-    override's build requirements; `discovered` replaces what the build lock records."""
-    requires = [str(r) for o in options.overrides for r in o.build_requires]
-    found = project.discovered(options) if discovered is None else discovered
-    requires += [need for needs in found.values() for need in needs]
-    if not options.overrides and not found:
-        return []
-    return sorted({"setuptools", "wheel", *requires})
 
 
 def execute(engine: Engine, options: Options, target: Target, plan: LockPlan,

@@ -19,7 +19,8 @@ from tests.support import (
 
 from wheelferry.config import Options, load_options
 from wheelferry.errors import LockError
-from wheelferry.lock import build_fingerprint, header_line, plan_locks
+from wheelferry.freshness import build_fingerprint, header_line
+from wheelferry.lock import plan_locks
 from wheelferry.project import build_lock_path
 
 

@@ -12,8 +12,8 @@ PACKAGE = Path(wheelferry.__file__).parent
 # Bottom to top, as in the README's "Development: where a change goes" table.
 STACK = ("errors", "report", "files", "overrides", "config", "provided", "requirements",
          "project", "engine", "containers", "target", "platform_image", "diagnose", "manifest",
-         "initscript", "wheelhouse", "lock", "fetch", "build", "standin", "verify", "state",
-         "status", "runlock", "commands", "tasks", "cli")
+         "initscript", "wheelhouse", "freshness", "lock", "fetch", "build", "standin", "verify",
+         "state", "status", "runlock", "commands", "tasks", "cli")
 ADAPTERS = ("tasks", "cli")
 
 

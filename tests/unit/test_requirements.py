@@ -12,7 +12,8 @@ from tests.support import LOCK_BODY, pin, project_options, sha, write_project
 
 from wheelferry.config import load_options
 from wheelferry.errors import LockError
-from wheelferry.lock import header_line, plan_locks
+from wheelferry.freshness import header_line
+from wheelferry.lock import plan_locks
 from wheelferry.requirements import check_input, logical_lines, merge, read_lock
 
 # -- logical lines --------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from wheelferry import manifest as mf
 from wheelferry import project, state
 from wheelferry.config import Options, load_options
 from wheelferry.engine import ImageInfo
-from wheelferry.lock import fingerprint, header_line
+from wheelferry.freshness import fingerprint, header_line
 from wheelferry.status import project_status
 
 HASH = "sha256:" + "2" * 64
