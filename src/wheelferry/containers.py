@@ -10,6 +10,7 @@ what it may reach (network), and as whom.
 | platform-probe | platform | none        | nothing           | the platform's user  |
 | standin   | target    | none           | nothing (commit)  | root, to install     |
 | verify    | platform or target | none  | ~/persistent-home | the platform's user, never root |
+| upstream-check | target   | configured     | pip cache         | invoking user        |
 
 pip inside every container is isolated from any pip configuration baked into the image, and gets
 exactly the index settings and CA bundle of the project's configuration.
@@ -56,9 +57,10 @@ def _scripts() -> Mount:
 
 
 def host_user_or(fallback: str) -> str:
-    """The invoking user, unless that is root: then `fallback` (a step that must not run as
-    root, such as the install proof)."""
-    return fallback if os.getuid() == 0 else host_user()
+    """The invoking user, unless that is root or the host has no uid (Windows): then `fallback`
+    (a step that must not run as root, such as the install proof)."""
+    user = host_user()
+    return fallback if user is None or user.startswith("0:") else user
 
 
 def pip_environment(options: Options, *, online: bool = True) -> tuple[tuple[str, str], ...]:
@@ -239,4 +241,23 @@ def proof_spec(options: Options, *, image_id: str, user: str, home: str,
         network="none",
         user=user,
         workdir=home,
+    )
+
+
+def upstream_check_spec(options: Options, *, image_id: str, job_dir: Path) -> ContainerSpec:
+    """After the proof, for submodules it could not judge: each distribution's published wheel
+    installed into a scratch venv of the target image, online with the configured index, and
+    the submodules imported there. Sees only its job, the scripts and pip's cache."""
+    mounts = [_scripts(), Mount(job_dir, JOB_MOUNT),
+              Mount(cache_dir(), CACHE_MOUNT, read_only=False)]
+    if options.ca_bundle is not None:
+        mounts.append(Mount(options.ca_bundle, CA_MOUNT, read_only=True))
+    return ContainerSpec(
+        image=image_id,
+        command=("python3", script("upstream_check.py")),
+        purpose="upstream-check",
+        mounts=tuple(mounts),
+        environment=pip_environment(options, online=True),
+        network=options.network,
+        workdir="/tmp",
     )

@@ -11,6 +11,7 @@ import codecs
 import collections
 import contextlib
 import os
+import sys
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -86,11 +87,18 @@ class ImageInfo:
     user: str = ""
 
 
-def host_user() -> str:
+def host_user() -> str | None:
+    """The invoking user as uid:gid, so that files written to mounts belong to them; None where
+    the host has no such ids (Windows): the engine then maps ownership itself (Docker Desktop
+    does) and containers run as the image's default user."""
+    if sys.platform == "win32":
+        return None
     return f"{os.getuid()}:{os.getgid()}"
 
 
 def _podman_base_url() -> str | None:
+    if sys.platform == "win32":
+        return None
     runtime = os.environ.get("XDG_RUNTIME_DIR", f"/run/user/{os.getuid()}")
     for pattern in _PODMAN_SOCKETS:
         path = Path(pattern.format(runtime=runtime))

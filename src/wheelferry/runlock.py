@@ -1,42 +1,49 @@
 """One wheelferry run per project at a time.
 
-An advisory lock (flock) on .wheelferry/run.lock: the kernel releases it when the holder dies, so
-a run that was killed never blocks the next one.
+A lock on .wheelferry/run.lock (the `filelock` library: flock on Linux and macOS, msvcrt on
+Windows) that the operating system releases when its holder dies, so a run that was killed never
+blocks the next one. Who holds it is written beside it, for the message a second run gets.
 """
 
 from __future__ import annotations
 
-import fcntl
 import os
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import filelock
+
 from wheelferry.errors import BusyError
+
+# Scratch folders of runs, by prefix: removed by the next run that holds the lock.
+SCRATCH_PREFIXES = ("lock-", "verify-", "toolchain-", "standin-")
 
 
 @contextmanager
 def project_run_lock(state_dir: Path, *, command: str) -> Iterator[None]:
     state_dir.mkdir(parents=True, exist_ok=True)
-    path = state_dir / "run.lock"
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    lock = filelock.FileLock(state_dir / "run.lock", timeout=0)
+    holder = state_dir / "run.holder"
     try:
+        lock.acquire()
+    except filelock.Timeout:
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.pread(fd, 200, 0).decode(errors="replace").strip() or "another run"
-            raise BusyError(
-                f"another wheelferry run is working on {state_dir.parent} ({holder}).",
-                hint="Wait for it to finish, or stop it; a run that was killed releases the "
-                "lock by itself.",
-            ) from None
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"pid {os.getpid()}: wheelferry {command}\n".encode(), 0)
+            who = holder.read_text(encoding="utf-8").strip() or "another run"
+        except OSError:
+            who = "another run"
+        raise BusyError(
+            f"another wheelferry run is working on {state_dir.parent} ({who}).",
+            hint="Wait for it to finish, or stop it; a run that was killed releases the "
+            "lock by itself.",
+        ) from None
+    try:
+        holder.write_bytes(f"pid {os.getpid()}: wheelferry {command}\n".encode())
         clear_leftovers(state_dir)
         yield
     finally:
-        os.close(fd)
+        lock.release()
 
 
 def clear_leftovers(state_dir: Path) -> None:
@@ -45,6 +52,5 @@ def clear_leftovers(state_dir: Path) -> None:
     if not state_dir.is_dir():
         return
     for path in state_dir.iterdir():
-        scratch = ("lock-", "verify-", "toolchain-", "standin-")
-        if path.is_dir() and path.name.startswith(scratch):
+        if path.is_dir() and path.name.startswith(SCRATCH_PREFIXES):
             shutil.rmtree(path, ignore_errors=True)

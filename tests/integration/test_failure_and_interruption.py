@@ -42,11 +42,12 @@ BASE = "wferryfx-needs-pure\nwferryfx-cext\n"
 
 
 def leftovers(project: Path) -> list[str]:
-    """Staging folders, and anything but the run lock in the state folder."""
+    """Staging folders, and anything but the run lock (and its holder's note) in the state
+    folder."""
     found = staging_left(project)
     state = project / ".wheelferry"
     if state.is_dir():
-        found += [p.name for p in state.iterdir() if p.name != "run.lock"]
+        found += [p.name for p in state.iterdir() if p.name not in ("run.lock", "run.holder")]
     return found
 
 

@@ -10,10 +10,11 @@ import wheelferry
 
 PACKAGE = Path(wheelferry.__file__).parent
 # Bottom to top, as in the README's "Development: where a change goes" table.
-STACK = ("errors", "report", "files", "overrides", "config", "provided", "requirements",
+STACK = ("errors", "report", "files", "elfcheck", "overrides", "config", "provided", "requirements",
          "project", "engine", "containers", "target", "platform_image", "diagnose", "manifest",
-         "initscript", "wheelhouse", "freshness", "lock", "fetch", "build", "standin", "verify",
-         "state", "status", "runlock", "commands", "tasks", "cli")
+         "initscript", "platformdir", "unbundle", "bundlescript", "wheelhouse", "freshness",
+         "lock", "fetch", "build", "standin", "verdicts", "proof", "upstream", "verify", "state",
+         "bundle", "status", "runlock", "commands", "tasks", "cli")
 ADAPTERS = ("tasks", "cli")
 
 

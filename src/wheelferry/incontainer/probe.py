@@ -38,12 +38,16 @@ def provided() -> list[list[str]]:
 
 def platform_facts() -> dict[str, object]:
     libc, libc_version = platform.libc_ver()
+    # Containers are Linux: the guard tells type checkers run for other hosts so.
+    uid, gid = -1, -1
+    if sys.platform != "win32":
+        uid, gid = os.getuid(), os.getgid()
     stdlib = Path(sysconfig.get_path("stdlib"))
     return {
         "libc": libc,
         "libc_version": libc_version,
-        "uid": os.getuid(),
-        "gid": os.getgid(),
+        "uid": uid,
+        "gid": gid,
         "home": str(Path.home()),
         "user_site_enabled": bool(site.ENABLE_USER_SITE),
         "externally_managed": (stdlib / "EXTERNALLY-MANAGED").is_file(),
