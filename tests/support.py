@@ -10,6 +10,7 @@ import ssl
 import subprocess
 import sys
 import textwrap
+import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -217,3 +218,17 @@ def run_script(client: docker.DockerClient, script: str, *, timeout: int = 600,
         return int(status["StatusCode"]), output.decode("utf-8", "replace")
     finally:
         started.remove(force=True)
+
+
+def make_wheel(folder: Path, name: str, members: dict[str, bytes]) -> Path:
+    """A wheel zip with a .dist-info, a Python module, and `members` (e.g. compiled files)."""
+    dist_info = f"{name.split('-')[0]}-{name.split('-')[1]}.dist-info"
+    wheel = folder / name
+    with zipfile.ZipFile(wheel, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(f"{dist_info}/METADATA", "Metadata-Version: 2.1\nName: x\nVersion: 1.0\n")
+        archive.writestr(f"{dist_info}/WHEEL", "Wheel-Version: 1.0\nRoot-Is-Purelib: false\n")
+        archive.writestr(f"{name.split('-')[0]}/__init__.py", "from ._native import start\n")
+        for member, data in members.items():
+            archive.writestr(member, data)
+        archive.writestr(f"{dist_info}/RECORD", "")
+    return wheel

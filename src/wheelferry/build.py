@@ -13,7 +13,7 @@ import dataclasses
 import hashlib
 import json
 import shutil
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +23,7 @@ from wheelferry import fetch, project
 from wheelferry import manifest as mf
 from wheelferry import wheelhouse as wh
 from wheelferry.config import Options
+from wheelferry.elfcheck import describe, glibc_needs, too_new
 from wheelferry.engine import Engine
 from wheelferry.errors import BuildError
 from wheelferry.fetch import BuildJob
@@ -135,8 +136,29 @@ def _reusable(record: mf.WheelRecord, pin: Pin, job: BuildJob) -> bool:
             and record.build_key == job.build_key)
 
 
+def glibc_too_new(folder: Path, files: Iterable[str], platform_glibc: str) -> list[str]:
+    """One line per compiled file among `files` that needs a newer glibc than the platform's:
+    such a wheel builds and passes here, then fails to load there."""
+    needs = [need for file in files for need in glibc_needs(folder / file)]
+    return [describe(need, platform_glibc) for need in too_new(needs, platform_glibc)]
+
+
+def check_platform_glibc(folder: Path, files: Iterable[str], platform_glibc: str) -> None:
+    """Refuse a new wheelhouse that the platform's glibc cannot load."""
+    refused = glibc_too_new(folder, files, platform_glibc)
+    if refused:
+        raise BuildError(
+            f"{len(refused)} compiled file(s) need a newer C library (glibc) than the "
+            f"platform's {platform_glibc}; they would not load there.",
+            hint="Build in an image whose glibc is not newer than the platform's (set 'image' "
+            "to one based on the platform's OS release), or pin releases built for older "
+            "systems. The previous wheelhouse is unchanged.",
+            details="\n".join(refused))
+
+
 def execute(engine: Engine, options: Options, target: Target, plan: BuildPlan,
-            reporter: Reporter, *, jobs: int = 0) -> mf.Manifest:
+            reporter: Reporter, *, jobs: int = 0,
+            platform_glibc: str | None = None) -> mf.Manifest:
     """Fetch and build what the plan says, assemble and swap in the new wheelhouse."""
     wheelhouse = options.wheelhouse
     pin_locks = dict(plan.pin_locks)
@@ -172,14 +194,21 @@ def execute(engine: Engine, options: Options, target: Target, plan: BuildPlan,
                     build_key=build.build_key,
                     locks=pin_locks.get(build.pin.name, ()),
                     discovered_build_requires=discovered.get(build.pin.name, ()),
+                    dated_build_requires=tuple(
+                        str(r) for r in item.get("dated_build_requires", ())),
                 ))
                 found = discovered.get(build.pin.name)
                 origin = f"{item['origin']} (with {', '.join(found)})" if found \
                     else item["origin"]
+                if records[-1].dated_build_requires:
+                    # It built only with the build tools of its release date: say so.
+                    origin += f" (build tools of {item.get('dated_build_date', 'its date')})"
                 rows.append((build.pin.name, str(build.pin.version), origin,
                              format_size(records[-1].size), f"{item.get('seconds', 0)} s"))
             shutil.rmtree(work)
         records.sort(key=lambda r: r.name)
+        if platform_glibc:
+            check_platform_glibc(staging, [r.file for r in records], platform_glibc)
         manifest = mf.Manifest(
             target=mf.TargetRecord(python=options.python, version=target.version,
                                    image=options.image, image_id=target.image.id,

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from wheelferry import build as building
+from wheelferry import bundle as bundling
 from wheelferry import initscript, platform_image, project, standin, state
 from wheelferry import lock as locking
 from wheelferry import manifest as mf
@@ -61,6 +62,13 @@ def _platform(engine: Engine, options: Options,
                   f"({found.libc} {found.libc_version}); it provides "
                   f"{len(found.provided.packages)} distributions")
     return found
+
+
+def _glibc(found: platform_image.Platform | None) -> str | None:
+    """The platform's glibc version, when the platform is known and uses glibc."""
+    if found is None or found.libc != "glibc" or not found.libc_version:
+        return None
+    return found.libc_version
 
 
 def _provided(options: Options,
@@ -118,7 +126,8 @@ def build(options: Options, *, reporter: Reporter, upgrade: bool = False,
         with connected(options) as engine:
             with reporter.step(f"checking the target image {options.image}"):
                 target = targets.prepare(engine, options, reporter.info)
-            provided = _provided(options, _platform(engine, options, reporter))
+            found = _platform(engine, options, reporter)
+            provided = _provided(options, found)
             with wh.locks_kept_with_wheelhouse(options):
                 _lock(options, reporter=reporter, upgrade=upgrade,
                       upgrade_packages=upgrade_packages, engine=engine, target=target,
@@ -130,7 +139,8 @@ def build(options: Options, *, reporter: Reporter, upgrade: bool = False,
                 if plan.reuse:
                     reporter.info(f"{len(plan.reuse)} wheel(s) already built for these pins are "
                                   "reused")
-                return building.execute(engine, options, target, plan, reporter, jobs=jobs)
+                return building.execute(engine, options, target, plan, reporter, jobs=jobs,
+                                        platform_glibc=_glibc(found))
 
 
 def verify(options: Options, *, reporter: Reporter, static_only: bool = False) -> None:
@@ -148,6 +158,12 @@ def verify(options: Options, *, reporter: Reporter, static_only: bool = False) -
             return
         with connected(options) as engine:
             found = _platform(engine, options, reporter)
+            glibc = _glibc(found)
+            if glibc:
+                refused = building.glibc_too_new(options.wheelhouse,
+                                                 [w.file for w in manifest.wheels], glibc)
+                verifying.raise_if([verifying.Problem("glibc", line) for line in refused],
+                                   f"for the platform's glibc {glibc}")
             if found is not None:
                 site = verifying.ProofSite(image=found.image, user=found.user, home=found.home,
                                            scratch_home=False)
@@ -156,11 +172,20 @@ def verify(options: Options, *, reporter: Reporter, static_only: bool = False) -
             with reporter.step(f"a desktop start in a fresh {site.image.reference} container "
                                f"(network off, as {site.user}): the generated init.sh, then "
                                "pip check and imports"):
-                problems = verifying.prove(engine, options, manifest, site, reporter)
-        verifying.raise_if(problems, "in the offline install proof")
+                findings = verifying.prove(engine, options, manifest, site, reporter)
+            if findings.pending:
+                findings = verifying.check_upstream(engine, options, manifest, findings,
+                                                    reporter)
+        verifying.raise_if(findings.problems, "in the offline install proof")
+        if findings.warnings:
+            reporter.warn(f"{len(findings.warnings)} module(s) did not import, for reasons the "
+                          "wheelhouse cannot change (they do not fail verify):\n"
+                          + "\n".join(w.render() for w in findings.warnings))
         state.record_proof(options, site.image)
+        imports = ("every shipped module imports" if not findings.warnings else
+                   f"every shipped module imports but the {len(findings.warnings)} warned about")
         reporter.info(f"proven: the wheelhouse installs offline with the generated init.sh in "
-                      f"{site.image.reference}, pip check passes, every shipped module imports"
+                      f"{site.image.reference}, pip check passes, {imports}"
                       + (" and the platform's own packages still import" if found else ""))
 
 
@@ -201,6 +226,32 @@ def upload_warnings(options: Options, reporter: Reporter) -> None:
         reporter.warn(f"the wheelhouse at {options.wheelhouse} is not the one 'wheelferry "
                       "verify' last proved (never proven, or changed since): run 'wheelferry "
                       "verify' before uploading.")
+
+
+def bundle(options: Options, *, reporter: Reporter, output: Path | None = None,
+           since: str | None = None) -> Path:
+    """Write the wheelhouse as one self-checking installer file (a delta over `since`: the
+    SHA256SUMS on the platform, or 'last'); keep a copy of its SHA256SUMS; return its path."""
+    with project_run_lock(project.state_dir(options), command="bundle"):
+        wh.recover(options.wheelhouse)
+        path = output if output is not None else options.project_dir / bundling.DEFAULT_NAME
+        if not path.is_absolute():
+            path = Path.cwd() / path
+        before = bundling.since_sums(options, since)
+        if (options.wheelhouse / mf.SUMS).is_file():
+            upload_warnings(options, reporter)
+        with reporter.step(f"writing {path}"):
+            plan = bundling.make(options, output=path, since=before)
+        state.record_bundled_sums(options, (options.wheelhouse / mf.SUMS).read_bytes())
+    reporter.info(f"wrote {path}: {plan.summary()}")
+    if plan.delta:
+        reporter.info(f"a delta: on the platform, {options.install_dir} must hold the "
+                      f"wheelhouse whose {mf.SUMS} has sha256 {plan.since_sha256} (or at least "
+                      "the wheels it keeps); it checks them first and otherwise changes nothing")
+    reporter.info(f"upload this one file to the platform (to your home folder, wherever the "
+                  f"upload lands) and run it there once: sh ~/{path.name} (--check only checks "
+                  "it, --help says more)")
+    return path
 
 
 def status(options: Options) -> statuses.ProjectStatus:

@@ -2,9 +2,10 @@
 
 Static checks (no engine): SHA256SUMS, manifest and locks agree; every file is listed and intact;
 exactly one wheel per pin, at the pinned version, from an artifact the lock allows, with tags the
-target accepts. Then the proof: a fresh container of the plain target image, networking off, as a
-non-root user, installs the wheelhouse offline in hash-checking mode, runs `pip check`, and imports
-every top-level module of every distribution it installed.
+target accepts. Then the proof: a desktop start in a fresh container of the platform's image (or
+the plain target image), network off, as the platform's user: the generated init.sh installs the
+wheelhouse offline, `pip check` runs, and every shipped module is imported (isolated); the report
+is judged by proof.py (failures, warnings, and submodules left to the upstream check).
 """
 
 from __future__ import annotations
@@ -13,8 +14,7 @@ import json
 import os
 import shutil
 import uuid
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, replace
 
 from packaging.utils import (
     InvalidWheelFilename,
@@ -23,26 +23,22 @@ from packaging.utils import (
     parse_wheel_filename,
 )
 
-from wheelferry import containers, initscript, project
+from wheelferry import containers, initscript, project, upstream
 from wheelferry import manifest as mf
 from wheelferry.config import Options
 from wheelferry.engine import Engine, ImageInfo
 from wheelferry.errors import LockError, VerifyError
 from wheelferry.files import sha256_file
+from wheelferry.proof import Findings, Problem, read_report, settle
 from wheelferry.report import Reporter
 from wheelferry.requirements import merge
 from wheelferry.target import tag_set
+from wheelferry.verdicts import Facts
 
 PROOF_MARKER = "WHEELFERRY-PROOF "
-
-
-@dataclass(frozen=True)
-class Problem:
-    subject: str
-    text: str
-
-    def __str__(self) -> str:
-        return f"{self.subject}: {self.text}"
+REBUILD = "run 'wheelferry build' again: it rebuilds the wheelhouse from the locks"
+__all__ = ["Findings", "Problem", "ProofSite", "check_upstream", "plain_site", "prove", "raise_if",
+           "static_problems"]
 
 
 def static_problems(options: Options) -> tuple[list[Problem], mf.Manifest | None]:
@@ -50,10 +46,12 @@ def static_problems(options: Options) -> tuple[list[Problem], mf.Manifest | None
     folder = options.wheelhouse
     problems: list[Problem] = []
     if not folder.is_dir():
-        return [Problem(str(folder), "no wheelhouse here; run 'wheelferry build' first")], None
+        return [Problem(str(folder), "no wheelhouse here; run 'wheelferry build' first",
+                        advice="run 'wheelferry build' first")], None
     manifest = mf.read_manifest(folder)
     if manifest is None:
-        return [Problem(mf.MANIFEST, "missing or unreadable; run 'wheelferry build'")], None
+        return [Problem(mf.MANIFEST, "missing or unreadable; run 'wheelferry build'",
+                        advice=REBUILD)], None
     sums_path = folder / mf.SUMS
     sums: dict[str, str] | None = None
     if sums_path.is_file():
@@ -89,7 +87,8 @@ def static_problems(options: Options) -> tuple[list[Problem], mf.Manifest | None
             problems.append(Problem(path.name, "stray file: not part of the build (remove it, or "
                                     "rebuild)"))
     problems += _pin_problems(options, manifest)
-    return problems, manifest
+    # Whatever the static checks find, building again from the locks repairs.
+    return [p if p.advice else replace(p, advice=REBUILD) for p in problems], manifest
 
 
 def _pin_problems(options: Options, manifest: mf.Manifest) -> list[Problem]:
@@ -175,9 +174,10 @@ def plain_site(image: ImageInfo) -> ProofSite:
 
 
 def prove(engine: Engine, options: Options, manifest: mf.Manifest, site: ProofSite,
-          reporter: Reporter) -> list[Problem]:
+          reporter: Reporter) -> Findings:
     """A desktop start in a fresh container of the site's image: the generated init.sh installs
-    the wheelhouse; the problems found (empty: proven)."""
+    the wheelhouse; what the proof found, judged (problems, warnings, and submodule failures
+    left to the upstream check)."""
     job_dir = project.state_dir(options) / f"verify-{uuid.uuid4().hex[:12]}"
     try:
         persistent = job_dir / "persistent-home"
@@ -203,45 +203,49 @@ def prove(engine: Engine, options: Options, manifest: mf.Manifest, site: ProofSi
         shutil.rmtree(job_dir, ignore_errors=True)
     found = result.marked(PROOF_MARKER)
     if found is None:
-        return [Problem("the proof", f"did not finish (exit code {result.exit_code}):\n"
-                        f"{result.tail_text(15)}")]
-    return proof_problems(json.loads(found), exit_code=result.exit_code)
+        return Findings(problems=(Problem(
+            "the proof", f"did not finish (exit code {result.exit_code}):\n"
+            f"{result.tail_text(15)}", advice="the container's output above says why "
+            "('wheelferry verify -v' shows all of it)"),))
+    return read_report(json.loads(found), exit_code=result.exit_code,
+                       project=project_facts(options, manifest, site.image.reference))
 
 
-def proof_problems(report: dict[str, Any], *, exit_code: int) -> list[Problem]:
-    """The proof script's report as problems for the user."""
-    problems: list[Problem] = []
-    if report.get("missing"):
-        init = report.get("init") or {}
-        tail = "\n".join(str(init.get("output", "")).strip().splitlines()[-12:])
-        problems.append(Problem("init.sh", "the generated init.sh did not install "
-                                f"{', '.join(report['missing'])} (network off, as the "
-                                f"platform's user):\n{tail}"))
-    if report.get("check"):
-        problems.append(Problem("pip check", str(report["check"])))
-    for failure in report.get("imports", []):
-        problems.append(Problem(f"import {failure['module']}",
-                                f"({failure['distribution']}) {failure['error']}"))
-    for broken in report.get("broken", []):
-        what = ", ".join(broken.get("replaced") or []) or "the wheelhouse"
-        problems.append(Problem(
-            f"the platform's {broken['distribution']} {broken['version']}",
-            f"installing {what} breaks it: import {broken['module']} fails with "
-            f"{broken['error']}"))
-    if exit_code != 0 and not problems:
-        problems.append(Problem("the proof", f"exit code {exit_code}"))
-    return problems
+def project_facts(options: Options, manifest: mf.Manifest, image: str) -> Facts:
+    """The project's side of judging the proof: which .in file pins each shipped distribution
+    (where its fix goes), which were built here, the proof's image."""
+    ins = {project.relative(options, entry.lock): project.relative(options, entry.source)
+           for entry in project.lock_entries(options)}
+    default = next(iter(ins.values()), "requirements.in")
+    inputs = {str(canonicalize_name(w.name)): next((ins[lock] for lock in w.locks if lock in ins),
+                                                   default) for w in manifest.wheels}
+    built = frozenset(str(canonicalize_name(w.name)) for w in manifest.wheels
+                      if w.origin == "built")
+    return Facts(inputs=inputs, default_input=default, built=built, image=image)
 
 
-def raise_if(problems: list[Problem], what: str) -> None:
+def check_upstream(engine: Engine, options: Options, manifest: mf.Manifest, findings: Findings,
+                   reporter: Reporter) -> Findings:
+    """Submodules the proof could not judge, tried with their distributions' published wheels
+    (online, in the target image): broken there too is a warning, anything else a failure."""
+    names = sorted({v.failure.distribution for v in findings.pending})
+    with reporter.step(f"the upstream check: {len(findings.pending)} submodule(s) of "
+                       f"{', '.join(names)} with the published wheels, online in "
+                       f"{options.image}"):
+        results, reason = upstream.check(engine, options, findings.pending,
+                                         {w.name: w.version for w in manifest.wheels}, reporter)
+    if reason:
+        reporter.warn(f"{reason}; the submodules it was to check count as failures")
+    return settle(findings, results, reason=reason)
+
+
+def raise_if(problems: list[Problem] | tuple[Problem, ...], what: str) -> None:
+    """VerifyError listing each problem with its cause and the way out."""
     if not problems:
         return
-    listing = "\n".join(f"- {p}" for p in problems)
-    if any(p.subject.startswith("the platform's ") for p in problems):
-        hint = ("What the wheelhouse ships must not replace what the platform's own packages "
-                "need: let the platform provide those packages (leave them out of "
-                "replace-provided, and keep provided = \"auto\" with platform-image), or pin "
-                "versions that work with the platform's.")
-    else:
-        hint = "Fix them (usually: run 'wheelferry build' again) before uploading."
+    advice = {p.advice for p in problems}
+    shared = advice.pop() if len(advice) == 1 else ""
+    listing = "\n".join(p.render(advice=not shared) for p in problems)
+    hint = (f"To fix: {shared}." if shared else "Each says how to fix it before uploading."
+            if all(p.advice for p in problems) else "Fix them before uploading.")
     raise VerifyError(f"{len(problems)} problem(s) {what}.", hint=hint, details=listing)

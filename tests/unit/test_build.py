@@ -3,6 +3,8 @@ versions, hash-checked) and which wheels already in the wheelhouse can be reused
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -14,6 +16,7 @@ from packaging.version import Version
 from tests.support import (
     LEGACY_OVERRIDE,
     TARGET_IMAGE,
+    make_wheel,
     pin,
     project_options,
     sha,
@@ -21,7 +24,7 @@ from tests.support import (
 )
 
 from wheelferry import manifest as mf
-from wheelferry.build import build_job, plan_build
+from wheelferry.build import build_job, check_platform_glibc, plan_build
 from wheelferry.config import Options
 from wheelferry.errors import BuildError
 from wheelferry.files import sha256_file
@@ -199,3 +202,32 @@ def test_plan_build_rebuilds_when_the_override_changes(tmp_path: Path) -> None:
                                 "no-build-isolation": True}})
     assert bp.plan(records, options=changed) == (
         ["wferryfx-buildhelper", "wferryfx-pure"], ["wferryfx-legacy"])
+
+
+PTHREAD_SOURCE = """#include <pthread.h>
+static void *run(void *arg) { return arg; }
+int start(void) { pthread_t thread; return pthread_create(&thread, 0, run, 0); }
+"""
+
+
+def test_a_wheelhouse_the_platforms_glibc_cannot_load_is_refused(tmp_path: Path) -> None:
+    """A compiled file that needs GLIBC_2.34 (pthread_create moved into libc there) on a
+    platform with glibc 2.31 (a real library, compiled here)."""
+    gcc = shutil.which("gcc")
+    if gcc is None:
+        pytest.fail("gcc is not on PATH: this test compiles a real shared library with it")
+    (tmp_path / "new.c").write_text(PTHREAD_SOURCE)
+    subprocess.run([gcc, "-shared", "-fPIC", "-o", str(tmp_path / "new.so"),
+                    str(tmp_path / "new.c")], check=True)
+    wheel = make_wheel(tmp_path, "wferryfx_cext-1.0-cp310-cp310-linux_x86_64.whl",
+                       {"wferryfx_cext/_native.cpython-310-x86_64-linux-gnu.so":
+                        (tmp_path / "new.so").read_bytes()})
+    with pytest.raises(BuildError) as caught:
+        check_platform_glibc(tmp_path, [wheel.name], "2.31")
+    assert "the platform's 2.31" in caught.value.message
+    assert caught.value.details is not None
+    assert wheel.name in caught.value.details
+    assert "GLIBC_2.34" in caught.value.details
+    assert "pthread_create" in caught.value.details
+    assert caught.value.exit_code == 5
+    check_platform_glibc(tmp_path, [wheel.name], "2.35")  # a newer platform loads it

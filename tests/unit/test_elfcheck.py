@@ -19,6 +19,7 @@ import pytest
 from elftools.elf.elffile import ELFFile
 from elftools.elf.gnuversions import GNUVerSymSection
 from elftools.elf.sections import SymbolTableSection
+from tests.support import make_wheel
 
 from wheelferry.elfcheck import GlibcNeed, describe, glibc_needs, too_new
 
@@ -57,20 +58,6 @@ def libraries(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
             pytest.fail(f"gcc could not compile {name}.c:\n{done.stderr}")
         built[name] = (folder / f"{name}.so").read_bytes()
     return built
-
-
-def make_wheel(folder: Path, name: str, members: dict[str, bytes]) -> Path:
-    """A wheel zip with a .dist-info, a Python module, and `members`."""
-    dist_info = f"{name.split('-')[0]}-{name.split('-')[1]}.dist-info"
-    wheel = folder / name
-    with zipfile.ZipFile(wheel, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr(f"{dist_info}/METADATA", "Metadata-Version: 2.1\nName: x\nVersion: 1.0\n")
-        archive.writestr(f"{dist_info}/WHEEL", "Wheel-Version: 1.0\nRoot-Is-Purelib: false\n")
-        archive.writestr(f"{name.split('-')[0]}/__init__.py", "from ._native import start\n")
-        for member, data in members.items():
-            archive.writestr(member, data)
-        archive.writestr(f"{dist_info}/RECORD", "")
-    return wheel
 
 
 def test_needs_name_each_symbol_and_the_glibc_version_it_needs(
