@@ -4,27 +4,63 @@ time: pip #8708).
 
 Input /out/job.json; output: wheels in /out/wheels, a log per package in /out/logs, and
 /out/result.json describing each package (downloaded wheel, or wheel built from which sdist).
+
+An sdist that fails to build (in isolation, with its build requirements at their newest) is built
+once more with the build tools of its release date: each build requirement capped at its newest
+release uploaded before the sdist, as the index's JSON simple API tells (PEP 691, upload times:
+PEP 700), installed hash-checked. The versions used are reported as "dated_build_requires".
+
+Stdlib only, besides `packaging` (in the toolchain's venv; pip vendors it otherwise) and a TOML
+parser (tomllib, else tomli or pip's vendored copy) for an sdist's pyproject.toml.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import importlib
 import json
 import os
+import re
 import shlex
 import shutil
+import ssl
 import subprocess
 import sys
+import tarfile
 import time
 import traceback
+import urllib.error
+import urllib.parse
+import urllib.request
+import zipfile
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+
+try:
+    from packaging import requirements, specifiers, tags, utils, version
+except ImportError:  # the toolchain's venv has packaging; pip vendors the same library
+    from pip._vendor.packaging import (  # type: ignore[no-redef]
+        requirements,
+        specifiers,
+        tags,
+        utils,
+        version,
+    )
 
 OUT = Path("/out")
 SCRATCH = Path("/tmp/wheelferry-build")
 PIP = [sys.executable, "-m", "pip"]
 SDIST_SUFFIXES = (".tar.gz", ".zip", ".tar.bz2", ".tar.xz", ".tgz", ".tar")
+# What pip builds a source tree with when its pyproject.toml names no build requirements.
+LEGACY_BUILD_REQUIRES = ("setuptools>=40.8.0", "wheel")
+JSON_API = "application/vnd.pypi.simple.v1+json"  # PEP 691
+DEFAULT_INDEX = "https://pypi.org/simple/"
+INDEX_TIMEOUT = 60
 
 
 def sha256(path: Path) -> str:
@@ -92,6 +128,337 @@ def fetch(cmd: list[str], download: Path, log: Path, env: dict[str, str]) -> Non
     run(cmd, log, env, "downloading it")
 
 
+# -- the build tools of an sdist's release date ---------------------------------------------------
+
+
+def toml_loads(text: str) -> dict[str, Any]:
+    """Python 3.10 has no tomllib: tomli (in the toolchain's venv) or pip's vendored copy."""
+    for module_name in ("tomllib", "tomli", "pip._vendor.tomli"):
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError:
+            continue
+        loaded: dict[str, Any] = module.loads(text)
+        return loaded
+    raise RuntimeError("no TOML parser (tomllib, tomli or pip's) to read pyproject.toml")
+
+
+def sdist_member(sdist: Path, name: str) -> str | None:
+    """The text of `name` at the top of the sdist's source tree (`<dir>/<name>`), if present."""
+    if sdist.name.endswith(".zip"):
+        with zipfile.ZipFile(sdist) as archive:
+            for member in archive.namelist():
+                if _top_level(member, name):
+                    return archive.read(member).decode("utf-8")
+        return None
+    with tarfile.open(sdist) as archive:
+        for entry in archive.getmembers():
+            if entry.isfile() and _top_level(entry.name, name):
+                handle = archive.extractfile(entry)
+                return handle.read().decode("utf-8") if handle is not None else None
+    return None
+
+
+def _top_level(member: str, name: str) -> bool:
+    parts = [part for part in member.split("/") if part not in ("", ".")]
+    return len(parts) == 2 and parts[1] == name
+
+
+def sdist_build_requires(sdist: Path) -> list[str]:
+    """What pip installs to build the sdist: its pyproject.toml's [build-system] requires, else
+    the legacy default (setuptools>=40.8.0 and wheel)."""
+    text = sdist_member(sdist, "pyproject.toml")
+    if text is None:
+        return list(LEGACY_BUILD_REQUIRES)
+    build_system = toml_loads(text).get("build-system")
+    if not isinstance(build_system, dict) or "requires" not in build_system:
+        return list(LEGACY_BUILD_REQUIRES)
+    requires = build_system["requires"]
+    if not isinstance(requires, list) or not all(isinstance(r, str) for r in requires):
+        raise ValueError(f"[build-system] requires is not a list of strings: {requires!r}")
+    return list(requires)
+
+
+def parse_upload_time(value: object) -> datetime | None:
+    """A PEP 700 `upload-time` (ISO 8601, `yyyy-mm-ddThh:mm:ss.ffffffZ`, the fraction optional)
+    as an aware datetime; None when absent or unreadable."""
+    if not isinstance(value, str):
+        return None
+    found = re.fullmatch(r"(\d{4}-\d\d-\d\d[T ]\d\d:\d\d(?::\d\d)?)(?:\.(\d+))?(Z|[+-]\d\d:?\d\d)?",
+                         value.strip())
+    if found is None:
+        return None
+    stamp, fraction, zone = found.groups()
+    text = stamp + (f".{(fraction + '000000')[:6]}" if fraction else "")
+    if zone and zone != "Z":
+        text += zone if ":" in zone else f"{zone[:3]}:{zone[3:]}"
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
+
+
+@dataclass(frozen=True)
+class Release:
+    """One release of a build requirement: its files' hashes (those pip may install)."""
+
+    name: str
+    version: str
+    hashes: tuple[str, ...]
+
+    @property
+    def pin(self) -> str:
+        return f"{self.name}=={self.version}"
+
+    @property
+    def line(self) -> str:
+        return " ".join([self.pin, *(f"--hash=sha256:{digest}" for digest in self.hashes)])
+
+
+def _file_version(filename: str, project: str) -> version.Version | None:
+    try:
+        if filename.endswith(".whl"):
+            name, found, _, _ = utils.parse_wheel_filename(filename)
+        else:
+            name, found = utils.parse_sdist_filename(filename)
+    except (utils.InvalidWheelFilename, utils.InvalidSdistFilename, version.InvalidVersion):
+        return None
+    return found if name == project else None
+
+
+def _fits(file: Mapping[str, Any], supported: frozenset[tags.Tag], python_version: str) -> bool:
+    """Whether pip could install the file here: a wheel with one of the interpreter's tags (an
+    sdist it would build), and a requires-python this interpreter meets."""
+    filename = str(file.get("filename", ""))
+    if filename.endswith(".whl"):
+        try:
+            _, _, _, file_tags = utils.parse_wheel_filename(filename)
+        except (utils.InvalidWheelFilename, version.InvalidVersion):
+            return False
+        if supported.isdisjoint(file_tags):
+            return False
+    requires_python = file.get("requires-python")
+    if isinstance(requires_python, str) and requires_python.strip():
+        try:
+            return specifiers.SpecifierSet(requires_python).contains(python_version,
+                                                                     prereleases=True)
+        except specifiers.InvalidSpecifier:
+            return True
+    return True
+
+
+def choose_release(requirement: requirements.Requirement, files: Iterable[Mapping[str, Any]], *,
+                   before: datetime | None, supported: frozenset[tags.Tag],
+                   python_version: str) -> Release | None:
+    """The newest release that satisfies `requirement` and has a file for this interpreter, from
+    a PEP 691 listing of the project's files; with `before`, only releases whose files were all
+    uploaded before that moment (PEP 700 upload times; a file without one does not count as
+    before). Yanked files are left out; None when no release fits."""
+    project = utils.canonicalize_name(requirement.name)
+    releases: dict[version.Version, list[Mapping[str, Any]]] = {}
+    for file in files:
+        found = _file_version(str(file.get("filename", "")), project)
+        if found is not None:
+            releases.setdefault(found, []).append(file)
+    # Prereleases only when the specifier names one, as pip does without --pre.
+    prereleases = bool(requirement.specifier.prereleases)
+    fitting: list[tuple[version.Version, list[Mapping[str, Any]]]] = []
+    for release, group in releases.items():
+        if not requirement.specifier.contains(release, prereleases=prereleases):
+            continue
+        if before is not None:
+            uploaded = [parse_upload_time(file.get("upload-time")) for file in group]
+            if any(moment is None or moment >= before for moment in uploaded):
+                continue
+        live = [file for file in group if not file.get("yanked")]
+        hashed = [file for file in live if _sha256(file)]
+        if any(_fits(file, supported, python_version) for file in hashed):
+            fitting.append((release, hashed))
+    if not fitting:
+        return None
+    release, hashed = max(fitting, key=lambda item: item[0])
+    return Release(project, str(release), tuple(sorted({_sha256(file) for file in hashed})))
+
+
+def _sha256(file: Mapping[str, Any]) -> str:
+    hashes = file.get("hashes")
+    digest = hashes.get("sha256") if isinstance(hashes, dict) else None
+    return digest.lower() if isinstance(digest, str) and re.fullmatch(r"[0-9a-fA-F]{64}",
+                                                                      digest) else ""
+
+
+def index_urls(env: Mapping[str, str]) -> list[str]:
+    """The indexes pip uses here (PIP_INDEX_URL, PIP_EXTRA_INDEX_URL): none with PIP_NO_INDEX."""
+    if env.get("PIP_NO_INDEX", "").lower() in ("1", "true", "yes", "on"):
+        return []
+    return [env.get("PIP_INDEX_URL") or DEFAULT_INDEX, *env.get("PIP_EXTRA_INDEX_URL", "").split()]
+
+
+def _ssl_context(env: Mapping[str, str]) -> ssl.SSLContext:
+    bundle = env.get("PIP_CERT") or env.get("SSL_CERT_FILE")
+    if bundle and Path(bundle).is_dir():
+        return ssl.create_default_context(capath=bundle)
+    return ssl.create_default_context(cafile=bundle or None)
+
+
+def fetch_json_page(index_url: str, project: str, env: Mapping[str, str]) -> dict[str, Any] | None:
+    """The project's PEP 691 JSON page on one index; None when the index answers in HTML only
+    (no JSON API) or knows no such project."""
+    url = index_url.rstrip("/") + "/" + utils.canonicalize_name(project) + "/"
+    parts = urllib.parse.urlsplit(url)
+    headers = {"Accept": JSON_API}
+    if parts.username is not None or parts.password is not None:
+        # urllib does not take credentials from the URL itself, pip does.
+        user = urllib.parse.unquote(parts.username or "")
+        password = urllib.parse.unquote(parts.password or "")
+        token = base64.b64encode(f"{user}:{password}".encode()).decode()
+        headers["Authorization"] = f"Basic {token}"
+        netloc = parts.hostname or ""
+        if parts.port is not None:
+            netloc += f":{parts.port}"
+        url = urllib.parse.urlunsplit(parts._replace(netloc=netloc))
+    request = urllib.request.Request(url, headers=headers)
+    context = _ssl_context(env) if parts.scheme == "https" else None
+    try:
+        with urllib.request.urlopen(request, timeout=INDEX_TIMEOUT, context=context) as response:
+            content_type = response.headers.get("Content-Type", "")
+            if content_type.split(";")[0].strip() != JSON_API:
+                return None
+            page = json.loads(response.read().decode("utf-8"))
+    except urllib.error.HTTPError as error:
+        if error.code == 404:
+            return None
+        raise
+    return page if isinstance(page, dict) else None
+
+
+def project_files(project: str, env: Mapping[str, str],
+                  fetch_page: Callable[[str, str, Mapping[str, str]], dict[str, Any] | None]
+                  = fetch_json_page) -> list[dict[str, Any]] | None:
+    """The project's files on every index pip uses, from their JSON pages; None when no index
+    gives a JSON page for it."""
+    files: list[dict[str, Any]] = []
+    answered = False
+    for index_url in index_urls(env):
+        page = fetch_page(index_url, project, env)
+        if page is None:
+            continue
+        answered = True
+        files += [file for file in page.get("files", []) if isinstance(file, dict)]
+    return files if answered else None
+
+
+@dataclass(frozen=True)
+class DatedTools:
+    """The build tools of an sdist's release date: its upload day, and each build requirement
+    at its newest release uploaded before the sdist."""
+
+    date: str
+    releases: tuple[Release, ...]
+
+    @property
+    def pins(self) -> list[str]:
+        return [release.pin for release in self.releases]
+
+
+def dated_tools(project: str, sdist_file: str, requires: Sequence[str],
+                listing: Callable[[str], list[dict[str, Any]] | None], *,
+                supported: frozenset[tags.Tag], python_version: str) -> DatedTools | str:
+    """Plan the build tools of the sdist's release date from the index's listings (`listing`:
+    a project's files, or None without a JSON page), or say why there are none that differ from
+    those just used."""
+    own = listing(project)
+    if own is None:
+        return "the index has no JSON simple API (PEP 691) to tell upload times"
+    uploaded = next((parse_upload_time(file.get("upload-time")) for file in own
+                     if file.get("filename") == sdist_file), None)
+    if uploaded is None:
+        return f"the index gives no upload time (PEP 700) for {sdist_file}"
+    wanted: list[requirements.Requirement] = []
+    for text in requires:
+        try:
+            requirement = requirements.Requirement(text)
+        except requirements.InvalidRequirement as exc:
+            return f"its build requirement {text!r} is not valid ({exc})"
+        if requirement.marker is not None and not requirement.marker.evaluate():
+            continue
+        if requirement.url:
+            return f"its build requirement {text!r} is a direct reference"
+        wanted.append(requirement)
+    declared = len(wanted)
+    names = {utils.canonicalize_name(requirement.name) for requirement in wanted}
+    if "setuptools" in names and "wheel" not in names:
+        # setuptools before 70.1 builds wheels with the wheel package's bdist_wheel: take the
+        # wheel of its day too (today's has dropped that command).
+        wanted.append(requirements.Requirement("wheel"))
+    releases: list[Release] = []
+    changed = False
+    for number, requirement in enumerate(wanted):
+        files = listing(requirement.name) or []
+        capped = choose_release(requirement, files, before=uploaded, supported=supported,
+                                python_version=python_version)
+        if capped is None:
+            return f"no release of {requirement} was uploaded before {sdist_file}"
+        newest = choose_release(requirement, files, before=None, supported=supported,
+                                python_version=python_version)
+        if number < declared:  # a retry is worth it only if a declared one differs
+            changed = changed or newest is None or newest.version != capped.version
+        releases.append(capped)
+    if not changed:
+        return "its build requirements had the same newest releases before it as today"
+    releases.sort(key=lambda release: release.name)
+    return DatedTools(uploaded.astimezone(timezone.utc).date().isoformat(), tuple(releases))
+
+
+def build_with_dated_tools(name: str, sdist: Path, work: Path, built: Path, log: Path,
+                           env: dict[str, str]) -> DatedTools | None:
+    """After a failed build of `sdist` with today's build tools: build it once more with those
+    of its release date (hash-checked, without isolation). None when there are none to try (the
+    reason is in the log); raises Failed when the retry fails too."""
+    try:
+        supported = frozenset(tags.sys_tags())
+        python_version = ".".join(str(part) for part in sys.version_info[:3])
+        planned = dated_tools(
+            name, sdist.name, sdist_build_requires(sdist),
+            lambda project: project_files(project, env),
+            supported=supported, python_version=python_version)
+    except Exception as exc:  # the original failure stands; say why there was no retry
+        planned = f"the index could not tell upload times ({type(exc).__name__}: {exc})"
+    if isinstance(planned, str):
+        with log.open("a") as handle:
+            handle.write(f"# wheelferry: not retried with the build tools of its release date: "
+                         f"{planned}\n")
+        return None
+    pins = ", ".join(planned.pins)
+    announce = (f"==> {name}: failed with today's build tools; retrying with those of its "
+                f"release date ({planned.date}): {pins}")
+    print(announce, flush=True)
+    with log.open("a") as handle:
+        handle.write(announce + "\n")
+    target = work / "dated-build-requires"
+    requirement_file = work / "dated-build-requires.txt"
+    requirement_file.write_text("".join(f"{r.line}\n" for r in planned.releases))
+    try:
+        run([*PIP, "install", "--quiet", "--no-deps", "--require-hashes", "--target",
+             str(target), "-r", str(requirement_file)], log, env, "installing them")
+    except Failed as failure:
+        raise Failed(f"building its wheel (and then {failure.step}: the build tools of its "
+                     f"release date, {planned.date}: {pins})") from failure
+    shutil.rmtree(built, ignore_errors=True)
+    built.mkdir(parents=True)
+    dated_env = dict(env)
+    dated_env["PYTHONPATH"] = os.pathsep.join(
+        part for part in (str(target), env.get("PYTHONPATH", "")) if part)
+    try:
+        run([*PIP, "wheel", "--no-deps", "--no-build-isolation", "-w", str(built), str(sdist)],
+            log, dated_env, "building its wheel")
+    except Failed as failure:
+        raise Failed(f"building its wheel, with today's build tools and with those of its "
+                     f"release date ({planned.date}: {pins})") from failure
+    return planned
+
+
 def process(pin: dict[str, Any], base_env: dict[str, str]) -> dict[str, Any]:
     name = pin["name"]
     work = SCRATCH / name
@@ -131,8 +498,16 @@ def process(pin: dict[str, Any], base_env: dict[str, str]) -> dict[str, Any]:
         if not artifact.name.endswith(SDIST_SUFFIXES):
             raise Failed(f"downloading it (unexpected file {artifact.name})")
         result["sdist"] = {"file": artifact.name, "sha256": sha256(artifact)}
-        run([*PIP, "wheel", "--no-deps", *isolation, "-w", str(built), str(artifact)], log, env,
-            "building its wheel")
+        try:
+            run([*PIP, "wheel", "--no-deps", *isolation, "-w", str(built), str(artifact)], log,
+                env, "building its wheel")
+        except Failed:
+            # An override states the build environment: it is not second-guessed.
+            dated = None if override else build_with_dated_tools(name, artifact, work, built,
+                                                                 log, env)
+            if dated is None:
+                raise
+            result.update(dated_build_requires=dated.pins, dated_build_date=dated.date)
         wheels = sorted(built.glob("*.whl"))
         if len(wheels) != 1:
             raise Failed("building its wheel (no single wheel came out)")
@@ -165,6 +540,8 @@ def main() -> int:
             results.append(result)
             state = result.get("origin", "FAILED") if result["ok"] else "FAILED"
             detail = result.get("file", result.get("step", ""))
+            if result["ok"] and result.get("dated_build_date"):
+                detail += f", with the build tools of {result['dated_build_date']}"
             print(f"==> {result['name']}: {state} {detail} ({result['seconds']} s)", flush=True)
     (OUT / "result.json").write_text(json.dumps({"packages": results}, indent=2))
     return 0 if all(r["ok"] for r in results) else 1

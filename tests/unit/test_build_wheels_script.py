@@ -1,0 +1,284 @@
+"""The build container's script (incontainer/build_wheels.py), its pure parts: the build tools of
+an sdist's release date, chosen from a PEP 691 listing with PEP 700 upload times, and the build
+requirements read from an sdist. No engine, no network."""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import sys
+import tarfile
+import zipfile
+from collections.abc import Mapping
+from datetime import datetime, timezone
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+from packaging.requirements import Requirement
+from packaging.tags import Tag
+
+import wheelferry
+
+SCRIPT = Path(wheelferry.__file__).parent / "incontainer" / "build_wheels.py"
+
+
+def _load() -> ModuleType:
+    # incontainer/ is no package (its scripts run standalone in the containers): load by path.
+    spec = importlib.util.spec_from_file_location("wheelferry_build_wheels", SCRIPT)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+bw = _load()
+
+PY3 = frozenset({Tag("py3", "none", "any"), Tag("cp310", "cp310", "manylinux_2_17_x86_64")})
+PYTHON = "3.10.14"
+
+
+def at(day: int) -> str:
+    """A PEP 700 upload time, `day` days into November 2023."""
+    return f"2023-11-{day:02d}T12:00:00.000000Z"
+
+
+def moment(day: int) -> datetime:
+    return datetime(2023, 11, day, 12, tzinfo=timezone.utc)
+
+
+def entry(filename: str, uploaded: str | None, *, digest: str = "", **more: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {"filename": filename, "url": f"../../packages/{filename}",
+                            "hashes": {"sha256": digest or (filename.encode().hex() * 4)[:64]}}
+    if uploaded is not None:
+        data["upload-time"] = uploaded
+    return {**data, **more}
+
+
+TOOL = [
+    entry("tool-1.0-py3-none-any.whl", at(1)),
+    entry("tool-1.0.tar.gz", at(1)),
+    entry("tool-2.0-py3-none-any.whl", at(10)),
+    entry("tool-2.0.tar.gz", at(10)),
+]
+
+
+def choose(requirement: str, files: list[dict[str, Any]], before: datetime | None,
+           **kwargs: Any) -> Any:
+    return bw.choose_release(Requirement(requirement), files, before=before,
+                             supported=kwargs.get("supported", PY3),
+                             python_version=kwargs.get("python_version", PYTHON))
+
+
+# -- choosing the release of a date ---------------------------------------------------------------
+
+
+def test_the_newest_release_uploaded_before_the_date() -> None:
+    chosen = choose("tool", TOOL, moment(5))
+    assert chosen.pin == "tool==1.0"
+    assert chosen.hashes == tuple(sorted(f["hashes"]["sha256"] for f in TOOL[:2]))
+    assert chosen.line == ("tool==1.0 " + " ".join(f"--hash=sha256:{h}" for h in chosen.hashes))
+    assert choose("tool", TOOL, None).pin == "tool==2.0"
+    assert choose("tool", TOOL, moment(11)).pin == "tool==2.0"
+
+
+def test_nothing_before_the_first_release() -> None:
+    assert choose("tool", TOOL, moment(1)) is None  # uploaded at that very moment: not before
+
+
+def test_a_release_counts_only_when_all_its_files_came_before() -> None:
+    late_sdist = [*TOOL, entry("tool-1.5-py3-none-any.whl", at(2)), entry("tool-1.5.tar.gz", at(8))]
+    assert choose("tool", late_sdist, moment(5)).pin == "tool==1.0"
+    assert choose("tool", late_sdist, moment(9)).pin == "tool==1.5"
+
+
+def test_a_file_without_upload_time_does_not_count_as_before() -> None:
+    untimed = [*TOOL, entry("tool-1.5-py3-none-any.whl", None)]
+    assert choose("tool", untimed, moment(5)).pin == "tool==1.0"
+    assert choose("tool", untimed, None).pin == "tool==2.0"
+    assert choose("tool", [entry("tool-1.0.tar.gz", None)], moment(5)) is None
+
+
+def test_the_specifier_and_prereleases() -> None:
+    files = [*TOOL, entry("tool-1.8rc1-py3-none-any.whl", at(3))]
+    assert choose("tool<1.0", files, moment(5)) is None
+    assert choose("tool>=1,<2", files, None).pin == "tool==1.0"
+    assert choose("tool>=1.8rc1", files, moment(5)).pin == "tool==1.8rc1"
+
+
+def test_yanked_files_and_files_without_sha256_are_left_out() -> None:
+    files = [*TOOL, entry("tool-1.5-py3-none-any.whl", at(2), yanked="broken"),
+             {"filename": "tool-1.6-py3-none-any.whl", "upload-time": at(3), "hashes": {}}]
+    assert choose("tool", files, moment(5)).pin == "tool==1.0"
+
+
+def test_only_releases_with_a_file_for_this_interpreter() -> None:
+    files = [*TOOL,
+             entry("tool-1.5-cp312-cp312-manylinux_2_17_x86_64.whl", at(2)),
+             entry("tool-1.6-py3-none-any.whl", at(2), **{"requires-python": ">=3.11"}),
+             entry("tool-1.7-cp310-cp310-manylinux_2_17_x86_64.whl", at(2)),
+             entry("tool-1.7-cp312-cp312-manylinux_2_17_x86_64.whl", at(2))]
+    chosen = choose("tool", files, moment(5))
+    # 1.7 has a wheel for cp310; pip picks among all of its files, so all their hashes are given.
+    assert chosen.pin == "tool==1.7"
+    assert len(chosen.hashes) == 2
+    assert choose("tool", files[:6], moment(5)).pin == "tool==1.0"
+    assert choose("tool", files[:6], moment(5), python_version="3.12.1").pin == "tool==1.6"
+
+
+def test_names_are_canonical_and_other_projects_files_ignored() -> None:
+    files = [entry("Wferry_Tool-1.0-py3-none-any.whl", at(1)),
+             entry("wferry_tool_extra-3.0-py3-none-any.whl", at(1)),
+             entry("not a dist file", at(1))]
+    chosen = choose("WFerry.Tool", files, moment(5))
+    assert chosen.pin == "wferry-tool==1.0"
+    assert len(chosen.hashes) == 1
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("2023-11-14T22:13:20.123456Z", datetime(2023, 11, 14, 22, 13, 20, 123456, timezone.utc)),
+    ("2023-11-14T22:13:20Z", datetime(2023, 11, 14, 22, 13, 20, tzinfo=timezone.utc)),
+    ("2023-11-14T22:13:20.5Z", datetime(2023, 11, 14, 22, 13, 20, 500000, timezone.utc)),
+    ("2023-11-14T22:13:20.123456789Z", datetime(2023, 11, 14, 22, 13, 20, 123456, timezone.utc)),
+    ("2023-11-14T23:13:20+01:00", datetime(2023, 11, 14, 22, 13, 20, tzinfo=timezone.utc)),
+    ("2023-11-14T22:13:20", datetime(2023, 11, 14, 22, 13, 20, tzinfo=timezone.utc)),
+    ("yesterday", None),
+    ("2023-13-45T99:00:00Z", None),
+    (None, None),
+    (1700000000, None),
+])
+def test_upload_times(text: object, expected: datetime | None) -> None:
+    assert bw.parse_upload_time(text) == expected
+
+
+# -- the plan: which tools, or why none -----------------------------------------------------------
+
+
+def listings(pages: Mapping[str, list[dict[str, Any]] | None]) -> Any:
+    return lambda project: pages.get(project)
+
+
+OLD = [entry("old-1.0.tar.gz", at(5))]
+TOOLS = {
+    "old": OLD,
+    "tool": TOOL,
+    "setuptools": [entry("setuptools-60.0.0-py3-none-any.whl", at(1)),
+                   entry("setuptools-80.0.0-py3-none-any.whl", at(20))],
+    "wheel": [entry("wheel-0.37.0-py2.py3-none-any.whl", at(1)),
+              entry("wheel-0.48.0-py3-none-any.whl", at(20))],
+}
+
+
+def plan(requires: list[str], pages: Mapping[str, list[dict[str, Any]] | None] = TOOLS,
+         sdist: str = "old-1.0.tar.gz") -> Any:
+    return bw.dated_tools("old", sdist, requires, listings(pages), supported=PY3,
+                          python_version=PYTHON)
+
+
+def test_the_build_tools_of_its_date() -> None:
+    planned = plan(["setuptools>=40", "tool", 'other; python_version < "3"'])
+    assert planned.date == "2023-11-05"
+    # wheel comes with setuptools: setuptools before 70.1 builds wheels with wheel's bdist_wheel.
+    assert planned.pins == ["setuptools==60.0.0", "tool==1.0", "wheel==0.37.0"]
+
+
+def test_no_retry_without_json_or_upload_times() -> None:
+    assert "no JSON simple API" in plan(["tool"], {**TOOLS, "old": None})
+    untimed = {**TOOLS, "old": [entry("old-1.0.tar.gz", None)]}
+    assert "no upload time" in plan(["tool"], untimed)
+    assert "no upload time" in plan(["tool"], TOOLS, sdist="old-1.0.zip")  # not on the index
+
+
+def test_no_retry_when_nothing_would_change() -> None:
+    # tool 1.0 is today's newest below 2: the build just failed with exactly these tools. The
+    # wheel added beside setuptools does not count.
+    assert "same newest releases" in plan(["tool<2"])
+    assert "same newest releases" in plan(["setuptools<70", "tool<2"])
+
+
+def test_no_retry_when_a_requirement_has_no_release_before_it() -> None:
+    reason = plan(["tool", "newer"], {**TOOLS, "newer": [entry("newer-1.0.tar.gz", at(9))]})
+    assert "no release of newer was uploaded before old-1.0.tar.gz" in reason
+    assert "no release of absent" in plan(["absent"])
+
+
+def test_no_retry_for_direct_references_or_bad_requirements() -> None:
+    assert "direct reference" in plan(["tool @ https://example.invalid/tool-1.0.tar.gz"])
+    assert "not valid" in plan(["tool ==== 1"])
+
+
+def test_index_urls_are_pips() -> None:
+    assert bw.index_urls({}) == ["https://pypi.org/simple/"]
+    assert bw.index_urls({"PIP_INDEX_URL": "https://a/simple/",
+                          "PIP_EXTRA_INDEX_URL": "https://b/simple/ https://c/simple/"}) == [
+        "https://a/simple/", "https://b/simple/", "https://c/simple/"]
+    assert bw.index_urls({"PIP_NO_INDEX": "1", "PIP_INDEX_URL": "https://a/simple/"}) == []
+
+
+def test_files_from_every_index_that_answers_in_json() -> None:
+    pages = {"https://a/simple/": {"files": [TOOL[0], "junk"]}, "https://b/simple/": None,
+             "https://c/simple/": {"files": [TOOL[2]]}}
+    env = {"PIP_INDEX_URL": "https://a/simple/",
+           "PIP_EXTRA_INDEX_URL": "https://b/simple/ https://c/simple/"}
+    asked: list[tuple[str, str]] = []
+
+    def fetch(index: str, project: str, env: Mapping[str, str]) -> dict[str, Any] | None:
+        asked.append((index, project))
+        return pages[index]
+
+    assert bw.project_files("tool", env, fetch) == [TOOL[0], TOOL[2]]
+    assert [index for index, _ in asked] == list(pages)
+    assert bw.project_files("tool", {"PIP_INDEX_URL": "https://b/simple/"}, fetch) is None
+
+
+# -- build requirements from the sdist ------------------------------------------------------------
+
+
+def make_sdist(path: Path, files: Mapping[str, str]) -> Path:
+    if path.name.endswith(".zip"):
+        with zipfile.ZipFile(path, "w") as archive:
+            for name, text in files.items():
+                archive.writestr(name, text)
+        return path
+    with tarfile.open(path, "w:gz") as archive:
+        for name, text in files.items():
+            data = text.encode()
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    return path
+
+
+PYPROJECT = '[build-system]\nrequires = ["setuptools>=61", "cython<3"]\n'
+
+
+def test_build_requires_from_pyproject(tmp_path: Path) -> None:
+    sdist = make_sdist(tmp_path / "old-1.0.tar.gz", {
+        "old-1.0/pyproject.toml": PYPROJECT,
+        "old-1.0/vendored/pyproject.toml": '[build-system]\nrequires = ["flit_core"]\n',
+        "old-1.0/setup.py": "",
+    })
+    assert bw.sdist_build_requires(sdist) == ["setuptools>=61", "cython<3"]
+    zipped = make_sdist(tmp_path / "old-1.0.zip", {"old-1.0/pyproject.toml": PYPROJECT})
+    assert bw.sdist_build_requires(zipped) == ["setuptools>=61", "cython<3"]
+
+
+@pytest.mark.parametrize("files", [
+    {"old-1.0/setup.py": ""},
+    {"old-1.0/setup.py": "", "old-1.0/pyproject.toml": "[tool.black]\nline-length = 99\n"},
+    {"old-1.0/setup.py": "", "old-1.0/sub/pyproject.toml": PYPROJECT},
+], ids=["no-pyproject", "no-build-system", "nested-only"])
+def test_legacy_default_build_requires(tmp_path: Path, files: dict[str, str]) -> None:
+    sdist = make_sdist(tmp_path / "old-1.0.tar.gz", files)
+    assert bw.sdist_build_requires(sdist) == ["setuptools>=40.8.0", "wheel"]
+
+
+def test_malformed_build_requires_is_an_error(tmp_path: Path) -> None:
+    sdist = make_sdist(tmp_path / "old-1.0.tar.gz", {
+        "old-1.0/pyproject.toml": '[build-system]\nrequires = "setuptools"\n'})
+    with pytest.raises(ValueError, match="not a list of strings"):
+        bw.sdist_build_requires(sdist)
+
