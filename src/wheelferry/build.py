@@ -212,7 +212,8 @@ def execute(engine: Engine, options: Options, target: Target, plan: BuildPlan,
         manifest = mf.Manifest(
             target=mf.TargetRecord(python=options.python, version=target.version,
                                    image=options.image, image_id=target.image.id,
-                                   image_digest=target.image.digest, tags=target.tags),
+                                   image_digest=target.image.digest, tags=target.tags,
+                                   arch=options.arch),
             locks=plan.locks,
             wheels=tuple(records),
             provided=tuple((pin.name, str(pin.version)) for pin in plan.provided),
@@ -226,7 +227,8 @@ def execute(engine: Engine, options: Options, target: Target, plan: BuildPlan,
     built = sum(1 for r in records if r.origin == "built")
     total = sum(r.size for r in records)
     footer = (f"{len(records)} wheels ({built} built from sdists, {len(records) - built} "
-              f"downloaded), {format_size(total)} in all, for python {target.version}.")
+              f"downloaded), {format_size(total)} in all, for python {target.version} on "
+              f"{options.arch}.")
     if plan.provided:
         footer += (f" {len(plan.provided)} pinned package(s) left out: the platform provides "
                    f"them ({plan.provided_source}).")

@@ -194,7 +194,7 @@ def _plain_platform(engine: Engine, options: Options, manifest: mf.Manifest,
     """Without the platform's image: the plain target image, or, when the platform provides
     some of the pins (a freeze file), a stand-in with those installed as the platform has them."""
     if not manifest.provided:
-        return engine.ensure_image(options.image)
+        return engine.ensure_image(options.image, platform=options.engine_platform)
     provided = dict(manifest.provided)
     pins = [pin for pin in merge(p for _, p in project.lock_pins(options))
             if provided.get(pin.name) == str(pin.version)]

@@ -34,6 +34,8 @@ DEFAULT_WHEELHOUSE = "wheelhouse"
 DEFAULT_INSTALL_DIR = "~/persistent-home/my-tools"
 ENGINES = ("docker", "podman")
 NETWORKS = ("bridge", "host")
+# The platform's machine, as `uname -m` says it, and the engine's name for it.
+ARCHITECTURES = {"x86_64": "linux/amd64", "aarch64": "linux/arm64"}
 # Where "auto" looks for the CA bundle the host's own pip and requests trust.
 CA_BUNDLE_ENV_VARS = ("PIP_CERT", "REQUESTS_CA_BUNDLE", "SSL_CERT_FILE")
 _USER = re.compile(r"[0-9]+(:[0-9]+)?|[a-z_][a-z0-9_.-]*")
@@ -56,6 +58,8 @@ class Options:
     ca_bundle: Path | None = None
     network: str = "bridge"
     skip_imports: tuple[str, ...] = ()
+    # The platform's machine: every container runs as it (emulated where the host differs).
+    arch: str = "x86_64"
     # The platform's own image (read and proven in, never built in), and what it provides.
     platform_image: str | None = None
     platform_user: str | None = None
@@ -70,6 +74,11 @@ class Options:
         locking found)."""
         wanted = canonicalize_name(name)
         return next((o for o in self.overrides if o.name == wanted), None)
+
+    @property
+    def engine_platform(self) -> str:
+        """The engine's platform for `arch` (linux/amd64, linux/arm64)."""
+        return ARCHITECTURES[self.arch]
 
     @property
     def python_tuple(self) -> tuple[int, int]:
@@ -90,6 +99,7 @@ _KEYS: dict[str, tuple[tuple[type, ...], str]] = {
     "extra-index-urls": ((list,), "a list of URLs"),
     "ca-bundle": ((str,), "\"auto\", \"none\" or a path to a PEM file"),
     "network": ((str,), "\"bridge\" or \"host\""),
+    "arch": ((str,), "\"x86_64\" or \"aarch64\" (as `uname -m` says it on the platform)"),
     "skip-imports": ((list,), "a list of module names"),
     "platform-image": ((str,), "an image reference such as \"myplatform/workstation:1.4\""),
     "platform-user": ((str,), "a user as \"UID:GID\" or a name in the platform image"),
@@ -213,6 +223,10 @@ def parse_options(raw: Mapping[str, Any], *, project_dir: Path, pyproject: Path)
     engine = raw.get("engine", "docker")
     if engine not in ENGINES:
         raise bad("engine", f"must be one of {', '.join(ENGINES)}, not {engine!r}")
+    arch = raw.get("arch", "x86_64")
+    if arch not in ARCHITECTURES:
+        raise bad("arch", f"must be one of {', '.join(ARCHITECTURES)}, not {arch!r}",
+                  "Use what `uname -m` prints on the platform.")
     network = raw.get("network", "bridge")
     if network not in NETWORKS:
         raise bad("network", f"must be one of {', '.join(NETWORKS)}, not {network!r}")
@@ -274,6 +288,7 @@ def parse_options(raw: Mapping[str, Any], *, project_dir: Path, pyproject: Path)
         extra_index_urls=extra_index_urls,
         ca_bundle=ca_bundle,
         network=network,
+        arch=arch,
         skip_imports=skip_imports,
         overrides=overrides,
         platform_image=platform_image,

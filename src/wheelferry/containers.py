@@ -93,6 +93,7 @@ def pip_environment(options: Options, *, online: bool = True) -> tuple[tuple[str
 def probe_spec(options: Options, image_id: str) -> ContainerSpec:
     """The target's own python3 tells its version and tags: no network, nothing writable."""
     return ContainerSpec(
+        platform=options.engine_platform,
         image=image_id,
         command=("python3", script("probe.py")),
         purpose="probe",
@@ -106,6 +107,7 @@ def platform_probe_spec(options: Options, *, image_id: str, user: str) -> Contai
     """The platform image's own python3 (from its PATH, past any entrypoint), as the platform's
     user, network off, nothing writable, its environment as the image sets it."""
     return ContainerSpec(
+        platform=options.engine_platform,
         image=image_id,
         entrypoint=("python3",),
         command=(script("probe.py"), "--platform"),
@@ -156,6 +158,7 @@ def toolchain_spec(options: Options, image_id: str, settings: Path,
         "PIP_NO_CACHE_DIR": "1",
     }
     return ContainerSpec(
+        platform=options.engine_platform,
         image=image_id,
         command=("env", *(f"{k}={v}" for k, v in environment.items()), "sh", "-c", install),
         purpose="toolchain",
@@ -178,6 +181,7 @@ def _online(options: Options, *, image: str, purpose: str, script_name: str,
     if options.ca_bundle is not None:
         mounts.append(Mount(options.ca_bundle, CA_MOUNT, read_only=True))
     return ContainerSpec(
+        platform=options.engine_platform,
         image=image,
         command=(TOOLCHAIN_PYTHON, script(script_name)),
         purpose=purpose,
@@ -206,6 +210,7 @@ def standin_spec(options: Options, *, image_id: str, wheels: Path,
     site-packages, to be committed as the platform's stand-in: no network, the wheels read-only
     (they were checked against the lock before)."""
     return ContainerSpec(
+        platform=options.engine_platform,
         image=image_id,
         command=("python3", "-m", "pip", "install", "--no-index", "--no-deps",
                  "--no-compile", *(f"{WHEELS_MOUNT}/{file}" for file in files)),
@@ -232,6 +237,7 @@ def proof_spec(options: Options, *, image_id: str, user: str, home: str,
         mounts.insert(0, Mount(scratch_home, home, read_only=False))
         environment = (("HOME", home),)
     return ContainerSpec(
+        platform=options.engine_platform,
         image=image_id,
         entrypoint=("python3",),
         command=(script("prove_install.py"),),
@@ -253,6 +259,7 @@ def upstream_check_spec(options: Options, *, image_id: str, job_dir: Path) -> Co
     if options.ca_bundle is not None:
         mounts.append(Mount(options.ca_bundle, CA_MOUNT, read_only=True))
     return ContainerSpec(
+        platform=options.engine_platform,
         image=image_id,
         command=("python3", script("upstream_check.py")),
         purpose="upstream-check",

@@ -26,6 +26,9 @@ from docker.utils import parse_repository_tag
 from wheelferry.errors import EngineError, ImageError
 
 LABEL = "io.wheelferry"
+# The engine's architecture names, as `uname -m` says them.
+_UNAME = {"amd64": "x86_64", "arm64": "aarch64"}
+EXEC_FORMAT_ERROR = "exec format error"
 TAIL_LINES = 60
 _PODMAN_SOCKETS = ("{runtime}/podman/podman.sock", "/run/podman/podman.sock")
 
@@ -56,6 +59,8 @@ class ContainerSpec:
     hardened: bool = True
     # None: the image's own entrypoint (wheelferry's images have none; a platform's may).
     entrypoint: tuple[str, ...] | None = None
+    # The engine's platform every container runs as (linux/amd64, ...); None: the engine's own.
+    platform: str | None = None
 
 
 @dataclass(frozen=True)
@@ -85,6 +90,8 @@ class ImageInfo:
     digest: str
     # The user the image's containers run as by default (its USER; "" when unset).
     user: str = ""
+    # Its machine, as `uname -m` says it (x86_64, aarch64; the engine says amd64, arm64).
+    arch: str = ""
 
 
 def host_user() -> str | None:
@@ -158,16 +165,17 @@ class Engine:
         digests = image.attrs.get("RepoDigests") or []
         digest = digests[0] if digests else image.id
         user = (image.attrs.get("Config") or {}).get("User") or ""
-        return ImageInfo(reference=reference, id=image.id, digest=digest, user=user)
+        arch = _UNAME.get(image.attrs.get("Architecture", ""), image.attrs.get("Architecture", ""))
+        return ImageInfo(reference=reference, id=image.id, digest=digest, user=user, arch=arch)
 
-    def ensure_image(self, reference: str) -> ImageInfo:
+    def ensure_image(self, reference: str, *, platform: str | None = None) -> ImageInfo:
         """The image, pulled if it is not present; ImageError saying how to provide it."""
         found = self.image(reference)
         if found is not None:
             return found
         repository, tag = parse_repository_tag(reference)
         try:
-            self._client.images.pull(repository, tag=tag or "latest")
+            self._client.images.pull(repository, tag=tag or "latest", platform=platform)
         except docker.errors.DockerException as exc:
             raise ImageError(
                 f"image {reference!r} is not on this machine and pulling it failed "
@@ -205,6 +213,8 @@ class Engine:
         options: dict[str, Any] = {}
         if spec.entrypoint is not None:
             options["entrypoint"] = list(spec.entrypoint)
+        if spec.platform is not None:
+            options["platform"] = spec.platform
         if spec.hardened:
             options["cap_drop"] = ["ALL"]
             options["security_opt"] = ["no-new-privileges"]
@@ -271,6 +281,16 @@ class Engine:
                 raise EngineError(f"the engine failed while running {spec.purpose} "
                                   f"({_short(exc)}).") from exc
             exit_code = int(status.get("StatusCode", 1))
+            if exit_code != 0 and any(EXEC_FORMAT_ERROR in line for line in list(tail)[:5]):
+                raise EngineError(
+                    f"this engine cannot run {spec.platform or 'the image'}'s programs "
+                    f"({EXEC_FORMAT_ERROR}): the image is for another machine and no emulation "
+                    "is set up.",
+                    hint="Enable emulation: on Linux, install qemu-user-static with "
+                    "binfmt-support (Debian/Ubuntu packages); with Docker Desktop on Apple "
+                    "Silicon, turn on 'Use Rosetta for x86_64/amd64 emulation' (Settings > "
+                    "General). Or set 'arch' to the platform's real machine. Nothing was "
+                    "written.")
             if keep is not None and exit_code == 0:
                 keep(container)
         return RunResult(exit_code=exit_code, tail=tuple(tail))

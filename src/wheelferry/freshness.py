@@ -53,6 +53,7 @@ def fingerprint(options: Options, entry: LockEntry, contents: Mapping[Path, byte
         "files": _file_sums(options, seen, contents),
         "python": options.python,
         "image": options.image,
+        "arch": options.arch,
         "index": [options.index_url, list(options.extra_index_urls)],
         "overrides": [[o.name, [str(r) for r in o.build_requires], o.no_build_isolation]
                       for o in options.overrides],
@@ -76,13 +77,14 @@ def build_fingerprint(options: Options, contents: Mapping[Path, bytes],
     locks = [entry.lock for entry in project.lock_entries(options)]
     return _digest({"requires": build_requires_for_locking(options, discovered),
                     "locks": _file_sums(options, locks, contents),
-                    "python": options.python, "image": options.image,
+                    "python": options.python, "image": options.image, "arch": options.arch,
                     "index": [options.index_url, list(options.extra_index_urls)],
                     **_provided_key(options, provided)})
 
 
 def header_line(options: Options, fp: str, provided: Provided | None = None) -> str:
-    line = f"{HEADER_PREFIX}python={options.python} image={options.image} fingerprint={fp}"
+    line = (f"{HEADER_PREFIX}python={options.python} image={options.image} "
+            f"arch={options.arch} fingerprint={fp}")
     short = provided_short(provided)
     return f"{line} provided={short}\n" if short else f"{line}\n"
 

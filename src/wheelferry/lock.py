@@ -120,6 +120,8 @@ def _stale_reason(options: Options, entry: LockEntry, stale_locks: set[Path],
     if header.get("python") != options.python or header.get("image") != options.image:
         return (f"the lock was made for python {header.get('python')} in "
                 f"{header.get('image')}")
+    if header.get("arch", "") != options.arch:
+        return f"the lock was made for {header.get('arch') or 'an unrecorded machine'}"
     if header.get("provided", "") != provided_short(provided):
         return "what the platform provides changed"
     if any(ref in stale_locks for ref in transitive_references(entry.source)):

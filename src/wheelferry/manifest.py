@@ -54,6 +54,7 @@ class TargetRecord:
     image_id: str
     image_digest: str
     tags: tuple[str, ...]
+    arch: str = ""
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from wheelferry.engine import Engine, ImageInfo
 from wheelferry.errors import ImageError
 from wheelferry.files import replace_file
 from wheelferry.provided import Provided, from_listing
-from wheelferry.target import PROBE_MARKER
+from wheelferry.target import PROBE_MARKER, check_arch
 
 # Who the platform's containers run as when neither platform-user nor the image's USER says.
 DEFAULT_PLATFORM_USER = "1000:1000"
@@ -80,7 +80,7 @@ def probe(engine: Engine, options: Options) -> Platform:
     image = engine.image(reference)
     if image is None:
         try:
-            image = engine.ensure_image(reference)
+            image = engine.ensure_image(reference, platform=options.engine_platform)
         except ImageError as exc:
             raise ImageError(
                 f"the platform image {reference!r} is not on this machine and pulling it "
@@ -90,6 +90,7 @@ def probe(engine: Engine, options: Options) -> Platform:
                 "platform with provided = \"platform-freeze.txt\" (the output of 'python3 -m "
                 "pip list --format=freeze' run on the platform) and leave platform-image out.",
                 details=exc.message) from exc
+    check_arch(options, image, setting="the platform image")
     previous = cached(options)
     if previous is not None and previous.image.id == image.id:
         return previous

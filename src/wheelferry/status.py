@@ -38,6 +38,7 @@ class WheelhouseState:
 class ProjectStatus:
     python: str
     image: str
+    arch: str
     locks: tuple[LockState, ...]
     wheelhouse: WheelhouseState
     # Why the inputs could not be planned (a bad line in a .in file), if they could not.
@@ -54,7 +55,7 @@ class ProjectStatus:
 
     def rows(self) -> list[tuple[str, str]]:
         """(subject, state) lines for the user."""
-        rows = [("target", f"python {self.python} in {self.image}")]
+        rows = [("target", f"python {self.python} in {self.image} on {self.arch}")]
         if self.platform:
             rows.append(("platform", self.platform))
         if self.provided:
@@ -104,7 +105,8 @@ def project_status(options: Options) -> ProjectStatus:
         reasons = dict(plan.reasons)
         locks = [LockState(project.relative(options, path), path not in reasons,
                            reasons.get(path, "")) for path in project.lock_files(options)]
-    return ProjectStatus(python=options.python, image=options.image, locks=tuple(locks),
+    return ProjectStatus(python=options.python, image=options.image, arch=options.arch,
+                         locks=tuple(locks),
                          wheelhouse=_wheelhouse_state(options), input_problem=input_problem,
                          platform=platform, provided=provided)
 

@@ -76,6 +76,10 @@ def probe(engine: Engine, options: Options, base: ImageInfo) -> tuple[str, tuple
             details=result.tail_text(10),
         )
     data = json.loads(found)
+    if data.get("machine") != options.arch:
+        raise ImageError(
+            f"image {options.image!r} runs as {data.get('machine')}, but [tool.wheelferry] arch "
+            f"is {options.arch}.", hint=arch_hint(options))
     version = str(data["version"])
     if ".".join(version.split(".")[:2]) != options.python or data["implementation"] != "cpython":
         raise ImageError(
@@ -120,9 +124,24 @@ def ensure_toolchain(engine: Engine, options: Options, base: ImageInfo,
     return reference
 
 
+def arch_hint(options: Options) -> str:
+    return (f"Use the {options.engine_platform} variant of the image ('docker pull --platform "
+            f"{options.engine_platform} IMAGE'), or set 'arch' to the platform's machine (what "
+            "`uname -m` prints there). Nothing was written.")
+
+
+def check_arch(options: Options, image: ImageInfo, *, setting: str) -> None:
+    """The image must be for the platform's machine: its wheels are built and proven there."""
+    if image.arch and image.arch != options.arch:
+        raise ImageError(f"{setting} {image.reference!r} is for {image.arch}, but "
+                         f"[tool.wheelferry] arch is {options.arch}.", hint=arch_hint(options))
+
+
 def prepare(engine: Engine, options: Options, log: Callable[[str], None]) -> Target:
-    """Make sure the image is present, holds the configured Python, and has its toolchain."""
-    base = engine.ensure_image(options.image)
+    """Make sure the image is present, is for `arch`, holds the configured Python, and has its
+    toolchain."""
+    base = engine.ensure_image(options.image, platform=options.engine_platform)
+    check_arch(options, base, setting="image")
     version, tags = probe(engine, options, base)
     toolchain = ensure_toolchain(engine, options, base, log)
     return Target(python=options.python, version=version, image=base, toolchain=toolchain,

@@ -52,7 +52,7 @@ def test_a_new_project_has_a_stale_lock_and_no_wheelhouse(tmp_path: Path) -> Non
     assert not found.wheelhouse.built
     assert not found.ready
     shown = rows(options)
-    assert shown["target"] == "python 3.10 in python:3.10"
+    assert shown["target"] == "python 3.10 in python:3.10 on x86_64"
     assert shown["requirements/base.txt"] == "stale: no lock yet"
     assert "not built" in shown[str(options.wheelhouse)]
 
