@@ -33,6 +33,7 @@ COMMON_HELP = {
     "engine": "Container engine: docker or podman (overrides 'engine').",
     "index_url": "Package index URL for pip in the container (overrides 'index-url').",
     "verbose": "Show every line that pip and the containers print.",
+    "arch": "The platform's machine, x86_64 or aarch64 (overrides 'arch').",
     "platform_image": "The platform's own image: read for what it provides, and proven in "
     "(overrides 'platform-image').",
 }
@@ -97,13 +98,14 @@ def edge(func: F) -> F:
 
 def _options(project: str | None, **flags: Any) -> Options:
     keys = {"python": "python", "image": "image", "wheelhouse": "wheelhouse",
-            "engine": "engine", "index_url": "index-url", "platform_image": "platform-image"}
+            "engine": "engine", "index_url": "index-url", "platform_image": "platform-image",
+            "arch": "arch"}
     mapped = {keys[name]: value for name, value in flags.items() if name in keys}
     return load_options(Path(project) if project else Path.cwd(), mapped)
 
 
 @wheelferry_task(help=_help("project", "python", "image", "engine", "index_url", "verbose",
-                            "platform_image",
+                            "platform_image", "arch",
                  upgrade="Re-resolve every lock, taking the newest allowed versions.",
                  upgrade_package="Re-resolve this package (repeatable)."),
       iterable=["upgrade_package"])
@@ -111,10 +113,10 @@ def _options(project: str | None, **flags: Any) -> Options:
 def lock(c: Context, upgrade: bool = False, upgrade_package: list[str] | None = None,
          project: str | None = None, python: str | None = None, image: str | None = None,
          engine: str | None = None, index_url: str | None = None,
-         platform_image: str | None = None, verbose: bool = False) -> None:
+         platform_image: str | None = None, arch: str | None = None, verbose: bool = False) -> None:
     """Compile requirements/X.in into X.txt with hashes, resolved for the target interpreter."""
     options = _options(project, python=python, image=image, engine=engine, index_url=index_url,
-                       platform_image=platform_image)
+                       platform_image=platform_image, arch=arch)
     commands.lock(options, reporter=Reporter(verbose=verbose), upgrade=upgrade,
                   upgrade_packages=upgrade_package or [])
 
@@ -128,29 +130,29 @@ def lock(c: Context, upgrade: bool = False, upgrade_package: list[str] | None = 
 def build(c: Context, upgrade: bool = False, upgrade_package: list[str] | None = None,
           jobs: int = 0, project: str | None = None, python: str | None = None,
           image: str | None = None, wheelhouse: str | None = None, engine: str | None = None,
-          index_url: str | None = None, platform_image: str | None = None,
+          index_url: str | None = None, platform_image: str | None = None, arch: str | None = None,
           verbose: bool = False) -> None:
     """Lock if stale, then build one wheel per pin in the target image into the wheelhouse."""
     if jobs < 0:
         raise ConfigError(f"--jobs must be 0 (the container's CPU count) or more, not {jobs}.")
     options = _options(project, python=python, image=image, wheelhouse=wheelhouse,
-                       engine=engine, index_url=index_url, platform_image=platform_image)
+                       engine=engine, index_url=index_url, platform_image=platform_image, arch=arch)
     commands.build(options, reporter=Reporter(verbose=verbose), upgrade=upgrade,
                    upgrade_packages=upgrade_package or [], jobs=jobs)
 
 
 @wheelferry_task(help=_help("project", "python", "image", "wheelhouse", "engine", "verbose",
-                            "platform_image",
+                            "platform_image", "arch",
                             static="Only the static checks (checksums, pins, tags); no container."))
 @edge
 def verify(c: Context, static: bool = False, project: str | None = None,
            python: str | None = None, image: str | None = None, wheelhouse: str | None = None,
-           engine: str | None = None, platform_image: str | None = None,
+           engine: str | None = None, platform_image: str | None = None, arch: str | None = None,
            verbose: bool = False) -> None:
     """Prove the wheelhouse: checksums and pins, then a desktop start with the generated init.sh
     (network off, as the platform's user), pip check and imports."""
     options = _options(project, python=python, image=image, wheelhouse=wheelhouse, engine=engine,
-                       platform_image=platform_image)
+                       platform_image=platform_image, arch=arch)
     commands.verify(options, reporter=Reporter(verbose=verbose), static_only=static)
 
 
@@ -170,10 +172,10 @@ def init_script(c: Context, output: str | None = None, project: str | None = Non
 @edge
 def status(c: Context, project: str | None = None, python: str | None = None,
            image: str | None = None, wheelhouse: str | None = None,
-           platform_image: str | None = None) -> None:
+           platform_image: str | None = None, arch: str | None = None) -> None:
     """Where the project stands: target, locks fresh or stale, wheelhouse built and proven."""
     options = _options(project, python=python, image=image, wheelhouse=wheelhouse,
-                       platform_image=platform_image)
+                       platform_image=platform_image, arch=arch)
     found = commands.status(options)
     print_facts(f"wheelferry status of {options.project_dir}", found.rows())
 
