@@ -34,7 +34,7 @@ _NETWORK = (
 _CUT_OFF = ("incomplete-download", "Connection interrupted while downloading",
             "not enough bytes were received")
 # Recent pip names the sdist whose build step failed (pip-compile --quiet shows no other name).
-_FAILED_TO_BUILD = re.compile(r"Failed to build '([^']+)'")
+_FAILED_TO_BUILD = re.compile(r"Failed to build '?([A-Za-z0-9][A-Za-z0-9._-]*)'?")
 # Only a real conflict says so; "ResolutionImpossible" also wraps a plain missing release.
 _CONFLICT = ("conflicting dependencies", "Could not find a version that matches")
 _HASH_MISMATCH = "THESE PACKAGES DO NOT MATCH THE HASHES"

@@ -208,3 +208,12 @@ def test_a_package_that_failed_to_build_is_named_with_what_to_try() -> None:
     assert found.summary.startswith("wferryfx-oldsdist could not be built")
     assert "build tools of its day" in found.hint
     assert "again" not in found.hint  # rebuilding the same way cannot help
+
+
+@pytest.mark.parametrize("line", ["Failed to build 'wferryfx-oldbroken' when building wheels",
+                                  "ERROR: Failed to build wferryfx-oldbroken",
+                                  "Failed to build wferryfx-oldbroken"])
+def test_the_failed_package_is_named_however_pip_quotes_it(line: str) -> None:
+    found = diagnose(f"some output\n{line}\n")
+    assert found is not None
+    assert found.summary.startswith("wferryfx-oldbroken could not be built")
