@@ -18,6 +18,7 @@ exactly the index settings and CA bundle of the project's configuration.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 
@@ -56,6 +57,16 @@ def _scripts() -> Mount:
     return Mount(SCRIPTS_DIR, SCRIPTS_MOUNT, read_only=True)
 
 
+def _watched(spec: ContainerSpec) -> ContainerSpec:
+    """Every container's command runs under the watchdog, which ends it when wheelferry is gone
+    (the engine then removes the container): the image's python3 runs it, before any
+    entrypoint of the image's own."""
+    mounts = spec.mounts if _scripts() in spec.mounts else (*spec.mounts, _scripts())
+    return dataclasses.replace(
+        spec, entrypoint=("python3",), mounts=mounts, watched=True,
+        command=(script("watchdog.py"), *(spec.entrypoint or ()), *spec.command))
+
+
 def host_user_or(fallback: str) -> str:
     """The invoking user, unless that is root or the host has no uid (Windows): then `fallback`
     (a step that must not run as root, such as the install proof)."""
@@ -92,7 +103,7 @@ def pip_environment(options: Options, *, online: bool = True) -> tuple[tuple[str
 
 def probe_spec(options: Options, image_id: str) -> ContainerSpec:
     """The target's own python3 tells its version and tags: no network, nothing writable."""
-    return ContainerSpec(
+    return _watched(ContainerSpec(
         platform=options.engine_platform,
         image=image_id,
         command=("python3", script("probe.py")),
@@ -100,13 +111,13 @@ def probe_spec(options: Options, image_id: str) -> ContainerSpec:
         mounts=(_scripts(),),
         environment=pip_environment(options, online=False),
         network="none",
-    )
+    ))
 
 
 def platform_probe_spec(options: Options, *, image_id: str, user: str) -> ContainerSpec:
     """The platform image's own python3 (from its PATH, past any entrypoint), as the platform's
     user, network off, nothing writable, its environment as the image sets it."""
-    return ContainerSpec(
+    return _watched(ContainerSpec(
         platform=options.engine_platform,
         image=image_id,
         entrypoint=("python3",),
@@ -116,7 +127,7 @@ def platform_probe_spec(options: Options, *, image_id: str, user: str) -> Contai
         environment=(("PYTHONDONTWRITEBYTECODE", "1"),),
         network="none",
         user=user,
-    )
+    ))
 
 
 def toolchain_pip_conf(options: Options) -> str:
@@ -157,7 +168,7 @@ def toolchain_spec(options: Options, image_id: str, settings: Path,
         # No cache: this container runs as root and must leave no root-owned files.
         "PIP_NO_CACHE_DIR": "1",
     }
-    return ContainerSpec(
+    return _watched(ContainerSpec(
         platform=options.engine_platform,
         image=image_id,
         command=("env", *(f"{k}={v}" for k, v in environment.items()), "sh", "-c", install),
@@ -166,7 +177,7 @@ def toolchain_spec(options: Options, image_id: str, settings: Path,
         network=options.network,
         user="0:0",
         hardened=False,
-    )
+    ))
 
 
 def _online(options: Options, *, image: str, purpose: str, script_name: str,
@@ -180,7 +191,7 @@ def _online(options: Options, *, image: str, purpose: str, script_name: str,
     ]
     if options.ca_bundle is not None:
         mounts.append(Mount(options.ca_bundle, CA_MOUNT, read_only=True))
-    return ContainerSpec(
+    return _watched(ContainerSpec(
         platform=options.engine_platform,
         image=image,
         command=(TOOLCHAIN_PYTHON, script(script_name)),
@@ -189,7 +200,7 @@ def _online(options: Options, *, image: str, purpose: str, script_name: str,
         environment=pip_environment(options, online=True),
         network=options.network,
         workdir="/tmp",
-    )
+    ))
 
 
 def lock_spec(options: Options, *, toolchain: str, out: Path) -> ContainerSpec:
@@ -209,7 +220,7 @@ def standin_spec(options: Options, *, image_id: str, wheels: Path,
     """Installs the provided packages' wheels as root into the target image's system
     site-packages, to be committed as the platform's stand-in: no network, the wheels read-only
     (they were checked against the lock before)."""
-    return ContainerSpec(
+    return _watched(ContainerSpec(
         platform=options.engine_platform,
         image=image_id,
         command=("python3", "-m", "pip", "install", "--no-index", "--no-deps",
@@ -219,7 +230,7 @@ def standin_spec(options: Options, *, image_id: str, wheels: Path,
         environment=pip_environment(options, online=False),
         network="none",
         user="0:0",
-    )
+    ))
 
 
 def proof_spec(options: Options, *, image_id: str, user: str, home: str,
@@ -236,7 +247,7 @@ def proof_spec(options: Options, *, image_id: str, user: str, home: str,
     if scratch_home is not None:
         mounts.insert(0, Mount(scratch_home, home, read_only=False))
         environment = (("HOME", home),)
-    return ContainerSpec(
+    return _watched(ContainerSpec(
         platform=options.engine_platform,
         image=image_id,
         entrypoint=("python3",),
@@ -247,18 +258,19 @@ def proof_spec(options: Options, *, image_id: str, user: str, home: str,
         network="none",
         user=user,
         workdir=home,
-    )
+    ))
 
 
 def upstream_check_spec(options: Options, *, image_id: str, job_dir: Path) -> ContainerSpec:
-    """After the proof, for submodules it could not judge: each distribution's published wheel
-    installed into a scratch venv of the target image, online with the configured index, and
-    the submodules imported there. Sees only its job, the scripts and pip's cache."""
+    """After the proof, for submodules it could not judge: each distribution as published (its
+    wheel, else its sdist built by pip) installed into a scratch venv of the target image, online
+    with the configured index, and the submodules imported there. Sees only its job, the scripts
+    and pip's cache."""
     mounts = [_scripts(), Mount(job_dir, JOB_MOUNT),
               Mount(cache_dir(), CACHE_MOUNT, read_only=False)]
     if options.ca_bundle is not None:
         mounts.append(Mount(options.ca_bundle, CA_MOUNT, read_only=True))
-    return ContainerSpec(
+    return _watched(ContainerSpec(
         platform=options.engine_platform,
         image=image_id,
         command=("python3", script("upstream_check.py")),
@@ -267,4 +279,4 @@ def upstream_check_spec(options: Options, *, image_id: str, job_dir: Path) -> Co
         environment=pip_environment(options, online=True),
         network=options.network,
         workdir="/tmp",
-    )
+    ))

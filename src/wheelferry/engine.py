@@ -12,6 +12,7 @@ import collections
 import contextlib
 import os
 import sys
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ import docker
 import docker.errors
 import docker.types
 from docker.utils import parse_repository_tag
+from docker.utils.socket import frames_iter
 
 from wheelferry.errors import EngineError, ImageError
 
@@ -29,6 +31,10 @@ LABEL = "io.wheelferry"
 # The engine's architecture names, as `uname -m` says them.
 _UNAME = {"amd64": "x86_64", "arm64": "aarch64"}
 EXEC_FORMAT_ERROR = "exec format error"
+# incontainer/watchdog.py's last line, and how often this client says it is still there.
+EXIT_MARKER = "WHEELFERRY-EXIT "
+HEARTBEAT_SECONDS = 2.0
+REMOVAL_SECONDS = 30
 TAIL_LINES = 60
 _PODMAN_SOCKETS = ("{runtime}/podman/podman.sock", "/run/podman/podman.sock")
 
@@ -61,6 +67,9 @@ class ContainerSpec:
     entrypoint: tuple[str, ...] | None = None
     # The engine's platform every container runs as (linux/amd64, ...); None: the engine's own.
     platform: str | None = None
+    # The command runs under incontainer/watchdog.py: the container ends, and the engine
+    # removes it, when this client is gone.
+    watched: bool = False
 
 
 @dataclass(frozen=True)
@@ -202,15 +211,19 @@ class Engine:
     # -- containers -----------------------------------------------------------------------
 
     @contextmanager
-    def container(self, spec: ContainerSpec) -> Iterator[Any]:
-        """A created (not started) container that is always removed when the block ends."""
+    def container(self, spec: ContainerSpec, *, auto_remove: bool = False) -> Iterator[Any]:
+        """A created (not started) container that is always removed when the block ends (by the
+        engine itself, when `auto_remove`, even if this process dies)."""
         # Mounts (not `volumes`): they stay in the host config and never leak into an image
         # committed from the container.
         mounts = [
             docker.types.Mount(m.target, str(m.source), type="bind", read_only=m.read_only)
             for m in spec.mounts
         ]
-        options: dict[str, Any] = {}
+        options: dict[str, Any] = {"detach": True}
+        if spec.watched:
+            # Attached stdin, closed when this client goes (StdinOnce): the watchdog's signal.
+            options.update(detach=False, stdin_open=True, auto_remove=auto_remove)
         if spec.entrypoint is not None:
             options["entrypoint"] = list(spec.entrypoint)
         if spec.platform is not None:
@@ -228,7 +241,6 @@ class Engine:
                 user=spec.user if spec.user is not None else host_user(),
                 working_dir=spec.workdir,
                 labels={LABEL: spec.purpose},
-                detach=True,
                 **options,
             )
         except docker.errors.ImageNotFound as exc:
@@ -241,8 +253,7 @@ class Engine:
             yield container
         finally:
             # Also on KeyboardInterrupt: nothing is left behind, running or stopped.
-            with contextlib.suppress(docker.errors.NotFound):
-                container.remove(force=True)
+            _remove(container)
 
     def run(self, spec: ContainerSpec, *, on_line: Callable[[str], None] | None = None,
             keep: Callable[[Any], None] | None = None) -> RunResult:
@@ -250,38 +261,19 @@ class Engine:
 
         `keep`, when given, receives the stopped container before it is removed (used to commit
         a toolchain image)."""
-        tail: collections.deque[str] = collections.deque(maxlen=TAIL_LINES * 4)
-        with self.container(spec) as container:
+        lines = _Lines(on_line)
+        with self.container(spec, auto_remove=keep is None) as container:
             try:
-                container.start()
-                decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-                received = 0
-                pending = ""
-
-                def emit(text: str) -> None:
-                    nonlocal pending
-                    *lines, pending = (pending + text).split("\n")
-                    for line in lines:
-                        tail.append(line)
-                        if on_line is not None:
-                            on_line(line)
-
-                for chunk in container.logs(stream=True, follow=True):
-                    received += len(chunk)
-                    emit(decoder.decode(chunk))
-                status = container.wait()
-                # The engine logs a last line that lacks a newline only when the container
-                # exits, often after the followed stream has ended: read what it missed.
-                emit(decoder.decode(container.logs()[received:], final=True))
-                if pending:
-                    tail.append(pending)
-                    if on_line is not None:
-                        on_line(pending)
+                if spec.watched:
+                    status = self._run_watched(container, lines)
+                else:
+                    status = self._run_followed(container, lines)
             except docker.errors.DockerException as exc:
                 raise EngineError(f"the engine failed while running {spec.purpose} "
                                   f"({_short(exc)}).") from exc
-            exit_code = int(status.get("StatusCode", 1))
-            if exit_code != 0 and any(EXEC_FORMAT_ERROR in line for line in list(tail)[:5]):
+            lines.finish()
+            exit_code = lines.exit_code if lines.exit_code is not None else status
+            if exit_code != 0 and any(EXEC_FORMAT_ERROR in line for line in list(lines.tail)[:5]):
                 raise EngineError(
                     f"this engine cannot run {spec.platform or 'the image'}'s programs "
                     f"({EXEC_FORMAT_ERROR}): the image is for another machine and no emulation "
@@ -293,12 +285,104 @@ class Engine:
                     "written.")
             if keep is not None and exit_code == 0:
                 keep(container)
-        return RunResult(exit_code=exit_code, tail=tuple(tail))
+        return RunResult(exit_code=exit_code, tail=tuple(lines.tail))
+
+    def _run_watched(self, container: Any, lines: _Lines) -> int:
+        """Attached before the start (so no output is missed, even from a container the engine
+        removes the moment it ends): output read from the socket, a heartbeat written to it."""
+        sock = container.attach_socket(params={"stdin": 1, "stdout": 1, "stderr": 1,
+                                               "stream": 1})
+        raw = getattr(sock, "_sock", sock)
+        done = threading.Event()
+
+        def heartbeat() -> None:
+            while not done.is_set():
+                try:
+                    raw.sendall(b"\0")
+                except OSError:
+                    return
+                done.wait(HEARTBEAT_SECONDS)
+
+        beating = threading.Thread(target=heartbeat, daemon=True)
+        try:
+            container.start()
+            beating.start()
+            for _, data in frames_iter(sock, tty=False):
+                lines.feed(data)
+        finally:
+            done.set()
+            with contextlib.suppress(OSError):
+                raw.close()
+            with contextlib.suppress(OSError):
+                sock.close()
+        try:
+            return int(container.wait().get("StatusCode", 1))
+        except docker.errors.NotFound:
+            return 1  # removed already: the watchdog's last line says how it ended
+
+    def _run_followed(self, container: Any, lines: _Lines) -> int:
+        container.start()
+        received = 0
+        for chunk in container.logs(stream=True, follow=True):
+            received += len(chunk)
+            lines.feed(chunk)
+        status = container.wait()
+        # The engine logs a last line that lacks a newline only when the container exits,
+        # often after the followed stream has ended: read what it missed.
+        lines.feed(container.logs()[received:])
+        return int(status.get("StatusCode", 1))
 
     def leftover_containers(self) -> list[str]:
         """Names of wheelferry containers that exist (running or not): should always be none."""
         found = self._client.containers.list(all=True, filters={"label": LABEL})
         return [c.name for c in found]
+
+
+def _remove(container: Any) -> None:
+    """Remove the container and return once it is gone (the engine may be removing it already:
+    an auto-removed container that just ended)."""
+    try:
+        container.remove(force=True)
+        return
+    except docker.errors.NotFound:
+        return
+    except docker.errors.APIError:
+        pass  # removal already in progress
+    with contextlib.suppress(docker.errors.DockerException, OSError):
+        container.wait(condition="removed", timeout=REMOVAL_SECONDS)
+
+
+class _Lines:
+    """A container's output as lines: each passed on, the last ones kept, and the watchdog's
+    exit line taken out (it is how an auto-removed container tells its exit code)."""
+
+    def __init__(self, on_line: Callable[[str], None] | None) -> None:
+        self.on_line = on_line
+        self.tail: collections.deque[str] = collections.deque(maxlen=TAIL_LINES * 4)
+        self.exit_code: int | None = None
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self._pending = ""
+
+    def feed(self, data: bytes) -> None:
+        *complete, self._pending = (self._pending + self._decoder.decode(data)).split("\n")
+        for line in complete:
+            self._line(line)
+
+    def finish(self) -> None:
+        rest = self._pending + self._decoder.decode(b"", final=True)
+        self._pending = ""
+        if rest:
+            self._line(rest)
+
+    def _line(self, line: str) -> None:
+        if line.startswith(EXIT_MARKER) and line[len(EXIT_MARKER):].strip().lstrip("-").isdigit():
+            self.exit_code = int(line[len(EXIT_MARKER):])
+            if self.tail and not self.tail[-1]:
+                self.tail.pop()  # the watchdog's own line break
+            return
+        self.tail.append(line)
+        if self.on_line is not None:
+            self.on_line(line)
 
 
 def _short(exc: BaseException) -> str:

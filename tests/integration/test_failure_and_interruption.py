@@ -138,6 +138,35 @@ def test_interrupt_during_sdist_compile(project: Path) -> None:
     interrupt_and_check(project, process, signal.SIGTERM, before)
 
 
+def test_a_killed_client_leaves_no_container_behind(project: Path) -> None:
+    """SIGKILL gives wheelferry no chance to clean up: its containers notice that their client
+    is gone, stop, and are removed by the engine, with no later run needed."""
+    client = docker.from_env()
+    compiling: list[str] = []
+
+    def caught_compiling() -> bool:
+        for container in client.containers.list(filters={"label": "io.wheelferry=build"}):
+            with contextlib.suppress(docker.errors.APIError):
+                rows = container.top(ps_args="-eo pid,args")["Processes"] or []
+                if any("pip wheel" in " ".join(row) for row in rows):
+                    compiling.append(container.id)
+                    return True
+        return False
+
+    process = start(project)
+    wait_for(caught_compiling, process)
+    process.kill()
+    process.communicate()
+    deadline = time.monotonic() + 10
+    left = compiling
+    while left and time.monotonic() < deadline:
+        time.sleep(0.5)
+        present = {c.id for c in client.containers.list(all=True,
+                                                        filters={"label": "io.wheelferry"})}
+        left = [cid for cid in compiling if cid in present]
+    assert left == [], "the killed run's build container is still on the engine after 10 s"
+
+
 def test_interrupt_during_swap(project: Path, tmp_path: Path) -> None:
     before = snapshot(project)
     marker = tmp_path / "paused"
