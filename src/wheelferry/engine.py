@@ -7,8 +7,6 @@ run ends, whether it succeeded, failed or was interrupted.
 
 from __future__ import annotations
 
-import codecs
-import collections
 import contextlib
 import os
 import sys
@@ -25,17 +23,15 @@ import docker.types
 from docker.utils import parse_repository_tag
 from docker.utils.socket import frames_iter
 
+from wheelferry.containerio import OutputLines, remove_for_good
 from wheelferry.errors import EngineError, ImageError
 
 LABEL = "io.wheelferry"
 # The engine's architecture names, as `uname -m` says them.
 _UNAME = {"amd64": "x86_64", "arm64": "aarch64"}
 EXEC_FORMAT_ERROR = "exec format error"
-# incontainer/watchdog.py's last line, and how often this client says it is still there.
-EXIT_MARKER = "WHEELFERRY-EXIT "
+# How often this client tells the container's watchdog that it is still there.
 HEARTBEAT_SECONDS = 2.0
-REMOVAL_SECONDS = 30
-TAIL_LINES = 60
 _PODMAN_SOCKETS = ("{runtime}/podman/podman.sock", "/run/podman/podman.sock")
 
 
@@ -253,7 +249,7 @@ class Engine:
             yield container
         finally:
             # Also on KeyboardInterrupt: nothing is left behind, running or stopped.
-            _remove(container)
+            remove_for_good(container)
 
     def run(self, spec: ContainerSpec, *, on_line: Callable[[str], None] | None = None,
             keep: Callable[[Any], None] | None = None) -> RunResult:
@@ -261,7 +257,7 @@ class Engine:
 
         `keep`, when given, receives the stopped container before it is removed (used to commit
         a toolchain image)."""
-        lines = _Lines(on_line)
+        lines = OutputLines(on_line)
         with self.container(spec, auto_remove=keep is None) as container:
             try:
                 if spec.watched:
@@ -287,7 +283,7 @@ class Engine:
                 keep(container)
         return RunResult(exit_code=exit_code, tail=tuple(lines.tail))
 
-    def _run_watched(self, container: Any, lines: _Lines) -> int:
+    def _run_watched(self, container: Any, lines: OutputLines) -> int:
         """Attached before the start (so no output is missed, even from a container the engine
         removes the moment it ends): output read from the socket, a heartbeat written to it."""
         sock = container.attach_socket(params={"stdin": 1, "stdout": 1, "stderr": 1,
@@ -320,7 +316,7 @@ class Engine:
         except docker.errors.NotFound:
             return 1  # removed already: the watchdog's last line says how it ended
 
-    def _run_followed(self, container: Any, lines: _Lines) -> int:
+    def _run_followed(self, container: Any, lines: OutputLines) -> int:
         container.start()
         received = 0
         for chunk in container.logs(stream=True, follow=True):
@@ -336,53 +332,6 @@ class Engine:
         """Names of wheelferry containers that exist (running or not): should always be none."""
         found = self._client.containers.list(all=True, filters={"label": LABEL})
         return [c.name for c in found]
-
-
-def _remove(container: Any) -> None:
-    """Remove the container and return once it is gone (the engine may be removing it already:
-    an auto-removed container that just ended)."""
-    try:
-        container.remove(force=True)
-        return
-    except docker.errors.NotFound:
-        return
-    except docker.errors.APIError:
-        pass  # removal already in progress
-    with contextlib.suppress(docker.errors.DockerException, OSError):
-        container.wait(condition="removed", timeout=REMOVAL_SECONDS)
-
-
-class _Lines:
-    """A container's output as lines: each passed on, the last ones kept, and the watchdog's
-    exit line taken out (it is how an auto-removed container tells its exit code)."""
-
-    def __init__(self, on_line: Callable[[str], None] | None) -> None:
-        self.on_line = on_line
-        self.tail: collections.deque[str] = collections.deque(maxlen=TAIL_LINES * 4)
-        self.exit_code: int | None = None
-        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-        self._pending = ""
-
-    def feed(self, data: bytes) -> None:
-        *complete, self._pending = (self._pending + self._decoder.decode(data)).split("\n")
-        for line in complete:
-            self._line(line)
-
-    def finish(self) -> None:
-        rest = self._pending + self._decoder.decode(b"", final=True)
-        self._pending = ""
-        if rest:
-            self._line(rest)
-
-    def _line(self, line: str) -> None:
-        if line.startswith(EXIT_MARKER) and line[len(EXIT_MARKER):].strip().lstrip("-").isdigit():
-            self.exit_code = int(line[len(EXIT_MARKER):])
-            if self.tail and not self.tail[-1]:
-                self.tail.pop()  # the watchdog's own line break
-            return
-        self.tail.append(line)
-        if self.on_line is not None:
-            self.on_line(line)
 
 
 def _short(exc: BaseException) -> str:
