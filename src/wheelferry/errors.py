@@ -84,6 +84,13 @@ class InitScriptError(WheelferryError):
     title = "init-script failed"
 
 
+class BundleError(WheelferryError):
+    """Writing the one-file installer (`bundle`) failed, or its inputs are not fit for it."""
+
+    exit_code = 10
+    title = "bundle failed"
+
+
 class Interrupted(WheelferryError):
     """The user interrupted the run (Ctrl-C or SIGTERM); nothing was changed."""
 

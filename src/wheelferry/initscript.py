@@ -163,7 +163,7 @@ wheelferry_install || echo "wheelferry: nothing installed (see above); init.sh g
 {end}
 """
 
-_NEW_FILE_HEAD = """\
+NEW_FILE_HEAD = """\
 #!/bin/sh
 # ~/persistent-home/init.sh: the platform runs this at the start of every desktop and job.
 
@@ -181,17 +181,22 @@ def quote_install_dir(install_dir: str) -> str:
     return shlex.quote(install_dir)
 
 
-def render_block(install_dir: str) -> str:
-    installer = _INSTALLER.replace("__SUMS__", repr(mf.SUMS)).replace(
+def installer_source() -> str:
+    """The Python program the block hands to the platform's python3 (the install dir as its
+    argument); `bundle` runs the same program to install at once."""
+    return _INSTALLER.replace("__SUMS__", repr(mf.SUMS)).replace(
         "__REQUIREMENTS__", repr(mf.REQUIREMENTS))
+
+
+def render_block(install_dir: str) -> str:
     return _TEMPLATE.format(begin=BEGIN, end=END, install_dir=quote_install_dir(install_dir),
-                            installer=installer)
+                            installer=installer_source())
 
 
 def merge_block(existing: str | None, block: str) -> str:
     """The file's new text: the user's lines kept, wheelferry's block replaced or appended."""
     if existing is None or not existing.strip():
-        return _NEW_FILE_HEAD + block
+        return NEW_FILE_HEAD + block
     lines = existing.splitlines(keepends=True)
     begins = [i for i, line in enumerate(lines) if line.strip() == BEGIN]
     ends = [i for i, line in enumerate(lines) if line.strip() == END]

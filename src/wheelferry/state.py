@@ -1,10 +1,14 @@
 """What wheelferry remembers about a project between runs, in its state folder: the wheelhouse
 that `verify` last proved, so that later steps (init-script, status) can tell whether the
-wheelhouse on disk is that one."""
+wheelhouse on disk is that one; and a copy of the SHA256SUMS of every wheelhouse `bundle` packed
+(`bundles/<its sha256>.SHA256SUMS`, `bundles/last` naming the newest), which a delta bundle is
+made against."""
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -16,6 +20,8 @@ from wheelferry.files import replace_file, sha256_file
 from wheelferry.manifest import SUMS
 
 PROOF_RECORD = "proven.json"
+BUNDLES = "bundles"
+LAST_BUNDLE = "last"
 
 
 @dataclass(frozen=True)
@@ -70,3 +76,32 @@ def is_proven(options: Options) -> bool:
     record = read_proof(options)
     current = wheelhouse_fingerprint(options.wheelhouse)
     return record is not None and current is not None and record.sums_sha256 == current
+
+
+def bundles_dir(options: Options) -> Path:
+    return project.state_dir(options) / BUNDLES
+
+
+def record_bundled_sums(options: Options, sums: bytes) -> Path:
+    """Keep a copy of the SHA256SUMS a bundle just packed, named by its sha256, and make it the
+    `last` one; returns the copy's path."""
+    digest = hashlib.sha256(sums).hexdigest()
+    folder = bundles_dir(options)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{digest}.{SUMS}"
+    if not path.is_file() or path.read_bytes() != sums:
+        replace_file(path, sums)
+    replace_file(folder / LAST_BUNDLE, f"{digest}\n".encode())
+    return path
+
+
+def last_bundled_sums(options: Options) -> Path | None:
+    """The copy of the SHA256SUMS the last bundle packed, or None when none was made (or the
+    copy is gone)."""
+    folder = bundles_dir(options)
+    try:
+        digest = (folder / LAST_BUNDLE).read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    path = folder / f"{digest}.{SUMS}"
+    return path if re.fullmatch("[0-9a-f]{64}", digest) and path.is_file() else None

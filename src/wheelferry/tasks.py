@@ -168,6 +168,22 @@ def init_script(c: Context, output: str | None = None, project: str | None = Non
                          output=Path(output) if output else None)
 
 
+@wheelferry_task(help=_help("project", "wheelhouse", "verbose",
+                 output="Where to write the bundle (default: wheelferry-bundle.sh in the "
+                 "project).",
+                 since="Make a delta over the wheelhouse on the platform: its SHA256SUMS file, "
+                 "or 'last' for the one the last bundle of this project packed."))
+@edge
+def bundle(c: Context, output: str | None = None, since: str | None = None,
+           project: str | None = None, wheelhouse: str | None = None,
+           verbose: bool = False) -> None:
+    """Write one self-checking installer file of the wheelhouse: upload it, run it once."""
+    options = _options(project, wheelhouse=wheelhouse)
+    path = commands.bundle(options, reporter=Reporter(verbose=verbose),
+                           output=Path(output) if output else None, since=since)
+    print(path, flush=True)
+
+
 @wheelferry_task(help=_help("project", "python", "image", "wheelhouse", "platform_image"))
 @edge
 def status(c: Context, project: str | None = None, python: str | None = None,
@@ -180,4 +196,4 @@ def status(c: Context, project: str | None = None, python: str | None = None,
     print_facts(f"wheelferry status of {options.project_dir}", found.rows())
 
 
-namespace = Collection(lock, build, verify, init_script, status)
+namespace = Collection(lock, build, verify, init_script, bundle, status)

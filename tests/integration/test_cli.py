@@ -12,7 +12,7 @@ from tests.support import WHEELFERRY
 
 INV = Path(sys.executable).parent / "inv"
 REPO_ROOT = Path(__file__).parents[2]
-TASKS = ("lock", "build", "verify", "init-script", "status")
+TASKS = ("lock", "build", "verify", "init-script", "bundle", "status")
 
 
 def run(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:

@@ -1,0 +1,273 @@
+"""`bundle`: the wheelhouse as one self-checking installer file for the platform.
+
+Plan (pure): which files go into the payload. A full bundle carries every file SHA256SUMS lists
+and SHA256SUMS itself; a delta, made against the SHA256SUMS of the wheelhouse already on the
+platform, leaves out each wheel that SHA256SUMS lists with the same hash (the platform keeps
+those) and always carries the metadata files. SHA256SUMS goes first, so the platform reads it
+before anything else.
+
+Write: the installer text (bundlescript.py), then the payload, a tar archive written here member
+by member and streamed from the wheelhouse (never read into memory whole), each file checked
+against SHA256SUMS as it passes, the payload's sha256 computed on the way and put into the
+header at the end. Not compressed: wheels are zip archives already. The file is written beside
+the output and renamed over it, so a failed or interrupted run leaves no half bundle.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import queue
+import tarfile
+import threading
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from wheelferry import bundlescript, state, unbundle
+from wheelferry.config import Options
+from wheelferry.errors import BundleError
+from wheelferry.manifest import SUMS
+from wheelferry.platformdir import Refused
+from wheelferry.report import format_size
+
+DEFAULT_NAME = "wheelferry-bundle.sh"
+BLOCK = tarfile.BLOCKSIZE  # 512
+CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class BundleFile:
+    name: str
+    sha256: str
+    size: int
+
+
+@dataclass(frozen=True)
+class BundlePlan:
+    """What goes into a bundle: `files` in payload order (SHA256SUMS, the other metadata, the
+    wheels); `kept` the wheels a delta leaves to the platform's wheelhouse."""
+
+    files: tuple[BundleFile, ...]
+    kept: tuple[BundleFile, ...]
+    sums_sha256: str
+    since_sha256: str | None
+    mtime: int
+
+    @property
+    def delta(self) -> bool:
+        return self.since_sha256 is not None
+
+    @property
+    def wheelhouse_files(self) -> int:
+        return len(self.files) + len(self.kept)
+
+    @property
+    def carried_bytes(self) -> int:
+        return sum(f.size for f in self.files)
+
+    def summary(self) -> str:
+        """One line for people: what the bundle holds."""
+        carried = f"{len(self.files)} files, {format_size(self.carried_bytes)}"
+        if not self.delta:
+            return f"a full wheelhouse: {carried}"
+        return (f"a delta: {carried} of a wheelhouse of {self.wheelhouse_files} files; "
+                f"{len(self.kept)} wheel(s) kept from the one already there")
+
+
+def parse_sums(data: bytes, *, source: str) -> dict[str, str]:
+    """file -> sha256 from a SHA256SUMS as wheelferry writes it; BundleError naming `source`
+    for anything else (what the platform side would refuse)."""
+    try:
+        return unbundle.parse_sums(data.decode("utf-8"))
+    except (UnicodeDecodeError, Refused) as exc:
+        raise BundleError(f"{source} is not a SHA256SUMS that wheelferry wrote ({exc}).",
+                          hint="Run 'wheelferry build' and 'wheelferry verify' again.") from exc
+
+
+def plan_bundle(*, sums: bytes, sizes: Mapping[str, int], since: bytes | None = None,
+                mtime: int = 0) -> BundlePlan:
+    """The payload for the wheelhouse whose SHA256SUMS is `sums` (`sizes`: every file it lists,
+    and SHA256SUMS itself, by name); a delta when `since` (the SHA256SUMS already on the
+    platform) is given."""
+    entries = parse_sums(sums, source=SUMS)
+    before = parse_sums(since, source="the --since file") if since is not None else {}
+    sums_sha256 = hashlib.sha256(sums).hexdigest()
+    files = [BundleFile(SUMS, sums_sha256, sizes[SUMS])]
+    metadata = sorted(name for name in entries if not name.endswith(".whl"))
+    files += [BundleFile(name, entries[name], sizes[name]) for name in metadata]
+    kept: list[BundleFile] = []
+    for name in sorted(name for name in entries if name.endswith(".whl")):
+        entry = BundleFile(name, entries[name], sizes[name])
+        (kept if before.get(name) == entry.sha256 else files).append(entry)
+    return BundlePlan(
+        files=tuple(files), kept=tuple(kept), sums_sha256=sums_sha256,
+        since_sha256=hashlib.sha256(since).hexdigest() if since is not None else None,
+        mtime=mtime)
+
+
+def member_header(entry: BundleFile, *, mtime: int) -> bytes:
+    """The tar header of one payload file (POSIX pax format: plain ustar for short names, an
+    extended header for long ones)."""
+    info = tarfile.TarInfo(entry.name)
+    info.size = entry.size
+    info.mtime = mtime
+    info.mode = 0o644
+    info.type = tarfile.REGTYPE
+    return info.tobuf(tarfile.PAX_FORMAT, "utf-8", "surrogateescape")
+
+
+def padding(size: int) -> int:
+    return -size % BLOCK
+
+
+def payload_size(plan: BundlePlan) -> int:
+    """The payload's exact length, known before a byte is written: headers, contents padded to
+    512-byte blocks, and the two zero blocks that end a tar archive."""
+    return sum(len(member_header(f, mtime=plan.mtime)) + f.size + padding(f.size)
+               for f in plan.files) + 2 * BLOCK
+
+
+def write_bundle(plan: BundlePlan, *, wheelhouse: Path, output: Path,
+                 install_dir: str) -> None:
+    """Write the bundle to `output` (beside, then renamed over it)."""
+    size = payload_size(plan)
+    script = bundlescript.render(install_dir=install_dir, payload_size=size,
+                                 sums_sha256=plan.sums_sha256, since_sha256=plan.since_sha256,
+                                 summary=plan.summary())
+    temporary = output.with_name(f".{output.name}.{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        with temporary.open("wb") as out, _PayloadHash() as payload:
+            out.write(script.text)
+            for entry in plan.files:
+                payload.add(member_header(entry, mtime=plan.mtime), out)
+                _copy(wheelhouse / entry.name, entry, out, payload)
+                payload.add(bytes(padding(entry.size)), out)
+            payload.add(bytes(2 * BLOCK), out)
+            if out.tell() != script.payload_offset + size:
+                raise BundleError(f"the payload came out at {out.tell()} bytes, not the "
+                                  f"{script.payload_offset + size} planned.")
+            out.seek(script.sha_at)
+            out.write(payload.hexdigest().encode("ascii"))
+        os.chmod(temporary, 0o755)
+        os.replace(temporary, output)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def _copy(source: Path, entry: BundleFile, out: BinaryIO, payload: _PayloadHash) -> None:
+    """Stream one file into the bundle. Its size is checked here; its bytes against SHA256SUMS
+    by `verify`, and on the platform before anything changes (hashing every file here as well
+    would make a bundle CPU-bound: one sha256 costs about what the copying costs)."""
+    copied = 0
+    with source.open("rb", buffering=0) as handle:
+        while True:
+            buffer = payload.buffer()
+            count = handle.readinto(buffer) or 0
+            if count:
+                out.write(memoryview(buffer)[:count])
+            payload.chunk(buffer, count)
+            if not count:
+                break
+            copied += count
+    if copied != entry.size:
+        raise BundleError(f"{source} has {copied} bytes, not the {entry.size} it had when the "
+                          "bundle was planned (changed while bundling?); no bundle was written.",
+                          hint="Run 'wheelferry bundle' again once nothing else writes to the "
+                          "wheelhouse.")
+
+
+class _PayloadHash:
+    """The payload's sha256, computed in a thread of its own while the main one copies (hashlib
+    and file I/O both let other threads run, and the two take about as long as each other).
+    File chunks pass through a small pool of buffers: the hashing thread hands each back."""
+
+    BUFFERS = 4
+
+    def __init__(self) -> None:
+        self._digest = hashlib.sha256()
+        self._free: queue.Queue[bytearray] = queue.Queue()
+        for _ in range(self.BUFFERS):
+            self._free.put(bytearray(CHUNK))
+        self._work: queue.Queue[tuple[bytes | bytearray, int] | None] = queue.Queue()
+        self._thread = threading.Thread(target=self._run, name="payload-sha256", daemon=True)
+        self._thread.start()
+
+    def __enter__(self) -> _PayloadHash:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop()
+
+    def buffer(self) -> bytearray:
+        return self._free.get()
+
+    def chunk(self, buffer: bytearray, count: int) -> None:
+        """A buffer with `count` bytes of a file (0: only handed back to the pool)."""
+        self._work.put((buffer, count))
+
+    def add(self, data: bytes, out: BinaryIO) -> None:
+        """Bytes of the tar format itself (a header, padding): written and hashed."""
+        out.write(data)
+        self._work.put((data, len(data)))
+
+    def hexdigest(self) -> str:
+        self._stop()
+        return self._digest.hexdigest()
+
+    def _stop(self) -> None:
+        if self._thread.is_alive():
+            self._work.put(None)
+            self._thread.join()
+
+    def _run(self) -> None:
+        while (item := self._work.get()) is not None:
+            data, count = item
+            if count:
+                self._digest.update(memoryview(data)[:count])
+            if isinstance(data, bytearray):
+                self._free.put(data)
+
+
+def since_sums(options: Options, since: str | None) -> bytes | None:
+    """The SHA256SUMS a delta is made against: a file, or `last` (the copy the last bundle of
+    this project kept); None for a full bundle."""
+    if since is None:
+        return None
+    path = state.last_bundled_sums(options) if since == "last" else Path(since)
+    if path is None:
+        raise BundleError("--since last: no bundle of this project was made yet, so there is "
+                          "no last one to make a delta over.",
+                          hint="Make a full bundle first ('wheelferry bundle').")
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise BundleError(f"cannot read the --since file {path} ({exc.strerror or exc}).",
+                          hint="Give the SHA256SUMS of the wheelhouse on the platform, or "
+                          "'last'.") from exc
+
+
+def make(options: Options, *, output: Path, since: bytes | None) -> BundlePlan:
+    """Plan and write the bundle of the project's wheelhouse to `output`."""
+    wheelhouse = options.wheelhouse
+    sums_path = wheelhouse / SUMS
+    if not sums_path.is_file():
+        raise BundleError(f"there is no wheelhouse at {wheelhouse} to bundle.",
+                          hint="Run 'wheelferry build' and 'wheelferry verify' first.")
+    if output.resolve().parent == wheelhouse.resolve() or output.is_dir():
+        raise BundleError(f"the bundle cannot be written to {output}: give a file outside the "
+                          "wheelhouse.")
+    sums = sums_path.read_bytes()
+    sizes = {SUMS: len(sums)}
+    for name in parse_sums(sums, source=str(sums_path)):
+        try:
+            sizes[name] = (wheelhouse / name).stat().st_size
+        except OSError as exc:
+            raise BundleError(f"{SUMS} lists {name}, which is missing from {wheelhouse}.",
+                              hint="Run 'wheelferry build' again.") from exc
+    plan = plan_bundle(sums=sums, sizes=sizes, since=since,
+                       mtime=int(sums_path.stat().st_mtime))
+    write_bundle(plan, wheelhouse=wheelhouse, output=output, install_dir=options.install_dir)
+    return plan
