@@ -14,9 +14,11 @@ if ! command -v shellcheck >/dev/null 2>&1; then
              apt-get install -y -qq shellcheck >/dev/null; }
 fi
 
-echo "[test] ruff and mypy" >&2
+echo "[test] ruff and mypy (this host, and as on Windows and macOS hosts)" >&2
 .venv/bin/ruff check src tests tasks.py benchmarks
 .venv/bin/mypy
+.venv/bin/mypy --platform win32 src
+.venv/bin/mypy --platform darwin src
 
 echo "[test] pytest" >&2
 status=0

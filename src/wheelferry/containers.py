@@ -19,7 +19,10 @@ exactly the index settings and CA bundle of the project's configuration.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 from wheelferry.config import Options, expand_home
@@ -38,12 +41,39 @@ TOOLCHAIN_PYTHON = f"{TOOLCHAIN_PREFIX}/bin/python"
 NON_ROOT = "65534:65534"  # nobody: the platform never installs as root
 
 
+def cache_root() -> Path:
+    """wheelferry's folder in the user's cache: under the home folder, which Docker Desktop
+    shares with its engine by default (an install under a Homebrew prefix may not be)."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "wheelferry"
+
+
 def cache_dir() -> Path:
     """The host folder for pip's download and wheel cache, shared by runs (it speeds rebuilds)."""
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    path = base / "wheelferry" / "pip"
+    path = cache_root() / "pip"
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def scripts_dir() -> Path:
+    """The in-container scripts as containers see them: copied once (per content) from the
+    installed package into the user's cache, so they can be mounted wherever wheelferry is
+    installed."""
+    files = sorted(SCRIPTS_DIR.glob("*.py"))
+    digest = hashlib.sha256()
+    for file in files:
+        digest.update(file.name.encode() + b"\0" + file.read_bytes() + b"\0")
+    folder = cache_root() / "scripts" / digest.hexdigest()[:16]
+    if not folder.is_dir():
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        scratch = Path(tempfile.mkdtemp(prefix=".scripts-", dir=folder.parent))
+        for file in files:
+            (scratch / file.name).write_bytes(file.read_bytes())
+        os.chmod(scratch, 0o755)
+        try:
+            os.rename(scratch, folder)
+        except OSError:  # another run put it there first
+            shutil.rmtree(scratch, ignore_errors=True)
+    return folder
 
 
 def script(name: str) -> str:
@@ -54,7 +84,7 @@ def script(name: str) -> str:
 
 
 def _scripts() -> Mount:
-    return Mount(SCRIPTS_DIR, SCRIPTS_MOUNT, read_only=True)
+    return Mount(scripts_dir(), SCRIPTS_MOUNT, read_only=True)
 
 
 def _watched(spec: ContainerSpec) -> ContainerSpec:

@@ -145,8 +145,9 @@ def parse_sums(text: str) -> dict[str, str]:
 
 def write_metadata(folder: Path, manifest: Manifest) -> None:
     """The manifest, the install requirements and SHA256SUMS over all of them and every wheel."""
-    (folder / MANIFEST).write_text(manifest.to_json())
-    (folder / REQUIREMENTS).write_text(requirements_text(manifest.wheels))
+    # Bytes, not text mode: the platform reads these with "\n" line ends whatever the host.
+    (folder / MANIFEST).write_bytes(manifest.to_json().encode())
+    (folder / REQUIREMENTS).write_bytes(requirements_text(manifest.wheels).encode())
     entries = [(w.file, w.sha256) for w in manifest.wheels]
     entries += [(name, sha256_file(folder / name)) for name in METADATA_FILES]
-    (folder / SUMS).write_text(sums_text(entries))
+    (folder / SUMS).write_bytes(sums_text(entries).encode())

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePath
 
 from packaging.requirements import Requirement
 from packaging.utils import NormalizedName, canonicalize_name
@@ -32,9 +32,15 @@ class LockEntry:
     lock: Path
 
 
+def posix_relative(path: PurePath, root: PurePath) -> str:
+    """`path` below `root` in POSIX form, whatever the host's separator: what containers,
+    locks, fingerprints and manifests hold, so that a lock made on Windows is fresh on Linux."""
+    return path.relative_to(root).as_posix()
+
+
 def relative(options: Options, path: Path) -> str:
     """A project file as shown to users and stored in locks and manifests."""
-    return path.relative_to(options.project_dir).as_posix()
+    return posix_relative(path, options.project_dir)
 
 
 def lock_path(source: Path) -> Path:

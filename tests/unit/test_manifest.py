@@ -8,8 +8,10 @@ import subprocess
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
 from tests.support import sha
 
+from wheelferry import initscript
 from wheelferry import manifest as mf
 
 TARGET = mf.TargetRecord(python="3.10", version="3.10.14", image="python:3.10",
@@ -82,3 +84,27 @@ def test_write_metadata_lists_every_file_so_sha256sum_checks_them(tmp_path: Path
     assert check.returncode == 0, check.stdout + check.stderr
     assert mf.read_manifest(tmp_path) == manifest
 
+
+
+def test_the_files_written_for_the_platform_never_go_through_text_mode(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Text mode writes os.linesep: CRLF on a Windows host, which the platform's bash and pip
+    read wrongly. The manifest, the install requirements, SHA256SUMS and init.sh are written
+    as bytes with "\\n" on any host."""
+    def no_text_mode(self: Path, *args: object, **kwargs: object) -> int:
+        raise AssertionError(f"{self.name} written in text mode")
+
+    monkeypatch.setattr(Path, "write_text", no_text_mode)
+    record = mf.WheelRecord(name="pkg", version="1.0", file="pkg-1.0-py3-none-any.whl",
+                            sha256="a" * 64, size=1, origin="downloaded")
+    (tmp_path / record.file).write_bytes(b"x")
+    manifest = mf.Manifest(
+        target=mf.TargetRecord(python="3.10", version="3.10.14", image="python:3.10",
+                               image_id="sha256:1", image_digest="d", tags=("py3-none-any",)),
+        locks=(("requirements/base.txt", "b" * 64),), wheels=(record,))
+    mf.write_metadata(tmp_path, manifest)
+    initscript.write(tmp_path / "init.sh", install_dir="~/persistent-home/my-tools")
+    for name in (mf.MANIFEST, mf.REQUIREMENTS, mf.SUMS, "init.sh"):
+        data = (tmp_path / name).read_bytes()
+        assert b"\r" not in data, name
+        assert data.endswith(b"\n"), name

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from pathlib import Path, PurePath, PurePosixPath, PureWindowsPath
 
+import pytest
 from tests.support import write_project
 
 from wheelferry import project
@@ -43,3 +44,16 @@ def test_what_locking_found_is_read_from_the_build_lock_as_overrides(tmp_path: P
     assert options.override_for("pyradiomics") is None  # not configured: found
     assert project.uses_build_lock(options)
     assert project.lock_files(options)[-1] == project.build_lock_path(options)
+
+
+@pytest.mark.parametrize(("path", "root", "expected"), [
+    (PureWindowsPath(r"C:\Users\ana\proj\requirements\base.in"),
+     PureWindowsPath(r"C:\Users\ana\proj"), "requirements/base.in"),
+    (PureWindowsPath(r"C:\Users\ana\proj\requirements\wheelferry-build.txt"),
+     PureWindowsPath("C:/Users/ana/proj"), "requirements/wheelferry-build.txt"),
+    (PurePosixPath("/home/ana/proj/requirements/base.in"), PurePosixPath("/home/ana/proj"),
+     "requirements/base.in"),
+])
+def test_paths_stored_and_handed_to_containers_are_posix_on_any_host(
+        path: PurePath, root: PurePath, expected: str) -> None:
+    assert project.posix_relative(path, root) == expected
