@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import re
 import ssl
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,13 +20,8 @@ from packaging.version import InvalidVersion, Version
 
 from wheelferry.errors import ConfigError
 from wheelferry.overrides import BuildOverride, parse_overrides
+from wheelferry.pyprojectfile import TABLE, find_pyproject, read_table
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on 3.10 hosts
-    import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
-
-TABLE = "tool.wheelferry"
 DEFAULT_PYTHON = "3.10"
 DEFAULT_REQUIREMENTS = ("requirements.in",)
 DEFAULT_WHEELHOUSE = "wheelhouse"
@@ -107,41 +101,6 @@ _KEYS: dict[str, tuple[tuple[type, ...], str]] = {
     "replace-provided": ((list,), "a list of package names"),
     "overrides": ((dict,), "a table of per-package tables"),
 }
-
-def find_pyproject(start: Path) -> Path:
-    """The pyproject.toml of the project folder `start` (no upward search: explicit is kinder)."""
-    candidate = start / "pyproject.toml"
-    if not candidate.is_file():
-        raise ConfigError(
-            f"no pyproject.toml in {start}.",
-            hint="Run wheelferry in a project folder whose pyproject.toml has a "
-            "[tool.wheelferry] table, or pass --project DIR.",
-        )
-    return candidate
-
-
-def read_table(pyproject: Path) -> dict[str, Any]:
-    """The raw [tool.wheelferry] table; ConfigError when the file or the table is unusable."""
-    try:
-        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(
-            f"{pyproject} is not valid TOML ({exc}).",
-            hint="Fix the syntax at that line and run again.",
-        ) from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read {pyproject}: {exc}.") from exc
-    table = data.get("tool", {}).get("wheelferry") if isinstance(data.get("tool"), dict) else None
-    if table is None:
-        raise ConfigError(
-            f"{pyproject} has no [{TABLE}] table.",
-            hint='Add one, for example:\n[tool.wheelferry]\npython = "3.10"\n'
-            'requirements = ["requirements.in"]',
-        )
-    if not isinstance(table, dict):
-        raise ConfigError(f"[{TABLE}] in {pyproject} must be a table.")
-    return table
-
 
 def load_options(project_dir: Path, flags: Mapping[str, Any] | None = None) -> Options:
     """Read, merge (flags win) and validate the configuration of the project at `project_dir`."""

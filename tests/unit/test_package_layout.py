@@ -10,8 +10,8 @@ import wheelferry
 
 PACKAGE = Path(wheelferry.__file__).parent
 # Bottom to top, as in the README's "Development: where a change goes" table.
-STACK = ("errors", "report", "files", "elfcheck", "overrides", "config", "provided",
-         "requirements", "project", "containerio", "engine", "containers", "target",
+STACK = ("errors", "report", "files", "elfcheck", "overrides", "pyprojectfile", "config",
+         "provided", "requirements", "project", "containerio", "engine", "containers", "target",
          "platform_image", "diagnose", "manifest", "initscript", "platformdir", "unbundle",
          "bundlescript", "wheelhouse", "freshness", "lock", "fetch", "build", "standin",
          "verdicts", "proof", "upstream", "verify", "state", "bundle", "status", "runlock",
