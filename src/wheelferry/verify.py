@@ -226,11 +226,11 @@ def project_facts(options: Options, manifest: mf.Manifest, image: str) -> Facts:
 
 def check_upstream(engine: Engine, options: Options, manifest: mf.Manifest, findings: Findings,
                    reporter: Reporter) -> Findings:
-    """Submodules the proof could not judge, tried with their distributions' published wheels
+    """Submodules the proof could not judge, tried with their distributions as published
     (online, in the target image): broken there too is a warning, anything else a failure."""
     names = sorted({v.failure.distribution for v in findings.pending})
     with reporter.step(f"the upstream check: {len(findings.pending)} submodule(s) of "
-                       f"{', '.join(names)} with the published wheels, online in "
+                       f"{', '.join(names)} as published, online in "
                        f"{options.image}"):
         results, reason = upstream.check(engine, options, findings.pending,
                                          {w.name: w.version for w in manifest.wheels}, reporter)

@@ -1,0 +1,150 @@
+"""The proof script's report read into problems, warnings and submodules left to the upstream
+check; the upstream check's answers settling those; each problem shown with its cause and fix."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from wheelferry.proof import (
+    Findings,
+    Problem,
+    Upstream,
+    import_problem,
+    read_report,
+    same_failure,
+    settle,
+)
+from wheelferry.verdicts import UPSTREAM, Facts, ImportFailure, Verdict
+
+PROJECT = Facts(default_input="requirements/base.in", image="python:3.10")
+
+
+def imported(dist: str, module: str, error: dict[str, Any] | None = None, *,
+             top: bool = True) -> dict[str, Any]:
+    return {"distribution": dist, "module": module, "top": top, "type": "ImportError",
+            "missing": None, "output": "", "stdlib": False, **(error or {})}
+
+
+def report(**parts: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {"init": None, "missing": [], "check": None, "imports": [],
+                            "tried": {}, "broken": [], "imported": 0, "environment": {},
+                            "providers": {}, "libraries": {}, "extras": {}}
+    return {**base, **parts}
+
+
+def test_a_clean_report_has_nothing_to_say() -> None:
+    found = read_report(report(imported=7, tried={"a": ["a"]}), exit_code=0, project=PROJECT)
+    assert found == Findings(imported=7)
+
+
+def test_failures_warnings_and_pending_are_sorted_by_verdict() -> None:
+    found = read_report(report(
+        imports=[imported("gui", "gui._backend", {"message": "libwferryfx-gui.so.1: cannot open "
+                                                  "shared object file: No such file or "
+                                                  "directory"}, top=False),
+                 imported("bad", "bad", {"message": "broken"}),
+                 imported("up", "up._accel", {"message": "broken in 1.0"}, top=False)],
+        tried={"gui": ["gui", "gui._backend"], "bad": ["bad"], "up": ["up", "up._accel"]}),
+        exit_code=1, project=PROJECT)
+    assert [p.subject for p in found.problems] == ["import bad"]
+    assert found.problems[0].text == "(bad) ImportError: broken"
+    assert [p.subject for p in found.warnings] == ["import gui._backend"]
+    assert "python:3.10 lacks" in found.warnings[0].cause
+    assert [v.failure.module for v in found.pending] == ["up._accel"]
+
+
+def test_the_report_gives_the_facts_that_decide_an_extra() -> None:
+    """black's blackd: the extra is read from the report, and black's own module imported."""
+    found = read_report(report(
+        imports=[imported("black", "blackd", {"message": "no aiohttp", "missing": "aiohttp"})],
+        tried={"black": ["black", "blackd"]}, extras={"black": [["aiohttp", "d"]]},
+        providers={"black": "black", "blackd": "black"}), exit_code=1, project=PROJECT)
+    assert found.problems == ()
+    assert found.warnings[0].advice == "add 'black[d]' to requirements/base.in if you use it"
+
+
+def test_init_pip_check_and_a_broken_platform_package_say_what_to_do() -> None:
+    found = read_report(report(missing=["x==1"], init={"output": "pip said no"}), exit_code=1,
+                        project=PROJECT)
+    assert found.problems[0].subject == "init.sh"
+    assert "pip said no" in found.problems[0].text
+    assert "wheelferry build" not in found.problems[0].advice
+    found = read_report(report(check="a 1 has requirement b<2, but you have b 2", broken=[
+        {"distribution": "pandas", "version": "2.1.4", "module": "pandas", "replaced":
+         ["numpy 2.2.6"], "error": "ValueError: numpy.dtype size changed"}]), exit_code=1,
+        project=PROJECT)
+    assert [p.subject for p in found.problems] == ["pip check", "the platform's pandas 2.1.4"]
+    assert "requirements/base.in" in found.problems[0].advice
+    assert found.problems[1].text == ("installing numpy 2.2.6 breaks it: import pandas fails "
+                                      "with ValueError: numpy.dtype size changed")
+    assert "replace-provided" in found.problems[1].advice
+
+
+def test_a_failed_exit_with_nothing_reported_is_still_a_problem() -> None:
+    found = read_report(report(), exit_code=3, project=PROJECT)
+    assert [str(p) for p in found.problems] == ["the proof: exit code 3"]
+
+
+def pending(module: str = "up._accel", message: str = "broken in 1.0",
+            kind: str = "ImportError") -> Findings:
+    failure = ImportFailure("up", module, False, kind, message)
+    return Findings(pending=(Verdict(failure, "other", UPSTREAM, "", "skip it"),))
+
+
+def test_the_same_failure_as_published_is_a_warning_broken_upstream() -> None:
+    there = {"type": "ImportError", "message": "broken in 1.0"}
+    settled = settle(pending(), {"up": Upstream(installed=True, imports={"up._accel": there})})
+    assert settled.problems == ()
+    assert settled.pending == ()
+    assert "broken upstream, not by the wheelhouse" in settled.warnings[0].cause
+    assert settled.warnings[0].advice == ""
+
+
+def test_what_imports_as_published_fails_and_says_the_wheelhouse_differs() -> None:
+    settled = settle(pending(), {"up": Upstream(installed=True, imports={"up._accel": None})})
+    assert settled.warnings == ()
+    assert "the difference is in the wheelhouse" in settled.problems[0].cause
+    assert settled.problems[0].advice == "skip it"
+
+
+def test_a_different_failure_as_published_stays_a_failure() -> None:
+    there = {"type": "AttributeError", "message": "no attribute x"}
+    settled = settle(pending(), {"up": Upstream(installed=True, imports={"up._accel": there})})
+    assert "fails differently (AttributeError: no attribute x)" in settled.problems[0].cause
+
+
+def test_an_unreachable_index_keeps_the_failure_and_says_so() -> None:
+    output = ("WARNING: Retrying ... NewConnectionError('<pip._vendor.urllib3.connection."
+              "HTTPConnection>: Failed to establish a new connection: [Errno 111] Connection "
+              "refused')\nERROR: No matching distribution found for up==1.0")
+    settled = settle(pending(), {"up": Upstream(installed=False, output=output)})
+    assert "could not reach the index" in settled.problems[0].cause
+    other = settle(pending(), {"up": Upstream(installed=False, output="ERROR: no wheel")})
+    assert "could not install up as published (ERROR: no wheel)" in other.problems[0].cause
+
+
+def test_a_check_that_did_not_run_keeps_the_failure_with_its_reason() -> None:
+    settled = settle(pending(), {}, reason="the upstream check could not run (no engine)")
+    assert settled.problems[0].cause == "the upstream check could not run (no engine)"
+
+
+def test_failures_compare_without_their_paths_and_crashes_only_with_crashes() -> None:
+    here = ImportFailure("d", "m.x", False, "ImportError", "/home/u/.local/lib/python3.10/site-"
+                         "packages/m/x.so: cannot open it")
+    assert same_failure(here, {"type": "ImportError", "message": "/tmp/wheelferry-upstream-1/"
+                                                                 "venv/m/x.so: cannot open it"})
+    assert not same_failure(here, {"type": "OSError", "message": "/x.so: cannot open it"})
+    crash = ImportFailure("d", "m.x", False, "crash", "the import crashed (SIGSEGV)")
+    assert same_failure(crash, {"type": "crash", "message": "the import crashed (SIGABRT)"})
+    assert not same_failure(crash, {"type": "ImportError", "message": "x"})
+
+
+def test_a_problem_shows_its_cause_and_fix_on_lines_of_their_own() -> None:
+    problem = Problem("import x", "(d) ImportError: no", advice="pin it", cause="it is old")
+    assert str(problem) == "import x: (d) ImportError: no"
+    assert problem.render() == "- import x: (d) ImportError: no\n  cause: it is old\n  fix: pin it"
+    assert problem.render(advice=False) == "- import x: (d) ImportError: no\n  cause: it is old"
+    assert Problem("a", "b").render() == "- a: b"
+    verdict = Verdict(ImportFailure("d", "m", True, "crash", "it crashed"), "crash", "failure",
+                      "", "x")
+    assert import_problem(verdict) == Problem("import m", "(d) it crashed", advice="x")
