@@ -41,7 +41,7 @@ def check(engine: Engine, options: Options, pending: Sequence[Verdict],
     try:
         job_dir.mkdir(parents=True)
         (job_dir / "job.json").write_text(json.dumps(job(pending, versions)))
-        image = engine.ensure_image(options.image)
+        image = engine.ensure_image(options.image, platform=options.engine_platform)
         spec = containers.upstream_check_spec(options, image_id=image.id, job_dir=job_dir)
         result = engine.run(spec, on_line=reporter.output)
     except WheelferryError as error:

@@ -65,7 +65,7 @@ class FakeEngine:
         self.specs: list[ContainerSpec] = []
         self.jobs: list[str] = []
 
-    def ensure_image(self, reference: str) -> ImageInfo:
+    def ensure_image(self, reference: str, *, platform: str | None = None) -> ImageInfo:
         if self.image_error:
             raise ImageError(f"image {reference!r} is not on this machine")
         return ImageInfo(reference=reference, id="sha256:1", digest="d")
