@@ -63,14 +63,15 @@ def import_groups(groups: list[list[str]], python: str = PYTHON
     return found
 
 
+def describe(error: dict[str, Any]) -> str:
+    """An import's error in one line: its type and message (a crash: how it died)."""
+    first = (str(error.get("message") or "").splitlines() or [""])[0][:300]
+    return first if error["type"] == "crash" else f"{error['type']}: {first}".strip()
+
+
 def show(module: str, owner: str, error: dict[str, Any] | None, *, top: bool) -> None:
     """One line per import: top-level ones and failures are echoed, the rest shown verbose."""
-    if error is None:
-        status = "ok"
-    else:
-        first = (str(error.get("message") or "").splitlines() or [""])[0][:200]
-        status = f"did not import: {first}" if error["type"] == "crash" else \
-            f"did not import: {error['type']}: {first}"
+    status = "ok" if error is None else f"did not import: {describe(error)}"
     mark = "$" if top or error is not None else " "
     print(f"{mark} import {module}  ({owner}): {status}", flush=True)
 
@@ -156,7 +157,7 @@ def prove(job: dict[str, Any]) -> int:
             print(f"$ import {module}  (the platform's {dist}): did not import", flush=True)
             broken.append({"distribution": dist, "version": before[dist]["version"],
                            "module": module, "replaced": replaced,
-                           "error": f"{error['type']}: {error.get('message') or ''}".strip()})
+                           "error": describe(error)})
     report["broken"] = broken
     return finish(not failures and not report["check"] and not broken)
 
