@@ -185,9 +185,12 @@ def _missing_library(failure: ImportFailure, facts: Facts, library: str) -> Verd
     cause = (f"it needs {library}, which belongs in the wheelhouse (a library bundled into a "
              "wheel)" if carrier is None else
              f"it needs {library}, which {carrier}'s wheel carries, but the loader cannot find it")
-    if carrier in (None, dist):
+    if carrier is None:
         advice = (f"{dist}'s wheel is incomplete: pick another release of {dist} (pin it in "
                   f"{where})")
+    elif carrier == dist:
+        advice = (f"{dist}'s wheel does not find the library it bundles: pick another release "
+                  f"of {dist} (pin it in {where})")
     elif dist in facts.built:
         advice = (f"{dist} was built here against {library} from {carrier}'s wheel, which "
                   f"only {carrier} itself can load: pick a release of {dist} with a published "

@@ -114,6 +114,14 @@ def test_a_library_a_shipped_wheel_carries_fails_the_proof() -> None:
     assert "wferryfx-plainlib's wheel carries" in verdict.cause
 
 
+def test_a_library_its_own_wheel_bundles_says_the_wheel_is_broken() -> None:
+    facts = Facts(libraries={"libpkg-0a1b2c3d.so.1": "pkg"})
+    verdict = judge(failure("pkg._x", "libpkg-0a1b2c3d.so.1: cannot open shared object file: No "
+                            "such file or directory"), facts)
+    assert (verdict.kind, verdict.severity) == ("shipped-library", FAILURE)
+    assert verdict.advice.startswith("pkg's wheel does not find the library it bundles")
+
+
 def test_a_library_of_the_same_name_with_another_version_suffix_counts_as_shipped() -> None:
     verdict = judge(failure("scipyish._x", "libgfortran-040039e1.so.5: cannot open shared "
                             "object file: No such file or directory"), FACTS)
