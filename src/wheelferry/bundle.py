@@ -16,15 +16,16 @@ the output and renamed over it, so a failed or interrupted run leaves no half bu
 from __future__ import annotations
 
 import hashlib
+import mmap
 import os
 import queue
+import sys
 import tarfile
 import threading
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
 
 from wheelferry import bundlescript, state, unbundle
 from wheelferry.config import Options
@@ -139,59 +140,76 @@ def write_bundle(plan: BundlePlan, *, wheelhouse: Path, output: Path,
                                  summary=plan.summary())
     temporary = output.with_name(f".{output.name}.{uuid.uuid4().hex[:8]}.tmp")
     try:
-        with temporary.open("wb") as out, _PayloadHash() as payload:
-            out.write(script.text)
+        with temporary.open("wb", buffering=0) as out, _PayloadHash() as payload:
+            _write_all(out.fileno(), script.text)
             for entry in plan.files:
-                payload.add(member_header(entry, mtime=plan.mtime), out)
-                _copy(wheelhouse / entry.name, entry, out, payload)
-                payload.add(bytes(padding(entry.size)), out)
-            payload.add(bytes(2 * BLOCK), out)
+                payload.add(member_header(entry, mtime=plan.mtime), out.fileno())
+                _copy(wheelhouse / entry.name, entry, out.fileno(), payload)
+                payload.add(bytes(padding(entry.size)), out.fileno())
+            payload.add(bytes(2 * BLOCK), out.fileno())
             if out.tell() != script.payload_offset + size:
                 raise BundleError(f"the payload came out at {out.tell()} bytes, not the "
                                   f"{script.payload_offset + size} planned.")
-            out.seek(script.sha_at)
-            out.write(payload.hexdigest().encode("ascii"))
+            os.pwrite(out.fileno(), payload.hexdigest().encode("ascii"), script.sha_at)
         os.chmod(temporary, 0o755)
         os.replace(temporary, output)
     finally:
         temporary.unlink(missing_ok=True)
 
 
-def _copy(source: Path, entry: BundleFile, out: BinaryIO, payload: _PayloadHash) -> None:
-    """Stream one file into the bundle. Its size is checked here; its bytes against SHA256SUMS
-    by `verify`, and on the platform before anything changes (hashing every file here as well
-    would make a bundle CPU-bound: one sha256 costs about what the copying costs)."""
-    copied = 0
+def _copy(source: Path, entry: BundleFile, out: int, payload: _PayloadHash) -> None:
+    """One file into the bundle: copied by the kernel (copy_file_range, where there is one) while
+    the payload's hash reads it through a read-only mapping; no byte passes through a buffer here.
+    Its size is checked; its bytes against SHA256SUMS by `verify`, and on the platform before
+    anything changes (hashing each file here as well would add as much work as all the rest)."""
     with source.open("rb", buffering=0) as handle:
-        while True:
-            buffer = payload.buffer()
-            count = handle.readinto(buffer) or 0
-            if count:
-                out.write(memoryview(buffer)[:count])
-            payload.chunk(buffer, count)
-            if not count:
-                break
-            copied += count
-    if copied != entry.size:
-        raise BundleError(f"{source} has {copied} bytes, not the {entry.size} it had when the "
-                          "bundle was planned (changed while bundling?); no bundle was written.",
-                          hint="Run 'wheelferry bundle' again once nothing else writes to the "
-                          "wheelhouse.")
+        size = os.fstat(handle.fileno()).st_size
+        if size != entry.size:
+            raise BundleError(f"{source} has {size} bytes, not the {entry.size} it had when "
+                              "the bundle was planned; no bundle was written.",
+                              hint="Run 'wheelferry bundle' again once nothing else writes to "
+                              "the wheelhouse.")
+        if size:
+            payload.add_mapping(_mapped(handle.fileno()))
+        left, fast = size, hasattr(os, "copy_file_range")
+        while left > 0:
+            if fast:
+                try:
+                    done = os.copy_file_range(handle.fileno(), out, left)
+                except OSError:  # not across these file systems: read and write instead
+                    fast = False
+                    continue
+            else:
+                done = _write_all(out, os.read(handle.fileno(), min(left, CHUNK)))
+            if not done:
+                raise BundleError(f"{source} ended before its {entry.size} bytes; no bundle "
+                                  "was written.")
+            left -= done
+
+
+def _mapped(fd: int) -> mmap.mmap:
+    """A file mapped read-only; on Linux with its pages mapped at once (one fault per page
+    would cost as much as the copy)."""
+    if sys.platform == "win32":
+        return mmap.mmap(fd, 0, access=mmap.ACCESS_READ)
+    flags = mmap.MAP_SHARED | getattr(mmap, "MAP_POPULATE", 0)
+    return mmap.mmap(fd, 0, flags=flags, prot=mmap.PROT_READ)
+
+
+def _write_all(fd: int, data: bytes) -> int:
+    view, written = memoryview(data), 0
+    while written < len(data):
+        written += os.write(fd, view[written:])
+    return written
 
 
 class _PayloadHash:
-    """The payload's sha256, computed in a thread of its own while the main one copies (hashlib
-    and file I/O both let other threads run, and the two take about as long as each other).
-    File chunks pass through a small pool of buffers: the hashing thread hands each back."""
-
-    BUFFERS = 4
+    """The payload's sha256, computed in a thread of its own while the main one has the kernel
+    copy: hashlib lets other threads run, and hashing takes about as long as copying."""
 
     def __init__(self) -> None:
         self._digest = hashlib.sha256()
-        self._free: queue.Queue[bytearray] = queue.Queue()
-        for _ in range(self.BUFFERS):
-            self._free.put(bytearray(CHUNK))
-        self._work: queue.Queue[tuple[bytes | bytearray, int] | None] = queue.Queue()
+        self._work: queue.Queue[bytes | mmap.mmap | None] = queue.Queue(maxsize=8)
         self._thread = threading.Thread(target=self._run, name="payload-sha256", daemon=True)
         self._thread.start()
 
@@ -201,17 +219,14 @@ class _PayloadHash:
     def __exit__(self, *exc: object) -> None:
         self._stop()
 
-    def buffer(self) -> bytearray:
-        return self._free.get()
-
-    def chunk(self, buffer: bytearray, count: int) -> None:
-        """A buffer with `count` bytes of a file (0: only handed back to the pool)."""
-        self._work.put((buffer, count))
-
-    def add(self, data: bytes, out: BinaryIO) -> None:
+    def add(self, data: bytes, out: int) -> None:
         """Bytes of the tar format itself (a header, padding): written and hashed."""
-        out.write(data)
-        self._work.put((data, len(data)))
+        _write_all(out, data)
+        self._work.put(data)
+
+    def add_mapping(self, mapping: mmap.mmap) -> None:
+        """A file's bytes, mapped: hashed, then unmapped."""
+        self._work.put(mapping)
 
     def hexdigest(self) -> str:
         self._stop()
@@ -224,11 +239,9 @@ class _PayloadHash:
 
     def _run(self) -> None:
         while (item := self._work.get()) is not None:
-            data, count = item
-            if count:
-                self._digest.update(memoryview(data)[:count])
-            if isinstance(data, bytearray):
-                self._free.put(data)
+            self._digest.update(item)
+            if isinstance(item, mmap.mmap):
+                item.close()
 
 
 def since_sums(options: Options, since: str | None) -> bytes | None:
