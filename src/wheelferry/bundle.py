@@ -272,6 +272,9 @@ def make(options: Options, *, output: Path, since: bytes | None) -> BundlePlan:
     if output.resolve().parent == wheelhouse.resolve() or output.is_dir():
         raise BundleError(f"the bundle cannot be written to {output}: give a file outside the "
                           "wheelhouse.")
+    if not output.parent.is_dir():
+        raise BundleError(f"the folder {output.parent} does not exist.",
+                          hint="Create it, or give another --output.")
     sums = sums_path.read_bytes()
     sizes = {SUMS: len(sums)}
     for name in parse_sums(sums, source=str(sums_path)):

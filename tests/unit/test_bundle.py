@@ -201,6 +201,8 @@ def test_make_needs_a_wheelhouse_and_an_output_outside_it(tmp_path: Path) -> Non
     write_wheelhouse(options.wheelhouse, dict(WHEELS))
     with pytest.raises(BundleError, match="give a file outside the wheelhouse"):
         bundle.make(options, output=options.wheelhouse / "b.sh", since=None)
+    with pytest.raises(BundleError, match="does not exist"):
+        bundle.make(options, output=tmp_path / "no-such-folder" / "b.sh", since=None)
     (options.wheelhouse / sorted(WHEELS)[0]).unlink()
     with pytest.raises(BundleError, match="which is missing from"):
         bundle.make(options, output=tmp_path / "b.sh", since=None)
