@@ -266,8 +266,9 @@ def run(header: Header, script: InitScript) -> int:
 
 
 def main(argv: list[str], script: InitScript) -> int:
-    for signum in (signal.SIGTERM, signal.SIGHUP):
-        signal.signal(signum, _interrupted)
+    signal.signal(signal.SIGTERM, _interrupted)
+    if sys.platform != "win32":  # the platform is Linux; the guard is for type checkers
+        signal.signal(signal.SIGHUP, _interrupted)
     try:
         return run(Header.from_argv(argv), script)
     except Refused as refusal:
