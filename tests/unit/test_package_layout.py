@@ -61,3 +61,11 @@ def test_the_core_never_imports_invoke() -> None:
     core = [module for module in STACK if module not in ADAPTERS]
     assert [module for module in core if "invoke" in external_imports(module)] == []
     assert "invoke" in external_imports("tasks")
+
+
+def test_no_unit_and_integration_test_modules_share_a_name() -> None:
+    """Test folders are not packages: two modules of one name cannot both be collected."""
+    tests = Path(__file__).resolve().parents[1]
+    unit = {p.name for p in (tests / "unit").glob("test_*.py")}
+    integration = {p.name for p in (tests / "integration").glob("test_*.py")}
+    assert unit & integration == set()
