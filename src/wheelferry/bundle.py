@@ -150,7 +150,9 @@ def write_bundle(plan: BundlePlan, *, wheelhouse: Path, output: Path,
             if out.tell() != script.payload_offset + size:
                 raise BundleError(f"the payload came out at {out.tell()} bytes, not the "
                                   f"{script.payload_offset + size} planned.")
-            os.pwrite(out.fileno(), payload.hexdigest().encode("ascii"), script.sha_at)
+            # The payload's hash into its place in the header (os.pwrite is not on Windows).
+            os.lseek(out.fileno(), script.sha_at, os.SEEK_SET)
+            _write_all(out.fileno(), payload.hexdigest().encode("ascii"))
         os.chmod(temporary, 0o755)
         os.replace(temporary, output)
     finally:
@@ -171,9 +173,11 @@ def _copy(source: Path, entry: BundleFile, out: int, payload: _PayloadHash) -> N
                               "the wheelhouse.")
         if size:
             payload.add_mapping(_mapped(handle.fileno()))
-        left, fast = size, hasattr(os, "copy_file_range")
+        # copy_file_range is Linux's; macOS and Windows read and write.
+        left, fast = size, sys.platform == "linux"
         while left > 0:
-            if fast:
+            done = 0
+            if fast and sys.platform == "linux":
                 try:
                     done = os.copy_file_range(handle.fileno(), out, left)
                 except OSError:  # not across these file systems: read and write instead

@@ -184,7 +184,7 @@ def bundle(c: Context, output: str | None = None, since: str | None = None,
     print(path, flush=True)
 
 
-@wheelferry_task(help=_help("project", "python", "image", "wheelhouse", "platform_image"))
+@wheelferry_task(help=_help("project", "python", "image", "wheelhouse", "platform_image", "arch"))
 @edge
 def status(c: Context, project: str | None = None, python: str | None = None,
            image: str | None = None, wheelhouse: str | None = None,
