@@ -62,7 +62,7 @@ def test_the_lock_pins_what_the_target_python_needs(locked: Locked) -> None:
 def test_the_lock_header_records_the_target(locked: Locked) -> None:
     header = locked.lock.read_text().splitlines()[0]
     assert header.startswith(f"# wheelferry-lock: python={TARGET_PYTHON} image={TARGET_IMAGE} "
-                             "fingerprint=")
+                             "arch=x86_64 fingerprint=")
     # Every pin carries hashes (read_lock refuses a pin without them).
     assert all(pin.hashes for pin in read_lock(locked.lock))
 

@@ -120,9 +120,9 @@ def recorded_specs(monkeypatch: pytest.MonkeyPatch) -> list[ContainerSpec]:
     specs: list[ContainerSpec] = []
     original = Engine.container
 
-    def observing(self: Engine, spec: ContainerSpec) -> Any:
+    def observing(self: Engine, spec: ContainerSpec, **kwargs: Any) -> Any:
         specs.append(spec)
-        return original(self, spec)
+        return original(self, spec, **kwargs)
 
     monkeypatch.setattr(Engine, "container", observing)
     return specs
