@@ -19,7 +19,7 @@ from wheelferry.engine import Engine, ImageInfo
 from wheelferry.errors import ImageError
 from wheelferry.report import Reporter
 from wheelferry.requirements import Pin
-from wheelferry.target import Target
+from wheelferry.target import Target, run_committed
 
 STANDIN_REPOSITORY = "wheelferry-standin"
 STANDIN_RECIPE = "1"
@@ -48,13 +48,8 @@ def ensure(engine: Engine, options: Options, target: Target, pins: Sequence[Pin]
         files = [source.name for _, _, source in fetched]
         spec = containers.standin_spec(options, image_id=target.image.id,
                                        wheels=work / "wheels", files=files)
-        repository, tag = reference.split(":")
-
-        def commit(container: object) -> None:
-            engine.commit(container, repository=repository, tag=tag,
-                          labels={"io.wheelferry.base": target.image.id})
-
-        result = engine.run(spec, on_line=reporter.output, keep=commit)
+        result = run_committed(engine, spec, reference=reference, base_id=target.image.id,
+                               on_line=reporter.output)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     if not result.ok:

@@ -21,7 +21,7 @@ from packaging.utils import parse_wheel_filename
 
 from wheelferry import containers, project
 from wheelferry.config import Options
-from wheelferry.engine import Engine, ImageInfo
+from wheelferry.engine import ContainerSpec, Engine, ImageInfo, RunResult
 from wheelferry.errors import ImageError
 
 TOOLCHAIN_REPOSITORY = "wheelferry-toolchain"
@@ -91,6 +91,19 @@ def probe(engine: Engine, options: Options, base: ImageInfo) -> tuple[str, tuple
     return version, tuple(str(tag) for tag in data["tags"])
 
 
+def run_committed(engine: Engine, spec: ContainerSpec, *, reference: str, base_id: str,
+                  on_line: Callable[[str], None] | None = None) -> RunResult:
+    """Run a container that prepares an image (the toolchain, a platform's stand-in) and, when
+    it succeeds, commit it as `reference`, labelled with the image it was made from."""
+    repository, tag = reference.split(":")
+
+    def commit(container: object) -> None:
+        engine.commit(container, repository=repository, tag=tag,
+                      labels={"io.wheelferry.base": base_id})
+
+    return engine.run(spec, on_line=on_line, keep=commit)
+
+
 def ensure_toolchain(engine: Engine, options: Options, base: ImageInfo,
                      log: Callable[[str], None]) -> str:
     reference = toolchain_reference(base)
@@ -104,13 +117,7 @@ def ensure_toolchain(engine: Engine, options: Options, base: ImageInfo,
     try:
         (settings / "pip.conf").write_text(containers.toolchain_pip_conf(options))
         spec = containers.toolchain_spec(options, base.id, settings, versions)
-        repository, tag = reference.split(":")
-
-        def commit(container: object) -> None:
-            engine.commit(container, repository=repository, tag=tag,
-                          labels={"io.wheelferry.base": base.id})
-
-        result = engine.run(spec, on_line=None, keep=commit)
+        result = run_committed(engine, spec, reference=reference, base_id=base.id)
     finally:
         shutil.rmtree(settings, ignore_errors=True)
     if not result.ok:
