@@ -147,12 +147,15 @@ def log_tail(log: str, lines: int = 25) -> str:
     """The end of a tool's log, readable: Python tracebacks of the tools in the container are cut
     down to their final message (the frames say nothing to the user)."""
     kept: list[str] = []
-    skipping_code = False
+    frame_indent: int | None = None  # after a frame: the code line shown under it is deeper
     for line in log.rstrip().splitlines():
         stripped = line.strip()
-        if skipping_code:
-            skipping_code = False
-            if not _FRAME.match(line) and line.startswith(" " * 4):
+        indent = len(line) - len(line.lstrip())
+        if frame_indent is not None:
+            under, frame_indent = indent > frame_indent, None
+            # A frame of code with no source (exec'd setup.py: File "<string>") has no code
+            # line: the exception that follows is the explanation, never skipped.
+            if under and not _FRAME.match(line):
                 continue
         if stripped.startswith("Traceback (most recent call last)"):
             continue
@@ -160,7 +163,7 @@ def log_tail(log: str, lines: int = 25) -> str:
                                 "During handling of the above exception")):
             continue
         if _FRAME.match(line):
-            skipping_code = True
+            frame_indent = indent
             continue
         if stripped.startswith(("^", "~")) and set(stripped) <= {"^", "~"}:
             continue

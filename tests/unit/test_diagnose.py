@@ -202,6 +202,29 @@ def test_log_tail_keeps_the_exception_that_explains_a_failure_deep_in_the_log() 
     assert tail[-1].startswith("pip._internal.exceptions.FailedToPrepareCandidate")
 
 
+# As pip 26 shows an exec'd setup.py failing: its last frame (File "<string>") has no source line,
+# and the exception, one level less indented, follows it at once.
+EXEC_SETUP_LOG = "".join(
+    ["    \u2570\u2500> [5 lines of output]\n",
+     "        Traceback (most recent call last):\n",
+     '          File "/tmp/overlay/setuptools/build_meta.py", line 317, in run_setup\n',
+     "            exec(code, locals())  # noqa: S102 # exec is intentional here\n",
+     '          File "<string>", line 16, in <module>\n',
+     "        AttributeError: module 'wferryfx_buildtool' has no attribute "
+     "'generate_version_module'\n",
+     "        [end of output]\n"]
+    + [f"    pip._vendor.resolvelib: frame {n}\n" for n in range(40)]
+    + ["pip._internal.exceptions.FailedToPrepareCandidate: Failed to build 'wferryfx-oldmeta' "
+       "when getting requirements to build wheel\n"])
+
+
+def test_log_tail_keeps_an_exception_that_follows_a_frame_without_source() -> None:
+    tail = log_tail(EXEC_SETUP_LOG).splitlines()
+    assert ("        AttributeError: module 'wferryfx_buildtool' has no attribute "
+            "'generate_version_module'") in tail
+    assert not any("exec(code" in line or "<string>" in line for line in tail)
+
+
 def test_a_package_that_failed_to_build_is_named_with_what_to_try() -> None:
     found = diagnose(OLD_SDIST_LOG)
     assert found is not None
