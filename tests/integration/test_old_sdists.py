@@ -122,3 +122,39 @@ def test_an_old_sdist_that_fails_with_the_tools_of_its_date_too_is_named(
     tail = err.split("The end of its log:", 1)[1]
     assert "this extension does not compile" in tail
     assert not (project / "wheelhouse").exists()
+
+
+LOCK_RETRY = ("preparing its metadata failed with today's build tools; retrying with those of its "
+              "release date")
+
+
+def test_an_old_sdist_whose_metadata_needs_the_tools_of_its_date_locks_and_builds(
+        local_index: str, tmp_path: Path, docker_client: docker.DockerClient) -> None:
+    # Its setup.py calls the removed API whenever it runs: the lock itself fails with today's
+    # tools, so the retry must happen while locking, and again while building.
+    project = index_project(tmp_path / "project", local_index,
+                            "wferryfx-oldmeta\nwferryfx-pure\n")
+    run = wheelferry("build", project=project)
+    assert run.returncode == 0, run.stdout + run.stderr
+    output = run.stdout + run.stderr
+    assert f"==> wferryfx-oldmeta: {LOCK_RETRY} ({OLD_DATE}): setuptools==" in output
+    assert f"==> wferryfx-oldmeta: {RETRY} ({OLD_DATE})" in output
+    lock = (project / "requirements" / "base.txt").read_text()
+    assert "wferryfx-oldmeta==1.0 \\" in lock
+    assert "wferryfx-pure==1.0 \\" in lock
+    # Only the locks' own pins: the build tools of its day are not part of the project's lock.
+    assert "wferryfx-buildtool" not in lock
+
+    wheelhouse = project / "wheelhouse"
+    script = (
+        "set -e; python -m venv /tmp/v; "
+        "/tmp/v/bin/pip install --quiet --no-index --find-links /wheelhouse --require-hashes "
+        "-r /wheelhouse/wheelferry-requirements.txt; "
+        "/tmp/v/bin/python -c 'import wferryfx_oldmeta as m; print(\"BUILT-WITH\", m.BUILT_WITH)'"
+    )
+    code, log = run_script(docker_client, script, network_mode="none",
+                           environment={"PIP_CONFIG_FILE": "/dev/null",
+                                        "PIP_DISABLE_PIP_VERSION_CHECK": "1"},
+                           volumes={str(wheelhouse): {"bind": "/wheelhouse", "mode": "ro"}})
+    assert code == 0, log
+    assert "BUILT-WITH wferryfx-buildtool 1.0" in log

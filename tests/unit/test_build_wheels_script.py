@@ -4,6 +4,7 @@ requirements read from an sdist. No engine, no network."""
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import io
 import sys
@@ -229,7 +230,10 @@ def test_files_from_every_index_that_answers_in_json() -> None:
         asked.append((index, project))
         return pages[index]
 
-    assert bw.project_files("tool", env, fetch) == [TOOL[0], TOOL[2]]
+    # Relative file URLs (PEP 691) come back absolute, resolved against their own index's page.
+    assert bw.project_files("tool", env, fetch) == [
+        {**TOOL[0], "url": "https://a/packages/tool-1.0-py3-none-any.whl"},
+        {**TOOL[2], "url": "https://c/packages/tool-2.0-py3-none-any.whl"}]
     assert [index for index, _ in asked] == list(pages)
     assert bw.project_files("tool", {"PIP_INDEX_URL": "https://b/simple/"}, fetch) is None
 
@@ -282,3 +286,17 @@ def test_malformed_build_requires_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="not a list of strings"):
         bw.sdist_build_requires(sdist)
 
+
+
+def test_a_listed_file_is_downloaded_only_with_the_hash_the_index_lists(tmp_path: Path) -> None:
+    source = tmp_path / "index" / "old-1.0.tar.gz"
+    source.parent.mkdir()
+    source.write_bytes(b"an old sdist")
+    digest = hashlib.sha256(b"an old sdist").hexdigest()
+    file = {"filename": source.name, "url": source.as_uri(), "hashes": {"sha256": digest}}
+    fetched = bw.download_file(file, tmp_path / "got", {})
+    assert fetched == tmp_path / "got" / "old-1.0.tar.gz"
+    assert fetched.read_bytes() == b"an old sdist"
+    with pytest.raises(ValueError, match="does not match the sha256"):
+        bw.download_file({**file, "hashes": {"sha256": "0" * 64}}, tmp_path / "bad", {})
+    assert not (tmp_path / "bad" / "old-1.0.tar.gz").exists()

@@ -50,3 +50,41 @@ def test_other_failures_are_not_taken_for_one() -> None:
     # A missing module with no sdist named: not a build-step failure of one package.
     assert script().undeclared_build_import(
         "ModuleNotFoundError: No module named 'numpy'") is None
+
+
+OLD_SDIST_OUTPUT = """\
+        AttributeError: module 'wferryfx_buildtool' has no attribute 'generate_version_module'
+        [end of output]
+pip._internal.exceptions.FailedToPrepareCandidate: Failed to build 'wferryfx-oldmeta' when \
+getting requirements to build wheel
+"""
+
+
+def test_an_sdist_that_failed_for_another_reason_is_named_for_the_dated_retry() -> None:
+    module = script()
+    assert module.undeclared_build_import(OLD_SDIST_OUTPUT) is None
+    assert module.failed_sdist(OLD_SDIST_OUTPUT) == "wferryfx-oldmeta"
+    assert module.failed_sdist("ERROR: ResolutionImpossible") is None
+
+
+def test_the_version_to_date_is_the_one_the_input_or_the_previous_lock_pins() -> None:
+    module = script()
+    in_file = "# papers pin\nWferryfx_OldMeta[extra] == 0.9  # old\nother==2\n"
+    lock = "wferryfx-oldmeta==1.0 \\\n    --hash=sha256:aa\n"
+    assert module.requested_version("wferryfx-oldmeta", in_file, lock) == "0.9"
+    assert module.requested_version("wferryfx-oldmeta", "wferryfx-oldmeta>=0.5\n", lock) == "1.0"
+    assert module.requested_version("wferryfx-oldmeta", "wferryfx-oldmetaplus==3\n") is None
+
+
+def listing(*filenames: str, yanked: str = "") -> list[dict[str, object]]:
+    return [{"filename": name, "url": f"https://i/{name}", "yanked": name == yanked}
+            for name in filenames]
+
+
+def test_the_sdist_to_date_is_the_pinned_one_else_the_newest() -> None:
+    module = script()
+    files = listing("old-0.9.tar.gz", "old-1.0.tar.gz", "old-1.0-py3-none-any.whl",
+                    "old-1.1.zip", "old-1.2.tar.gz", yanked="old-1.2.tar.gz")
+    assert module.sdist_of("old", "1.0", files)["filename"] == "old-1.0.tar.gz"
+    assert module.sdist_of("old", None, files)["filename"] == "old-1.1.zip"  # 1.2 is yanked
+    assert module.sdist_of("old", "2.0", files) is None

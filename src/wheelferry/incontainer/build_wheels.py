@@ -128,6 +128,31 @@ def fetch(cmd: list[str], download: Path, log: Path, env: dict[str, str]) -> Non
     run(cmd, log, env, "downloading it")
 
 
+def download_listed_sdist(name: str, line: str, download: Path, log: Path,
+                          env: Mapping[str, str]) -> bool:
+    """After pip failed to download a pin: pip prepares an sdist's metadata even to download it,
+    which an old sdist fails with today's build tools. Download the sdist itself from the
+    index's JSON listing instead, checked against the lock's hashes; whether that was done."""
+    hashes = set(re.findall(r"--hash=sha256:([0-9a-fA-F]{64})", line))
+    try:
+        files = project_files(name, env) or []
+        listed = [file for file in files if str(file.get("filename", "")).endswith(SDIST_SUFFIXES)
+                  and _sha256(file) in hashes]
+        if not listed:
+            return False
+        shutil.rmtree(download, ignore_errors=True)
+        fetched = download_file(listed[0], download, env)
+    except Exception as exc:  # the original failure stands
+        with log.open("a") as handle:
+            handle.write(f"# wheelferry: could not download the sdist itself either "
+                         f"({type(exc).__name__}: {exc})\n")
+        return False
+    with log.open("a") as handle:
+        handle.write(f"# wheelferry: pip could not prepare its metadata; downloaded {fetched.name} "
+                     f"from the index's listing instead (sha256 as the lock has it)\n")
+    return True
+
+
 # -- the build tools of an sdist's release date ---------------------------------------------------
 
 
@@ -302,14 +327,17 @@ def _ssl_context(env: Mapping[str, str]) -> ssl.SSLContext:
     return ssl.create_default_context(cafile=bundle or None)
 
 
-def fetch_json_page(index_url: str, project: str, env: Mapping[str, str]) -> dict[str, Any] | None:
-    """The project's PEP 691 JSON page on one index; None when the index answers in HTML only
-    (no JSON API) or knows no such project."""
-    url = index_url.rstrip("/") + "/" + utils.canonicalize_name(project) + "/"
+def project_page_url(index_url: str, project: str) -> str:
+    return index_url.rstrip("/") + "/" + utils.canonicalize_name(project) + "/"
+
+
+def _request(url: str, accept: str, env: Mapping[str, str]
+             ) -> tuple[urllib.request.Request, ssl.SSLContext | None]:
+    """A request for `url` as pip would make it: credentials in the URL become a Basic
+    Authorization header (urllib does not take them from the URL itself, pip does)."""
     parts = urllib.parse.urlsplit(url)
-    headers = {"Accept": JSON_API}
+    headers = {"Accept": accept}
     if parts.username is not None or parts.password is not None:
-        # urllib does not take credentials from the URL itself, pip does.
         user = urllib.parse.unquote(parts.username or "")
         password = urllib.parse.unquote(parts.password or "")
         token = base64.b64encode(f"{user}:{password}".encode()).decode()
@@ -318,8 +346,14 @@ def fetch_json_page(index_url: str, project: str, env: Mapping[str, str]) -> dic
         if parts.port is not None:
             netloc += f":{parts.port}"
         url = urllib.parse.urlunsplit(parts._replace(netloc=netloc))
-    request = urllib.request.Request(url, headers=headers)
     context = _ssl_context(env) if parts.scheme == "https" else None
+    return urllib.request.Request(url, headers=headers), context
+
+
+def fetch_json_page(index_url: str, project: str, env: Mapping[str, str]) -> dict[str, Any] | None:
+    """The project's PEP 691 JSON page on one index; None when the index answers in HTML only
+    (no JSON API) or knows no such project."""
+    request, context = _request(project_page_url(index_url, project), JSON_API, env)
     try:
         with urllib.request.urlopen(request, timeout=INDEX_TIMEOUT, context=context) as response:
             content_type = response.headers.get("Content-Type", "")
@@ -331,6 +365,24 @@ def fetch_json_page(index_url: str, project: str, env: Mapping[str, str]) -> dic
             return None
         raise
     return page if isinstance(page, dict) else None
+
+
+def download_file(file: Mapping[str, Any], folder: Path, env: Mapping[str, str]) -> Path:
+    """Download one file of a listing (its `url` absolute, as project_files gives it) into
+    `folder`, checked against the sha256 the index lists; raises ValueError on a mismatch."""
+    expected = _sha256(file)
+    if not expected:
+        raise ValueError(f"the index lists no sha256 for {file.get('filename')}")
+    target = folder / Path(str(file["filename"])).name
+    folder.mkdir(parents=True, exist_ok=True)
+    request, context = _request(str(file["url"]), "*/*", env)
+    with urllib.request.urlopen(request, timeout=INDEX_TIMEOUT, context=context) as response, \
+            target.open("wb") as handle:
+        shutil.copyfileobj(response, handle)
+    if sha256(target) != expected:
+        target.unlink()
+        raise ValueError(f"{target.name} does not match the sha256 the index lists")
+    return target
 
 
 def project_files(project: str, env: Mapping[str, str],
@@ -345,7 +397,11 @@ def project_files(project: str, env: Mapping[str, str],
         if page is None:
             continue
         answered = True
-        files += [file for file in page.get("files", []) if isinstance(file, dict)]
+        page_url = project_page_url(index_url, project)
+        # File URLs may be relative to the page (PEP 691): made absolute, to download them.
+        files += [dict(file, url=urllib.parse.urljoin(page_url, str(file["url"])))
+                  if "url" in file else file
+                  for file in page.get("files", []) if isinstance(file, dict)]
     return files if answered else None
 
 
@@ -485,7 +541,11 @@ def process(pin: dict[str, Any], base_env: dict[str, str]) -> dict[str, Any]:
         if override:
             run([*download_cmd, *isolation], log, env, "downloading it")
         else:
-            fetch(download_cmd, download, log, env)
+            try:
+                fetch(download_cmd, download, log, env)
+            except Failed:
+                if not download_listed_sdist(name, pin["line"], download, log, env):
+                    raise
         files = sorted(download.iterdir())
         if len(files) != 1:
             raise Failed(f"downloading it (expected one file, got {[f.name for f in files]})")

@@ -9,6 +9,12 @@ An sdist whose setup.py imports a module it does not declare (numpy, typically) 
 its metadata under build isolation. Such a failure is recognised, the module's distribution is
 installed for metadata preparation, and the lock is retried without isolation; the result names
 what was found, so that the host records it and builds that sdist with it, hash-checked.
+
+An old sdist whose metadata preparation fails with today's build tools (an API its setup.py calls
+was removed since) is retried once with the build tools of its release date, as the build step
+does (build_wheels.dated_tools: each build requirement capped at its newest release uploaded
+before the sdist), installed hash-checked and importable, without isolation. Only its metadata is
+prepared here; the build step builds it with those tools again.
 """
 
 from __future__ import annotations
@@ -21,10 +27,26 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+try:
+    from packaging import tags, utils, version
+except ImportError:  # the toolchain's venv has packaging; pip vendors the same library
+    from pip._vendor.packaging import tags, utils, version  # type: ignore[no-redef]
+
+if TYPE_CHECKING:
+    from wheelferry.incontainer import build_wheels
+else:
+    try:  # in the container, the scripts sit side by side
+        import build_wheels
+    except ImportError:  # loaded from the package (unit tests)
+        from wheelferry.incontainer import build_wheels
 
 OUT = Path("/out")
 WORK = Path("/tmp/wheelferry-lock")
 BUILD_REQUIRES = Path("/tmp/wheelferry-build-requires")
+DATED_TOOLS = Path("/tmp/wheelferry-dated-build-requires")
+SDISTS = Path("/tmp/wheelferry-lock-sdists")
 PIP_COMPILE = Path(sys.executable).parent / "pip-compile"
 MISSING_MODULE = re.compile(r"ModuleNotFoundError: No module named '([\w.]+)'")
 FAILED_TO_BUILD = re.compile(r"Failed to build '([^']+)'")
@@ -61,13 +83,96 @@ def undeclared_build_import(output: str) -> tuple[str, str, str] | None:
     return packages[-1], module, re.sub(r"[-_.]+", "-", distribution).lower()
 
 
+def failed_sdist(output: str) -> str | None:
+    """The package whose sdist failed to prepare its metadata or build, when that is why."""
+    packages = FAILED_TO_BUILD.findall(output)
+    return packages[-1] if packages else None
+
+
+def set_pythonpath(env: dict[str, str]) -> None:
+    """What sdists prepared without isolation import: the tools of an old sdist's day first."""
+    env["PYTHONPATH"] = os.pathsep.join(
+        str(folder) for folder in (DATED_TOOLS, BUILD_REQUIRES) if folder.is_dir())
+
+
 def install_build_requires(requires: list[str], env: dict[str, str]) -> bool:
     shutil.rmtree(BUILD_REQUIRES, ignore_errors=True)
     cmd = [sys.executable, "-m", "pip", "install", "--quiet", "--target", str(BUILD_REQUIRES),
            *requires]
     code, _ = echo_run(cmd, env)
-    env["PYTHONPATH"] = str(BUILD_REQUIRES)
+    set_pythonpath(env)
     return code == 0
+
+
+def requested_version(package: str, *texts: str) -> str | None:
+    """The version `package` is pinned to (`name==X`) in the first of these requirement texts
+    (the .in file, then its previous lock, whose pins pip-compile prefers) that pins it."""
+    wanted = utils.canonicalize_name(package)
+    for text in texts:
+        for line in text.splitlines():
+            found = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?\s*===?\s*"
+                             r"([A-Za-z0-9._+!-]+)", line)
+            if found and utils.canonicalize_name(found[1]) == wanted:
+                return found[2]
+    return None
+
+
+def sdist_of(package: str, pinned: str | None, files: list[dict[str, Any]]
+             ) -> dict[str, Any] | None:
+    """The listing's sdist of `package` at `pinned`, else its newest sdist (the one pip prefers
+    when nothing pins it)."""
+    sdists = []
+    for file in files:
+        filename = str(file.get("filename", ""))
+        if not filename.endswith(build_wheels.SDIST_SUFFIXES) or file.get("yanked"):
+            continue
+        try:
+            _, found = utils.parse_sdist_filename(filename)
+        except (utils.InvalidSdistFilename, version.InvalidVersion):
+            continue
+        sdists.append((found, file))
+    if pinned is not None:
+        sdists = [(found, file) for found, file in sdists
+                  if found == version.Version(pinned)]
+    return max(sdists, key=lambda item: item[0])[1] if sdists else None
+
+
+def install_dated_tools(package: str, item: dict[str, str], env: dict[str, str]) -> list[str] | str:
+    """Install the build tools of the release date of `package`'s sdist (the one the .in or the
+    previous lock pins, else its newest) where metadata preparation imports them; their pins,
+    or why there are none to try."""
+    texts = [(WORK / name).read_text(errors="replace")
+             for name in (item["in"], item["out"]) if (WORK / name).is_file()]
+    try:
+        files = build_wheels.project_files(package, env)
+        if files is None:
+            return "the index has no JSON simple API (PEP 691) to tell upload times"
+        sdist = sdist_of(package, requested_version(package, *texts), files)
+        if sdist is None:
+            return f"the index lists no sdist of {package} to date"
+        path = build_wheels.download_file(sdist, SDISTS, env)
+        planned = build_wheels.dated_tools(
+            package, path.name, build_wheels.sdist_build_requires(path),
+            lambda project: build_wheels.project_files(project, env),
+            supported=frozenset(tags.sys_tags()),
+            python_version=".".join(str(part) for part in sys.version_info[:3]))
+    except Exception as exc:  # the original failure stands; say why there was no retry
+        return f"the index could not tell ({type(exc).__name__}: {exc})"
+    if isinstance(planned, str):
+        return planned
+    print(f"==> {package}: preparing its metadata failed with today's build tools; retrying "
+          f"with those of its release date ({planned.date}): {', '.join(planned.pins)}",
+          flush=True)
+    requirement_file = SDISTS / "dated-build-requires.txt"
+    requirement_file.write_text("".join(f"{release.line}\n" for release in planned.releases))
+    shutil.rmtree(DATED_TOOLS, ignore_errors=True)
+    code, _ = echo_run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
+                        "--require-hashes", "--target", str(DATED_TOOLS), "-r",
+                        str(requirement_file)], env)
+    set_pythonpath(env)
+    if code != 0:
+        return "installing them failed"
+    return planned.pins
 
 
 def main() -> int:
@@ -86,14 +191,27 @@ def main() -> int:
     if build_requires and not install_build_requires(build_requires, env):
         write_result({"ok": False, "failed": "build-requires", "discovered": discovered})
         return 1
+    # Old sdists whose metadata needed the build tools of their release date: name -> pins.
+    dated: dict[str, list[str]] = {}
     for item in plan["files"]:
         for _ in range(MAX_DISCOVERIES):
-            code, output = compile_one(item, plan, constraints, build_requires, env)
+            code, output = compile_one(item, plan, constraints,
+                                       isolated=not (build_requires or dated), env=env)
             if code == 0:
                 break
             found = undeclared_build_import(output)
+            if found is None:
+                package = failed_sdist(output)
+                if package is not None and package not in dated:
+                    outcome = install_dated_tools(package, item, env)
+                    if not isinstance(outcome, str):
+                        dated[package] = outcome
+                        continue
+                    print(f"==> {package}: not retried with the build tools of its release "
+                          f"date: {outcome}", flush=True)
             if found is None or found[2] in build_requires:
-                write_result({"ok": False, "failed": item["in"], "discovered": discovered})
+                write_result({"ok": False, "failed": item["in"], "discovered": discovered,
+                              "dated": dated})
                 return 1
             package, module, distribution = found
             print(f"==> {package}: its setup.py imports {module!r} without declaring it; "
@@ -118,17 +236,18 @@ def main() -> int:
                   for c in build["constraints"]]
         (WORK / source).write_text("".join(f"{line}\n" for line in lines))
         item = {"in": str(source), "out": str(out), "build": True}
-        code, _ = compile_one(item, plan, constraints, build_requires, env)
+        code, _ = compile_one(item, plan, constraints, isolated=False, env=env)
         if code != 0:
             write_result({"ok": False, "failed": item["in"], "discovered": discovered})
             return 1
         copy_out(item["out"])
-    write_result({"ok": True, "discovered": discovered, "build_lock": bool(build_requires)})
+    write_result({"ok": True, "discovered": discovered, "build_lock": bool(build_requires),
+                  "dated": dated})
     return 0
 
 
-def compile_one(item: dict[str, str], plan: dict[str, object], constraints: list[str],
-                build_requires: list[str], env: dict[str, str]) -> tuple[int, str]:
+def compile_one(item: dict[str, str], plan: dict[str, object], constraints: list[str], *,
+                isolated: bool, env: dict[str, str]) -> tuple[int, str]:
     cmd = [
         str(PIP_COMPILE), "--quiet", "--generate-hashes", "--allow-unsafe", "--strip-extras",
         "--no-emit-index-url", "--no-emit-trusted-host", "--no-emit-find-links",
@@ -139,7 +258,7 @@ def compile_one(item: dict[str, str], plan: dict[str, object], constraints: list
         cmd.append("--upgrade")
     for name in plan["upgrade_packages"]:  # type: ignore[attr-defined]
         cmd += ["--upgrade-package", name]
-    if build_requires:
+    if not isolated:
         cmd.append("--no-build-isolation")
     return echo_run(cmd, env)
 
