@@ -28,6 +28,9 @@ DEFAULT_WHEELHOUSE = "wheelhouse"
 DEFAULT_INSTALL_DIR = "~/persistent-home/my-tools"
 ENGINES = ("docker", "podman")
 NETWORKS = ("bridge", "host")
+# Who resolves the locks: uv (fast; pip-compile takes over whatever uv cannot lock, to explain
+# it or to handle sdists that need help) or pip-compile alone. Same lock format either way.
+RESOLVERS = ("uv", "pip-compile")
 # The platform's machine, as `uname -m` says it, and the engine's name for it.
 ARCHITECTURES = {"x86_64": "linux/amd64", "aarch64": "linux/arm64"}
 # Where "auto" looks for the CA bundle the host's own pip and requests trust.
@@ -51,6 +54,7 @@ class Options:
     extra_index_urls: tuple[str, ...] = ()
     ca_bundle: Path | None = None
     network: str = "bridge"
+    resolver: str = "uv"
     skip_imports: tuple[str, ...] = ()
     # The platform's machine: every container runs as it (emulated where the host differs).
     arch: str = "x86_64"
@@ -93,6 +97,7 @@ _KEYS: dict[str, tuple[tuple[type, ...], str]] = {
     "extra-index-urls": ((list,), "a list of URLs"),
     "ca-bundle": ((str,), "\"auto\", \"none\" or a path to a PEM file"),
     "network": ((str,), "\"bridge\" or \"host\""),
+    "resolver": ((str,), "\"uv\" or \"pip-compile\""),
     "arch": ((str,), "\"x86_64\" or \"aarch64\" (as `uname -m` says it on the platform)"),
     "skip-imports": ((list,), "a list of module names"),
     "platform-image": ((str,), "an image reference such as \"myplatform/workstation:1.4\""),
@@ -189,6 +194,9 @@ def parse_options(raw: Mapping[str, Any], *, project_dir: Path, pyproject: Path)
     network = raw.get("network", "bridge")
     if network not in NETWORKS:
         raise bad("network", f"must be one of {', '.join(NETWORKS)}, not {network!r}")
+    resolver = raw.get("resolver", "uv")
+    if resolver not in RESOLVERS:
+        raise bad("resolver", f"must be one of {', '.join(RESOLVERS)}, not {resolver!r}")
 
     index_url = raw.get("index-url")
     extra_index_urls = tuple(raw.get("extra-index-urls", []))
@@ -247,6 +255,7 @@ def parse_options(raw: Mapping[str, Any], *, project_dir: Path, pyproject: Path)
         extra_index_urls=extra_index_urls,
         ca_bundle=ca_bundle,
         network=network,
+        resolver=resolver,
         arch=arch,
         skip_imports=skip_imports,
         overrides=overrides,

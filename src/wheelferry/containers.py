@@ -174,7 +174,7 @@ def toolchain_pip_conf(options: Options) -> str:
 
 def toolchain_spec(options: Options, image_id: str, settings: Path,
                    versions: dict[str, str]) -> ContainerSpec:
-    """The container that installs pip-tools into the target image, as root, to be committed.
+    """The container that installs pip-tools and uv into the target image, as root, to be committed.
 
     Index settings (which may carry credentials) come from `settings`/pip.conf, a mount: a
     committed image keeps its container's environment and command line in its history, never
@@ -182,7 +182,7 @@ def toolchain_spec(options: Options, image_id: str, settings: Path,
     install = (
         f"python3 -m venv {TOOLCHAIN_PREFIX} && "
         f"{TOOLCHAIN_PYTHON} -m pip install --quiet "
-        f"pip=={versions['pip']} pip-tools=={versions['pip-tools']} "
+        f"pip=={versions['pip']} pip-tools=={versions['pip-tools']} uv=={versions['uv']} "
         # A current setuptools and wheel: sdist metadata is then prepared without setting up an
         # isolated environment first (see incontainer/build_wheels.py).
         "--upgrade setuptools wheel"

@@ -152,6 +152,7 @@ def execute(engine: Engine, options: Options, target: Target, plan: LockPlan,
                        "out": project.relative(options, e.lock)} for e in plan.stale],
             "upgrade": plan.upgrade,
             "upgrade_packages": list(plan.upgrade_packages),
+            "resolver": options.resolver,
             "build_requires": build_requires_for_locking(options),
             "constraints": None,
             # Sdists found earlier to import undeclared build requirements: installed at once.

@@ -2,8 +2,8 @@
 its toolchain.
 
 The toolchain image is the target image plus a virtual environment at /opt/wheelferry with
-pip-tools, committed once per (image, pip-tools, pip) so later runs start at once. The target's own
-interpreter is untouched: builds and the offline proof use the same CPython.
+pip-tools and uv, committed once per (image, pip-tools, pip, uv) so later runs start at once. The
+target's own interpreter is untouched: builds and the offline proof use the same CPython.
 """
 
 from __future__ import annotations
@@ -52,8 +52,8 @@ def compatible(wheel_file: str, tags: frozenset[Tag]) -> bool:
 
 
 def toolchain_versions() -> dict[str, str]:
-    """pip-tools and pip pinned to the versions installed beside wheelferry on the host."""
-    return {name: importlib.metadata.version(name) for name in ("pip-tools", "pip")}
+    """pip-tools, pip and uv pinned to the versions installed beside wheelferry on the host."""
+    return {name: importlib.metadata.version(name) for name in ("pip-tools", "pip", "uv")}
 
 
 def toolchain_reference(base: ImageInfo) -> str:
@@ -111,7 +111,7 @@ def ensure_toolchain(engine: Engine, options: Options, base: ImageInfo,
         return reference
     versions = toolchain_versions()
     log(f"preparing the toolchain image {reference} (pip-tools {versions['pip-tools']}, "
-        f"once per image)")
+        f"uv {versions['uv']}, once per image)")
     settings = project.state_dir(options) / f"toolchain-{uuid.uuid4().hex[:12]}"
     settings.mkdir(parents=True)
     try:
@@ -122,7 +122,7 @@ def ensure_toolchain(engine: Engine, options: Options, base: ImageInfo,
         shutil.rmtree(settings, ignore_errors=True)
     if not result.ok:
         raise ImageError(
-            f"installing pip-tools into image {options.image!r} failed (exit code "
+            f"installing pip-tools and uv into image {options.image!r} failed (exit code "
             f"{result.exit_code}).",
             hint="Check that the configured index is reachable from containers (index-url, "
             "ca-bundle, network in [tool.wheelferry]).",

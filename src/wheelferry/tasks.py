@@ -34,6 +34,7 @@ COMMON_HELP = {
     "index_url": "Package index URL for pip in the container (overrides 'index-url').",
     "verbose": "Show every line that pip and the containers print.",
     "arch": "The platform's machine, x86_64 or aarch64 (overrides 'arch').",
+    "resolver": "Who resolves the locks: uv or pip-compile (overrides 'resolver').",
     "platform_image": "The platform's own image: read for what it provides, and proven in "
     "(overrides 'platform-image').",
 }
@@ -99,13 +100,13 @@ def edge(func: F) -> F:
 def _options(project: str | None, **flags: Any) -> Options:
     keys = {"python": "python", "image": "image", "wheelhouse": "wheelhouse",
             "engine": "engine", "index_url": "index-url", "platform_image": "platform-image",
-            "arch": "arch"}
+            "arch": "arch", "resolver": "resolver"}
     mapped = {keys[name]: value for name, value in flags.items() if name in keys}
     return load_options(Path(project) if project else Path.cwd(), mapped)
 
 
 @wheelferry_task(help=_help("project", "python", "image", "engine", "index_url", "verbose",
-                            "platform_image", "arch",
+                            "platform_image", "arch", "resolver",
                  upgrade="Re-resolve every lock, taking the newest allowed versions.",
                  upgrade_package="Re-resolve this package (repeatable)."),
       iterable=["upgrade_package"])
@@ -113,10 +114,11 @@ def _options(project: str | None, **flags: Any) -> Options:
 def lock(c: Context, upgrade: bool = False, upgrade_package: list[str] | None = None,
          project: str | None = None, python: str | None = None, image: str | None = None,
          engine: str | None = None, index_url: str | None = None,
-         platform_image: str | None = None, arch: str | None = None, verbose: bool = False) -> None:
+         platform_image: str | None = None, arch: str | None = None,
+         resolver: str | None = None, verbose: bool = False) -> None:
     """Compile requirements/X.in into X.txt with hashes, resolved for the target interpreter."""
     options = _options(project, python=python, image=image, engine=engine, index_url=index_url,
-                       platform_image=platform_image, arch=arch)
+                       platform_image=platform_image, arch=arch, resolver=resolver)
     commands.lock(options, reporter=Reporter(verbose=verbose), upgrade=upgrade,
                   upgrade_packages=upgrade_package or [])
 
@@ -131,12 +133,13 @@ def build(c: Context, upgrade: bool = False, upgrade_package: list[str] | None =
           jobs: int = 0, project: str | None = None, python: str | None = None,
           image: str | None = None, wheelhouse: str | None = None, engine: str | None = None,
           index_url: str | None = None, platform_image: str | None = None, arch: str | None = None,
-          verbose: bool = False) -> None:
+          resolver: str | None = None, verbose: bool = False) -> None:
     """Lock if stale, then build one wheel per pin in the target image into the wheelhouse."""
     if jobs < 0:
         raise ConfigError(f"--jobs must be 0 (the container's CPU count) or more, not {jobs}.")
     options = _options(project, python=python, image=image, wheelhouse=wheelhouse,
-                       engine=engine, index_url=index_url, platform_image=platform_image, arch=arch)
+                       engine=engine, index_url=index_url, platform_image=platform_image, arch=arch,
+                       resolver=resolver)
     commands.build(options, reporter=Reporter(verbose=verbose), upgrade=upgrade,
                    upgrade_packages=upgrade_package or [], jobs=jobs)
 

@@ -65,8 +65,13 @@ def project(built: Path, tmp_path: Path) -> Path:
     return copy
 
 
-def container_running(purpose: str, command_part: str) -> Callable[[], bool]:
-    """True once a wheelferry container for `purpose` runs a process matching command_part."""
+# The resolver's process, whichever runs: uv, or pip-compile (run through wheelferry's script).
+RESOLVING = ("uv pip compile", "pip_compile_index_hashes.py")
+
+
+def container_running(purpose: str, *command_parts: str) -> Callable[[], bool]:
+    """True once a wheelferry container for `purpose` runs a process matching one of
+    command_parts."""
     client = docker.from_env()
 
     def check() -> bool:
@@ -75,7 +80,7 @@ def container_running(purpose: str, command_part: str) -> Callable[[], bool]:
                 processes = container.top(ps_args="-eo pid,args")["Processes"] or []
             except docker.errors.APIError:
                 continue
-            if any(command_part in " ".join(row) for row in processes):
+            if any(part in " ".join(row) for row in processes for part in command_parts):
                 return True
         return False
 
@@ -120,7 +125,7 @@ def start(project: Path) -> subprocess.Popen[str]:
 def test_interrupt_during_resolution(project: Path, sig: int) -> None:
     before = snapshot(project)
     process = start(project)
-    wait_for(container_running("lock", "pip-compile"), process)
+    wait_for(container_running("lock", *RESOLVING), process)
     interrupt_and_check(project, process, sig, before)
 
 
@@ -214,7 +219,7 @@ def test_killed_run_is_cleaned_up_by_the_next(project: Path, tmp_path: Path) -> 
 
 def test_a_second_run_is_refused_while_one_runs(project: Path) -> None:
     process = start(project)
-    wait_for(container_running("lock", "pip-compile"), process)
+    wait_for(container_running("lock", *RESOLVING), process)
     second = wheelferry("build", project=project)
     assert second.returncode == 7
     assert "another wheelferry run is working on" in second.stderr

@@ -64,6 +64,7 @@ def test_minimal_table_gets_documented_defaults(tmp_path: Path) -> None:
         skip_imports=(),
         overrides=(),
     )
+    assert options.resolver == "uv"  # pip-compile takes over what uv cannot lock
     assert options.install_dir == "~/persistent-home/my-tools"
     assert options.python_tuple == (3, 11)
 
@@ -88,6 +89,7 @@ def test_every_key_is_parsed(tmp_path: Path) -> None:
         extra-index-urls = ["https://mirror.example/simple", "file:///srv/index"]
         ca-bundle = "certs/company.pem"
         network = "host"
+        resolver = "pip-compile"
         skip-imports = ["tests", "pkg.sub"]
         """,
         inputs=("requirements/base.in", "requirements/extra.in"),
@@ -115,6 +117,7 @@ def test_every_key_is_parsed(tmp_path: Path) -> None:
     assert options.extra_index_urls == ("https://mirror.example/simple", "file:///srv/index")
     assert options.ca_bundle == root / "certs" / "company.pem"
     assert options.network == "host"
+    assert options.resolver == "pip-compile"
     assert options.skip_imports == ("tests", "pkg.sub")
     # Names are canonicalised and sorted; unset sub-keys take their defaults.
     assert [o.name for o in options.overrides] == ["other-pkg", "pyradiomics"]
@@ -256,6 +259,7 @@ def test_wrong_type(tmp_path: Path, line: str, key: str) -> None:
         ('image = ""', "image", "''"),
         ('engine = "lxc"', "engine", "'lxc'"),
         ('network = "none"', "network", "'none'"),
+        ('resolver = "poetry"', "resolver", "'poetry'"),
         ('install-dir = "relative/tools"', "install-dir", "'relative/tools'"),
         ('index-url = "pypi.org/simple"', "index-url", "'pypi.org/simple'"),
         ('extra-index-urls = ["ftp://x/simple"]', "extra-index-urls", "'ftp://x/simple'"),

@@ -23,7 +23,7 @@ def test_index_credentials_stay_in_the_mounted_pip_conf(tmp_path: Path) -> None:
     assert "index-url = https://user:s3cret@mirror.example/simple" in conf
     base = ImageInfo(reference="python:3.10", id="sha256:" + "0" * 64, digest="d")
     spec = toolchain_spec(options, base.id, tmp_path / "settings",
-                          {"pip": "24.0", "pip-tools": "7.4.1"})
+                          {"pip": "24.0", "pip-tools": "7.4.1", "uv": "0.5.0"})
     assert "s3cret" not in " ".join(spec.command)
     assert all("s3cret" not in value for _, value in spec.environment)
     assert any(m.target == "/wheelferry/settings" and m.read_only for m in spec.mounts)

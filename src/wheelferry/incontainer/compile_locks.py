@@ -47,7 +47,9 @@ WORK = Path("/tmp/wheelferry-lock")
 BUILD_REQUIRES = Path("/tmp/wheelferry-build-requires")
 DATED_TOOLS = Path("/tmp/wheelferry-dated-build-requires")
 SDISTS = Path("/tmp/wheelferry-lock-sdists")
-PIP_COMPILE = Path(sys.executable).parent / "pip-compile"
+# pip-compile taking each file's sha256 from the index instead of downloading it.
+PIP_COMPILE = [sys.executable, str(Path(__file__).with_name("pip_compile_index_hashes.py"))]
+UV = Path(sys.executable).parent / "uv"
 MISSING_MODULE = re.compile(r"ModuleNotFoundError: No module named '([\w.]+)'")
 FAILED_TO_BUILD = re.compile(r"Failed to build '([^']+)'")
 # Modules published under another distribution name; any other module is looked up by its own.
@@ -194,11 +196,22 @@ def main() -> int:
     # Old sdists whose metadata needed the build tools of their release date: name -> pins.
     dated: dict[str, list[str]] = {}
     for item in plan["files"]:
-        for _ in range(MAX_DISCOVERIES):
-            code, output = compile_one(item, plan, constraints,
-                                       isolated=not (build_requires or dated), env=env)
+        # uv resolves what it can in isolation; pip-compile takes over what it cannot lock, to
+        # explain the failure, or to find what an sdist needs and retry without isolation.
+        resolver = str(plan.get("resolver", "pip-compile"))
+        for _ in range(MAX_DISCOVERIES + 1):
+            isolated = not (build_requires or dated)
+            if resolver == "uv" and not isolated:
+                resolver = "pip-compile"
+            code, output = compile_one(item, plan, constraints, isolated=isolated, env=env,
+                                       resolver=resolver)
             if code == 0:
                 break
+            if resolver == "uv":
+                print(f"==> uv could not lock {item['in']}; pip-compile tries it, to find what "
+                      "an sdist needs or to explain the failure", flush=True)
+                resolver = "pip-compile"
+                continue
             found = undeclared_build_import(output)
             if found is None:
                 package = failed_sdist(output)
@@ -247,20 +260,52 @@ def main() -> int:
 
 
 def compile_one(item: dict[str, str], plan: dict[str, object], constraints: list[str], *,
-                isolated: bool, env: dict[str, str]) -> tuple[int, str]:
+                isolated: bool, env: dict[str, str], resolver: str = "pip-compile"
+                ) -> tuple[int, str]:
+    upgrades: list[str] = ["--upgrade"] if plan["upgrade"] else []
+    for name in plan["upgrade_packages"]:  # type: ignore[attr-defined]
+        upgrades += ["--upgrade-package", name]
+    if resolver == "uv":
+        return echo_run(uv_command(item, constraints, upgrades), uv_environment(env))
     cmd = [
-        str(PIP_COMPILE), "--quiet", "--generate-hashes", "--allow-unsafe", "--strip-extras",
+        *PIP_COMPILE, "--quiet", "--generate-hashes", "--allow-unsafe", "--strip-extras",
         "--no-emit-index-url", "--no-emit-trusted-host", "--no-emit-find-links",
         "--output-file", item["out"], *([] if item.get("build") else constraints),
-        item["in"],
+        item["in"], *upgrades,
     ]
-    if plan["upgrade"]:
-        cmd.append("--upgrade")
-    for name in plan["upgrade_packages"]:  # type: ignore[attr-defined]
-        cmd += ["--upgrade-package", name]
     if not isolated:
         cmd.append("--no-build-isolation")
     return echo_run(cmd, env)
+
+
+def uv_command(item: dict[str, str], constraints: list[str], upgrades: list[str]) -> list[str]:
+    """uv's pip-compile, for this interpreter (the target's: its markers and tags), writing the
+    same lock as pip-compile: pins with the hashes of every file of the version, annotations,
+    extras stripped, no index options, setuptools and pip kept."""
+    return [
+        str(UV), "pip", "compile", "--quiet", "--generate-hashes", "--python", sys.executable,
+        # pip's rule across several indexes (the best version from any), as the build's pip
+        # downloads them; uv's own default stops at the first index that has the package.
+        "--index-strategy", "unsafe-best-match",
+        "--output-file", item["out"], *([] if item.get("build") else constraints),
+        item["in"], *upgrades,
+    ]
+
+
+def uv_environment(env: dict[str, str]) -> dict[str, str]:
+    """pip's settings in the container (indexes, certificates, cache) as uv reads them."""
+    # No uv.toml of the container's user or folder counts: only wheelferry's settings.
+    uv_env = dict(env, UV_CUSTOM_COMPILE_COMMAND="wheelferry lock", UV_NO_PROGRESS="1",
+                  UV_PYTHON_DOWNLOADS="never", UV_NO_CONFIG="1")
+    for pip_name, uv_name in (("PIP_INDEX_URL", "UV_INDEX_URL"),
+                              ("PIP_EXTRA_INDEX_URL", "UV_EXTRA_INDEX_URL")):
+        if env.get(pip_name):
+            uv_env[uv_name] = env[pip_name]
+    if env.get("PIP_CACHE_DIR"):
+        uv_env["UV_CACHE_DIR"] = os.path.join(env["PIP_CACHE_DIR"], "uv")
+    if env.get("PIP_CERT"):
+        uv_env["SSL_CERT_FILE"] = env["PIP_CERT"]
+    return uv_env
 
 
 def copy_out(relative: str) -> None:
