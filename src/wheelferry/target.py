@@ -15,6 +15,8 @@ import shutil
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 from packaging.tags import Tag, parse_tag
 from packaging.utils import parse_wheel_filename
@@ -23,6 +25,7 @@ from wheelferry import containers, project
 from wheelferry.config import Options
 from wheelferry.engine import ContainerSpec, Engine, ImageInfo, RunResult
 from wheelferry.errors import ImageError
+from wheelferry.files import replace_file
 
 TOOLCHAIN_REPOSITORY = "wheelferry-toolchain"
 TOOLCHAIN_RECIPE = "2"
@@ -65,17 +68,20 @@ def toolchain_reference(base: ImageInfo) -> str:
 def probe(engine: Engine, options: Options, base: ImageInfo) -> tuple[str, tuple[str, ...]]:
     """(python version, supported tags) of the image's python3; ImageError when it is not the
     configured Python or has none."""
-    result = engine.run(containers.probe_spec(options, base.id))
-    found = result.marked(PROBE_MARKER)
-    if not result.ok or found is None:
-        raise ImageError(
-            f"image {options.image!r} has no working python3 (probe exit code "
-            f"{result.exit_code}).",
-            hint="Use an image with the target CPython on PATH as python3, such as "
-            f"python:{options.python}.",
-            details=result.tail_text(10),
-        )
-    data = json.loads(found)
+    data = _cached_probe(options, base)
+    if data is None:
+        result = engine.run(containers.probe_spec(options, base.id))
+        found = result.marked(PROBE_MARKER)
+        if not result.ok or found is None:
+            raise ImageError(
+                f"image {options.image!r} has no working python3 (probe exit code "
+                f"{result.exit_code}).",
+                hint="Use an image with the target CPython on PATH as python3, such as "
+                f"python:{options.python}.",
+                details=result.tail_text(10),
+            )
+        data = json.loads(found)
+        _remember_probe(options, base, found)
     if data.get("machine") != options.arch:
         raise ImageError(
             f"image {options.image!r} runs as {data.get('machine')}, but [tool.wheelferry] arch "
@@ -89,6 +95,32 @@ def probe(engine: Engine, options: Options, base: ImageInfo) -> tuple[str, tuple
             f"python:{options.python}) or set 'python' to the image's version.",
         )
     return version, tuple(str(tag) for tag in data["tags"])
+
+
+def _probe_cache(options: Options, base: ImageInfo) -> Path:
+    # An image id is the hash of its content: what its python3 says about itself cannot change.
+    key = hashlib.sha256(f"{base.id}\0{options.engine_platform}".encode()).hexdigest()[:32]
+    return containers.cache_root() / "probes" / f"{key}.json"
+
+
+def _cached_probe(options: Options, base: ImageInfo) -> dict[str, Any] | None:
+    """What an earlier probe of this very image found (a container start saved on every run);
+    None when there is none or it is unreadable."""
+    try:
+        data = json.loads(_probe_cache(options, base).read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+    wanted = ("version", "implementation", "machine", "tags")
+    return data if isinstance(data, dict) and all(key in data for key in wanted) else None
+
+
+def _remember_probe(options: Options, base: ImageInfo, found: str) -> None:
+    path = _probe_cache(options, base)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        replace_file(path, found.encode("utf-8"))
+    except OSError:
+        pass  # only a saving of time next run
 
 
 def run_committed(engine: Engine, spec: ContainerSpec, *, reference: str, base_id: str,

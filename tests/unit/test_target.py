@@ -3,9 +3,21 @@ install. No engine."""
 
 from __future__ import annotations
 
-import pytest
+import json
+from dataclasses import replace
+from pathlib import Path
 
-from wheelferry.target import compatible, tag_set
+import pytest
+from tests.support import project_options
+
+from wheelferry.engine import ImageInfo
+from wheelferry.target import (
+    _cached_probe,
+    _probe_cache,
+    _remember_probe,
+    compatible,
+    tag_set,
+)
 
 # What the probe of a CPython 3.10 manylinux x86_64 image reports (a few of its tags).
 TARGET_TAGS = tag_set(["cp310-cp310-manylinux_2_36_x86_64", "cp310-cp310-manylinux_2_17_x86_64",
@@ -47,3 +59,24 @@ def test_wheels_for_the_target_are_compatible(wheel: str) -> None:
 )
 def test_wheels_for_another_python_or_platform_are_not(wheel: str) -> None:
     assert not compatible(wheel, TARGET_TAGS)
+
+
+def test_a_probe_is_remembered_per_image_id_and_machine(tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    options = project_options(tmp_path, {"base.in": "six\n"})
+    image = ImageInfo(reference="python:3.10", id="sha256:" + "1" * 64, digest="d")
+    assert _cached_probe(options, image) is None
+    found = json.dumps({"version": "3.10.13", "implementation": "cpython",
+                        "machine": "x86_64", "tags": ["cp310-cp310-manylinux_2_17_x86_64"]})
+    _remember_probe(options, image, found)
+    assert _cached_probe(options, image) == json.loads(found)
+    # Another image, or the same one run as another machine, is probed afresh.
+    other = ImageInfo(reference="python:3.10", id="sha256:" + "2" * 64, digest="d")
+    assert _cached_probe(options, other) is None
+    assert _cached_probe(replace(options, arch="aarch64"), image) is None
+    # A damaged record is never used.
+    _probe_cache(options, image).write_text('{"version": "3.10.13"')
+    assert _cached_probe(options, image) is None
+    _probe_cache(options, image).write_text('{"version": "3.10.13"}')
+    assert _cached_probe(options, image) is None
