@@ -39,7 +39,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 try:
     from packaging import requirements, specifiers, tags, utils, version
@@ -51,6 +51,14 @@ except ImportError:  # the toolchain's venv has packaging; pip vendors the same 
         utils,
         version,
     )
+
+if TYPE_CHECKING:
+    from wheelferry.incontainer import fetch_pins
+else:
+    try:  # in the container, the scripts sit side by side
+        import fetch_pins
+    except ImportError:  # loaded from the package (unit tests)
+        from wheelferry.incontainer import fetch_pins
 
 OUT = Path("/out")
 SCRATCH = Path("/tmp/wheelferry-build")
@@ -515,7 +523,9 @@ def build_with_dated_tools(name: str, sdist: Path, work: Path, built: Path, log:
     return planned
 
 
-def process(pin: dict[str, Any], base_env: dict[str, str]) -> dict[str, Any]:
+def process(pin: dict[str, Any], base_env: dict[str, str],
+            fetched: Path | None = None) -> dict[str, Any]:
+    """Fetch (unless `fetched` already holds its file) and build one pin."""
     name = pin["name"]
     work = SCRATCH / name
     download = work / "download"
@@ -538,7 +548,12 @@ def process(pin: dict[str, Any], base_env: dict[str, str]) -> dict[str, Any]:
         requirement_file.write_text(pin["line"] + "\n")
         download_cmd = [*PIP, "download", "--no-deps", "--require-hashes", "-r",
                         str(requirement_file), "-d", str(download)]
-        if override:
+        if fetched is not None:
+            shutil.move(str(fetched), download / fetched.name)
+            with log.open("a") as handle:
+                handle.write(f"# wheelferry: {fetched.name} was fetched with other pins in one "
+                             "pip process, hash-checked against the lock\n")
+        elif override:
             run([*download_cmd, *isolation], log, env, "downloading it")
         else:
             try:
@@ -593,8 +608,13 @@ def main() -> int:
     env = dict(os.environ)
     jobs = job.get("jobs") or os.cpu_count() or 1
     results = []
+    # Pins with no override are fetched in a few pip processes first; the rest, and the pins
+    # of a batch that failed, one by one.
+    plain = [pin for pin in job["pins"] if not pin.get("override")]
+    prefetched = fetch_pins.prefetch(plain, jobs, SCRATCH / "_prefetch", env)
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        futures = [pool.submit(process, pin, env) for pin in job["pins"]]
+        futures = [pool.submit(process, pin, env, prefetched.get(pin["name"]))
+                   for pin in job["pins"]]
         for future in as_completed(futures):
             result = future.result()
             results.append(result)
