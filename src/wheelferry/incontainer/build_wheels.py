@@ -28,6 +28,8 @@ import ssl
 import subprocess
 import sys
 import tarfile
+import tempfile
+import threading
 import time
 import traceback
 import urllib.error
@@ -69,6 +71,12 @@ LEGACY_BUILD_REQUIRES = ("setuptools>=40.8.0", "wheel")
 JSON_API = "application/vnd.pypi.simple.v1+json"  # PEP 691
 DEFAULT_INDEX = "https://pypi.org/simple/"
 INDEX_TIMEOUT = 60
+# Progress for the host (wheelferry.report): a line that starts with NOTE only tells progress;
+# a result line ends with "[done/total]".
+NOTE = "... "
+# How often a download in progress tells its size, from this size up.
+DOWNLOAD_REPORT_SECONDS = 2.0
+BIG_DOWNLOAD = 1 << 20
 
 
 def sha256(path: Path) -> str:
@@ -134,6 +142,26 @@ def fetch(cmd: list[str], download: Path, log: Path, env: dict[str, str]) -> Non
     finally:
         quick_log.unlink(missing_ok=True)
     run(cmd, log, env, "downloading it")
+
+
+def note(text: str) -> None:
+    print(f"{NOTE}{text}", flush=True)
+
+
+def report_downloads(stopped: threading.Event) -> None:
+    """Tell the size of each big download while pip fetches it: pip downloads into a
+    pip-unpack-* folder in the temporary directory, named as the file is (pip prints no progress
+    without a terminal)."""
+    shown: dict[str, int] = {}
+    while not stopped.wait(DOWNLOAD_REPORT_SECONDS):
+        for partial in Path(tempfile.gettempdir()).glob("pip-unpack-*/*"):
+            try:
+                size = partial.stat().st_size
+            except OSError:
+                continue  # done and moved meanwhile
+            if size >= BIG_DOWNLOAD and shown.get(partial.name) != size:
+                shown[partial.name] = size
+                note(f"downloading {partial.name}: {size / (1 << 20):.1f} MiB so far")
 
 
 def download_listed_sdist(name: str, line: str, download: Path, log: Path,
@@ -548,6 +576,8 @@ def process(pin: dict[str, Any], base_env: dict[str, str],
         requirement_file.write_text(pin["line"] + "\n")
         download_cmd = [*PIP, "download", "--no-deps", "--require-hashes", "-r",
                         str(requirement_file), "-d", str(download)]
+        if fetched is None:
+            note(f"{name}: fetching it")
         if fetched is not None:
             shutil.move(str(fetched), download / fetched.name)
             with log.open("a") as handle:
@@ -573,6 +603,7 @@ def process(pin: dict[str, Any], base_env: dict[str, str],
         if not artifact.name.endswith(SDIST_SUFFIXES):
             raise Failed(f"downloading it (unexpected file {artifact.name})")
         result["sdist"] = {"file": artifact.name, "sha256": sha256(artifact)}
+        note(f"{name}: building its wheel from {artifact.name}")
         try:
             run([*PIP, "wheel", "--no-deps", *isolation, "-w", str(built), str(artifact)], log,
                 env, "building its wheel")
@@ -608,9 +639,16 @@ def main() -> int:
     env = dict(os.environ)
     jobs = job.get("jobs") or os.cpu_count() or 1
     results = []
+    total = len(job["pins"])
+    note(f"{total} package(s) to fetch, sdists to build, {jobs} at a time [0/{total}]")
+    stopped = threading.Event()
+    downloads = threading.Thread(target=report_downloads, args=(stopped,), daemon=True)
+    downloads.start()
     # Pins with no override are fetched in a few pip processes first; the rest, and the pins
     # of a batch that failed, one by one.
     plain = [pin for pin in job["pins"] if not pin.get("override")]
+    if plain:
+        note(f"fetching {len(plain)} pin(s) in a few pip processes")
     prefetched = fetch_pins.prefetch(plain, jobs, SCRATCH / "_prefetch", env)
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         futures = [pool.submit(process, pin, env, prefetched.get(pin["name"]))
@@ -622,7 +660,9 @@ def main() -> int:
             detail = result.get("file", result.get("step", ""))
             if result["ok"] and result.get("dated_build_date"):
                 detail += f", with the build tools of {result['dated_build_date']}"
-            print(f"==> {result['name']}: {state} {detail} ({result['seconds']} s)", flush=True)
+            print(f"==> {result['name']}: {state} {detail} ({result['seconds']} s) "
+                  f"[{len(results)}/{total}]", flush=True)
+    stopped.set()
     (OUT / "result.json").write_text(json.dumps({"packages": results}, indent=2))
     return 0 if all(r["ok"] for r in results) else 1
 
