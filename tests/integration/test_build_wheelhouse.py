@@ -8,6 +8,7 @@ work on a copy of the built one.
 from __future__ import annotations
 
 import hashlib
+import re
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -263,3 +264,18 @@ def test_the_legacy_sdist_builds_without_an_override_and_names_the_one_to_write(
     assert "is up to date" in again.stderr
     assert "already built for these pins are reused" in again.stderr
 
+
+
+def test_the_build_tells_how_many_of_how_many_are_done(built: Built) -> None:
+    """Off a terminal every line carries the run's elapsed time, and each package's result
+    line says how many of the step's packages are done."""
+    lines = built.stderr.splitlines()
+    counted = [found for line in lines
+               if (found := re.fullmatch(r"  \[\d+\.\d s\] ==> (\S+): .* \[(\d+)/(\d+)\]", line))]
+    total = len(pins_of(built.project))
+    assert sorted(found[1] for found in counted) == sorted(pins_of(built.project)), lines
+    assert [(found[2], found[3]) for found in counted] == [
+        (str(n), str(total)) for n in range(1, total + 1)], lines
+    steps = [line for line in lines if line.startswith("wheelferry: ")]
+    assert steps
+    assert all(re.match(r"wheelferry: \[\d+\.\d s\] ", line) for line in steps), steps

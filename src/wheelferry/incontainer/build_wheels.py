@@ -144,8 +144,19 @@ def fetch(cmd: list[str], download: Path, log: Path, env: dict[str, str]) -> Non
     run(cmd, log, env, "downloading it")
 
 
+_SAYING = threading.Lock()
+
+
+def say(line: str) -> None:
+    """One whole line on stdout: several threads print, and print() writes a line and its end
+    separately, so two lines could merge and the host would miss one."""
+    with _SAYING:
+        sys.stdout.write(line + "\n")
+        sys.stdout.flush()
+
+
 def note(text: str) -> None:
-    print(f"{NOTE}{text}", flush=True)
+    say(f"{NOTE}{text}")
 
 
 def report_downloads(stopped: threading.Event) -> None:
@@ -525,7 +536,7 @@ def build_with_dated_tools(name: str, sdist: Path, work: Path, built: Path, log:
     pins = ", ".join(planned.pins)
     announce = (f"==> {name}: failed with today's build tools; retrying with those of its "
                 f"release date ({planned.date}): {pins}")
-    print(announce, flush=True)
+    say(announce)
     with log.open("a") as handle:
         handle.write(announce + "\n")
     target = work / "dated-build-requires"
@@ -660,8 +671,8 @@ def main() -> int:
             detail = result.get("file", result.get("step", ""))
             if result["ok"] and result.get("dated_build_date"):
                 detail += f", with the build tools of {result['dated_build_date']}"
-            print(f"==> {result['name']}: {state} {detail} ({result['seconds']} s) "
-                  f"[{len(results)}/{total}]", flush=True)
+            say(f"==> {result['name']}: {state} {detail} ({result['seconds']} s) "
+                f"[{len(results)}/{total}]")
     stopped.set()
     (OUT / "result.json").write_text(json.dumps({"packages": results}, indent=2))
     return 0 if all(r["ok"] for r in results) else 1
