@@ -7,6 +7,7 @@ fail (not skip) when the engine is missing, so a green run always exercised real
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +17,7 @@ import pytest
 from tests.fixtures.local_index import build_index, default_cache_dir, serve_index
 from tests.support import TARGET_IMAGE, ensure_toolchain
 from wheelferry.engine import Engine
+from wheelferry.wheelcache import ENV as WHEEL_CACHE_ENV
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -26,6 +28,9 @@ def pytest_configure(config: pytest.Config) -> None:
             del os.environ[name]
     os.environ["PIP_CONFIG_FILE"] = os.devnull
     os.environ["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
+    # wheelferry's wheel cache (built wheels shared by projects) is the test's own: see
+    # _a_wheel_cache_of_its_own. Outside a test (fixtures shared by several), none.
+    os.environ[WHEEL_CACHE_ENV] = "off"
 
 
 @pytest.fixture(scope="session")
@@ -41,6 +46,19 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
     ensure_toolchain(connected, tmp_path_factory.mktemp("toolchain"))
     yield connected
     connected.close()
+
+
+@pytest.fixture(scope="session")
+def _wheel_caches(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("wheel-caches")
+
+
+@pytest.fixture(autouse=True)
+def _a_wheel_cache_of_its_own(_wheel_caches: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test starts with an empty wheel cache of its own (wheelferry creates the folder when
+    it first stores a wheel): a wheel another test built never stands in for a build that a test
+    expects (a compile to interrupt, a failure to see). pip's cache stays shared, for speed."""
+    monkeypatch.setenv(WHEEL_CACHE_ENV, str(_wheel_caches / uuid.uuid4().hex[:12]))
 
 
 @pytest.fixture(autouse=True)

@@ -2,9 +2,11 @@
 swapped in as a whole.
 
 Planning (pure): which pins can reuse the wheel already in the wheelhouse (same pin, same hash
-from the lock, same image, same build settings, file intact) and which must be fetched or built.
-Execution: the rest is fetched and built in the target's container (fetch.py), then the staging
-folder is assembled (reused wheels hard-linked), checksummed and swapped in.
+from the lock, same image, same build settings, file intact), which can take a wheel built earlier
+from the same sdist the same way from the user's wheel cache (wheelcache.py), and which must be
+fetched or built. Execution: the rest is fetched and built in the target's container (fetch.py),
+then the staging folder is assembled (reused wheels hard-linked), checksummed and swapped in, and
+the wheels built from sdists are added to the wheel cache.
 """
 
 from __future__ import annotations
@@ -16,11 +18,13 @@ import shutil
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from packaging.utils import NormalizedName, canonicalize_name
 
 from wheelferry import fetch, project
 from wheelferry import manifest as mf
+from wheelferry import wheelcache as wc
 from wheelferry import wheelhouse as wh
 from wheelferry.config import Options
 from wheelferry.elfcheck import describe, glibc_needs, too_new
@@ -45,6 +49,8 @@ class BuildPlan:
     # Pins the platform provides at exactly that version: left out of the wheelhouse.
     provided: tuple[Pin, ...] = ()
     provided_source: str = ""
+    # Pins whose wheel, built earlier from the same sdist the same way, is in the wheel cache.
+    cached: tuple[tuple[BuildJob, wc.Entry], ...] = ()
 
 
 def build_job(pin: Pin, override: BuildOverride | None,
@@ -101,7 +107,8 @@ def plan_build(options: Options, target_image_id: str,
                old: mf.Manifest | None,
                intact: Callable[[mf.WheelRecord], bool],
                build_pins: tuple[Pin, ...] = (),
-               provided: Provided | None = None) -> BuildPlan:
+               provided: Provided | None = None,
+               cached: Callable[[BuildJob], wc.Entry | None] | None = None) -> BuildPlan:
     pins = merge(pins for _, pins in locks)
     by_name = {pin.name: pin for pin in pins}
     pin_locks: dict[NormalizedName, list[str]] = {}
@@ -110,6 +117,7 @@ def plan_build(options: Options, target_image_id: str,
             pin_locks.setdefault(pin.name, []).append(project.relative(options, lock))
     reuse: list[mf.WheelRecord] = []
     jobs: list[BuildJob] = []
+    hits: list[tuple[BuildJob, wc.Entry]] = []
     left_out: list[Pin] = []
     for pin in pins:
         if provided is not None and provided.version(pin.name) == pin.version:
@@ -119,12 +127,17 @@ def plan_build(options: Options, target_image_id: str,
         record = old.wheel(pin.name) if old and old.target.image_id == target_image_id else None
         if record is not None and _reusable(record, pin, job) and intact(record):
             reuse.append(record)
+            continue
+        entry = cached(job) if cached is not None else None
+        if entry is not None:
+            hits.append((job, entry))
         else:
             jobs.append(job)
     return BuildPlan(pins=pins, locks=tuple(sorted(project.lock_sums(options).items())),
                      pin_locks=tuple((n, tuple(ls)) for n, ls in sorted(pin_locks.items())),
                      reuse=tuple(reuse), jobs=tuple(jobs), provided=tuple(left_out),
-                     provided_source=provided.source if provided is not None else "")
+                     provided_source=provided.source if provided is not None else "",
+                     cached=tuple(hits))
 
 
 def _reusable(record: mf.WheelRecord, pin: Pin, job: BuildJob) -> bool:
@@ -156,10 +169,50 @@ def check_platform_glibc(folder: Path, files: Iterable[str], platform_glibc: str
             details="\n".join(refused))
 
 
+def _origin(origin: str, found: tuple[str, ...] | None, dated_date: str | None) -> str:
+    """How a wheel came to be, for the build summary."""
+    text = f"{origin} (with {', '.join(found)})" if found else origin
+    if dated_date is not None:
+        # It built only with the build tools of its release date: say so.
+        text += f" (build tools of {dated_date or 'its date'})"
+    return text
+
+
+def cached_record(job: BuildJob, entry: wc.Entry, *, locks: tuple[str, ...],
+                  discovered: tuple[str, ...]) -> mf.WheelRecord:
+    """The manifest's record of a wheel taken from the wheel cache: as complete as that of one
+    built here (the sdist, what its build installed), and where it came from."""
+    return mf.WheelRecord(
+        name=job.pin.name, version=str(job.pin.version), file=entry.file, sha256=entry.sha256,
+        size=entry.size, origin="built", sdist=entry.sdist, build_requires=entry.build_requires,
+        build_key=job.build_key, locks=locks, discovered_build_requires=discovered,
+        dated_build_requires=entry.dated_build_requires, from_wheel_cache=entry.key)
+
+
+def _store_built(cache: Path, built: list[tuple[BuildJob, mf.WheelRecord, dict[str, Any]]],
+                 site: wc.BuildSite, folder: Path, reporter: Reporter) -> None:
+    """Add the wheels built from sdists in this run to the wheel cache. The cache only saves
+    time: a cache that cannot be written is a warning, never a failed build."""
+    wc.sweep(cache)
+    try:
+        for job, record, item in built:
+            assert record.sdist is not None
+            wc.store(cache, key_facts=wc.key_data(record.sdist.sha256, job, site),
+                     wheel=folder / record.file, sha256=record.sha256, sdist=record.sdist,
+                     build_requires=record.build_requires,
+                     dated_build_requires=record.dated_build_requires,
+                     dated_build_date=str(item.get("dated_build_date", "")),
+                     seconds=float(item.get("seconds", 0.0)))
+    except OSError as exc:
+        reporter.warn(f"could not add the wheels built from sdists to the wheel cache {cache} "
+                      f"({exc}); the next project that needs them builds them again.")
+
+
 def execute(engine: Engine, options: Options, target: Target, plan: BuildPlan,
             reporter: Reporter, *, jobs: int = 0,
-            platform_glibc: str | None = None) -> mf.Manifest:
-    """Fetch and build what the plan says, assemble and swap in the new wheelhouse."""
+            platform_glibc: str | None = None, wheel_cache: Path | None = None) -> mf.Manifest:
+    """Fetch and build what the plan says, assemble and swap in the new wheelhouse; with
+    `wheel_cache`, the wheels built from sdists are added to it."""
     wheelhouse = options.wheelhouse
     pin_locks = dict(plan.pin_locks)
     # Build requirements found by locking (not configured): recorded as such.
@@ -167,6 +220,7 @@ def execute(engine: Engine, options: Options, target: Target, plan: BuildPlan,
                   if options.override_for(name) is None}
     records: list[mf.WheelRecord] = []
     rows: list[tuple[str, ...]] = []
+    built_here: list[tuple[BuildJob, mf.WheelRecord, dict[str, Any]]] = []
     with wh.staged(wheelhouse) as staging:
         for reused in plan.reuse:
             record = dataclasses.replace(
@@ -174,13 +228,28 @@ def execute(engine: Engine, options: Options, target: Target, plan: BuildPlan,
             wh.place(wheelhouse / record.file, staging / record.file)
             records.append(record)
             rows.append((record.name, record.version, "reused", format_size(record.size), "-"))
-        if plan.jobs:
+        to_build = list(plan.jobs)
+        taken = 0
+        for job, entry in plan.cached:
+            if not wc.take(entry, staging / entry.file):
+                reporter.warn(f"{entry.file} in the wheel cache no longer matches its record; "
+                              f"the entry was removed and {job.pin.name} is built again.")
+                to_build.append(job)
+                continue
+            taken += 1
+            records.append(cached_record(job, entry, locks=pin_locks.get(job.pin.name, ()),
+                                         discovered=discovered.get(job.pin.name, ())))
+            origin = _origin("built", discovered.get(job.pin.name),
+                             entry.dated_build_date if entry.dated_build_requires else None)
+            rows.append((job.pin.name, str(job.pin.version), f"{origin} (from the wheel cache)",
+                         format_size(entry.size), "-"))
+        if to_build:
             work = staging / ".work"
             work.mkdir()
-            with reporter.step(f"fetching and building {len(plan.jobs)} package(s) in "
+            with reporter.step(f"fetching and building {len(to_build)} package(s) in "
                                f"{options.image}"):
-                fetched = fetch.fetch_and_build(engine, options, target, plan.jobs, work, reporter,
-                                          jobs=jobs)
+                fetched = fetch.fetch_and_build(engine, options, target, to_build, work,
+                                                reporter, jobs=jobs)
             for build, item, source in fetched:
                 final = staging / item["file"]
                 source.replace(final)
@@ -197,12 +266,11 @@ def execute(engine: Engine, options: Options, target: Target, plan: BuildPlan,
                     dated_build_requires=tuple(
                         str(r) for r in item.get("dated_build_requires", ())),
                 ))
-                found = discovered.get(build.pin.name)
-                origin = f"{item['origin']} (with {', '.join(found)})" if found \
-                    else item["origin"]
-                if records[-1].dated_build_requires:
-                    # It built only with the build tools of its release date: say so.
-                    origin += f" (build tools of {item.get('dated_build_date', 'its date')})"
+                if records[-1].origin == "built" and records[-1].sdist is not None:
+                    built_here.append((build, records[-1], item))
+                origin = _origin(item["origin"], discovered.get(build.pin.name),
+                                 str(item.get("dated_build_date", ""))
+                                 if records[-1].dated_build_requires else None)
                 rows.append((build.pin.name, str(build.pin.version), origin,
                              format_size(records[-1].size), f"{item.get('seconds', 0)} s"))
             shutil.rmtree(work)
@@ -220,15 +288,20 @@ def execute(engine: Engine, options: Options, target: Target, plan: BuildPlan,
             provided_source=plan.provided_source if plan.provided else "",
         )
         mf.write_metadata(staging, manifest)
+        if wheel_cache is not None and built_here:
+            # Before the swap: an interruption here still leaves the previous wheelhouse.
+            _store_built(wheel_cache, built_here, wc.BuildSite.of(target, options.arch),
+                         staging, reporter)
         wh.swap_in(staging, wheelhouse)
     rows += [(pin.name, str(pin.version), "provided by the platform", "-", "-")
              for pin in plan.provided]
     rows.sort()
     built = sum(1 for r in records if r.origin == "built")
     total = sum(r.size for r in records)
-    footer = (f"{len(records)} wheels ({built} built from sdists, {len(records) - built} "
-              f"downloaded), {format_size(total)} in all, for python {target.version} on "
-              f"{options.arch}.")
+    cache_note = f", {taken} of them from the wheel cache" if taken else ""
+    footer = (f"{len(records)} wheels ({built} built from sdists{cache_note}, "
+              f"{len(records) - built} downloaded), {format_size(total)} in all, for python "
+              f"{target.version} on {options.arch}.")
     if plan.provided:
         footer += (f" {len(plan.provided)} pinned package(s) left out: the platform provides "
                    f"them ({plan.provided_source}).")

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from wheelferry import build as building
 from wheelferry import bundle as bundling
-from wheelferry import initscript, platform_image, project, standin, state
+from wheelferry import initscript, platform_image, project, standin, state, wheelcache
 from wheelferry import lock as locking
 from wheelferry import manifest as mf
 from wheelferry import provided as provided_mod
@@ -132,15 +132,25 @@ def build(options: Options, *, reporter: Reporter, upgrade: bool = False,
                 _lock(options, reporter=reporter, upgrade=upgrade,
                       upgrade_packages=upgrade_packages, engine=engine, target=target,
                       provided=provided)
-                plan = building.plan_build(options, target.image.id, project.lock_pins(options),
-                                           mf.read_manifest(options.wheelhouse),
-                                           building.intact_in(options.wheelhouse),
-                                           project.build_lock_pins(options), provided)
+                cache = wheelcache.root()
+                site = wheelcache.BuildSite.of(target, options.arch)
+                plan = building.plan_build(
+                    options, target.image.id, project.lock_pins(options),
+                    mf.read_manifest(options.wheelhouse), building.intact_in(options.wheelhouse),
+                    project.build_lock_pins(options), provided,
+                    cached=None if cache is None else
+                    lambda job: wheelcache.lookup(cache, job, site))
                 if plan.reuse:
                     reporter.info(f"{len(plan.reuse)} wheel(s) already built for these pins are "
                                   "reused")
+                if plan.cached:
+                    reporter.info(f"{len(plan.cached)} wheel(s) built earlier from the same sdist "
+                                  f"with the same settings are taken from the wheel cache "
+                                  f"({cache}): " + ", ".join(
+                                      f"{job.pin.name}=={job.pin.version}"
+                                      for job, _ in plan.cached))
                 return building.execute(engine, options, target, plan, reporter, jobs=jobs,
-                                        platform_glibc=_glibc(found))
+                                        platform_glibc=_glibc(found), wheel_cache=cache)
 
 
 def verify(options: Options, *, reporter: Reporter, static_only: bool = False) -> None:

@@ -44,6 +44,10 @@ class WheelRecord:
     # When the sdist only built with its build requirements capped at their newest releases
     # before the sdist's own upload: the versions used ("name==version").
     dated_build_requires: tuple[str, ...] = ()
+    # When the wheel was not compiled for this wheelhouse but taken from the wheel cache (built
+    # earlier, by this or another project, from the same sdist with the same settings): the key
+    # of its entry there.
+    from_wheel_cache: str = ""
 
 
 @dataclass(frozen=True)
@@ -94,6 +98,7 @@ class Manifest:
                 locks=tuple(item.get("locks", ())),
                 discovered_build_requires=tuple(item.get("discovered_build_requires", ())),
                 dated_build_requires=tuple(item.get("dated_build_requires", ())),
+                from_wheel_cache=item.get("from_wheel_cache", ""),
             ))
         return cls(
             target=TargetRecord(**{**target, "tags": tuple(target["tags"])}),

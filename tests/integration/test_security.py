@@ -189,6 +189,7 @@ def test_files_belong_to_the_invoking_user(built: Path) -> None:
             uid, gid, prefix = os.getuid(), os.getgid(), []
         env = {**os.environ, "HOME": str(home)}
         env.pop("XDG_CACHE_HOME", None)
+        env.pop("WHEELFERRY_WHEEL_CACHE", None)  # its default place: the wheel cache in home
         for task in ("build", "init-script"):
             run = subprocess.run([*prefix, WHEELFERRY, task, "--project", str(project)],
                                  capture_output=True, text=True, env=env)
@@ -200,6 +201,7 @@ def test_files_belong_to_the_invoking_user(built: Path) -> None:
             assert (info.st_uid, info.st_gid) == (uid, gid), path
         cache = [p for p in (home / ".cache").rglob("*")]
         assert cache
+        assert list((home / ".cache" / "wheelferry" / "built-wheels").glob("*/*.whl"))
         assert all(p.stat().st_uid == uid for p in cache)
         assert stat.S_IMODE((project / "init.sh").stat().st_mode) & 0o100
     finally:

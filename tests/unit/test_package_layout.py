@@ -13,7 +13,8 @@ PACKAGE = Path(wheelferry.__file__).parent
 STACK = ("errors", "report", "files", "elfcheck", "overrides", "pyprojectfile", "config",
          "provided", "requirements", "project", "containerio", "engine", "containers", "target",
          "platform_image", "diagnose", "manifest", "initscript", "platformdir", "unbundle",
-         "bundlescript", "wheelhouse", "freshness", "lock", "fetch", "build", "standin",
+         "bundlescript", "wheelhouse", "freshness", "lock", "fetch", "wheelcache", "build",
+         "standin",
          "verdicts", "proof", "upstream", "verify", "state", "bundle", "status", "runlock",
          "commands", "tasks", "cli")
 ADAPTERS = ("tasks", "cli")
