@@ -15,9 +15,11 @@ untimed run; wheelferry's own caches are its defaults under ~/.cache/wheelferry)
 - lock: `wheelferry lock` (resolver uv, the default, and pip-compile) with no lock file, against
   `uv pip compile --generate-hashes` and `pip-compile --generate-hashes` run in the toolchain
   image (the target image plus pip-tools and uv, as wheelferry runs them).
-- build: `wheelferry build` into an empty wheelhouse (locks kept) and again with nothing changed,
-  against `pip wheel --require-hashes --no-deps -r LOCK` into an empty folder in the target
-  image, with a persistent pip cache.
+- build: `wheelferry build` into an empty wheelhouse (locks kept), with its wheel cache off (every
+  sdist compiled) and warm (what a second project needing the same sdists waits for), and again
+  with nothing changed, against `pip wheel --require-hashes --no-deps -r LOCK` into an empty
+  folder in the target image, with a persistent pip cache (which keeps the wheels pip built from
+  the index's sdists too).
 - verify: `wheelferry verify` (checks and a desktop start: init.sh, pip check, imports) against a
   plain offline install of the wheelhouse into a fresh venv in the target image.
 - bundle: `wheelferry bundle` against `tar -cf` of the wheelhouse.
@@ -194,7 +196,12 @@ def bench_set(table: Table, runs: int, scratch: Path, name: str, requirements: s
     quiet(pip_wheel)  # pip's cache warm
     rows = [
         ("pip wheel -r LOCK (empty folder)", median_time(runs, empty_out, pip_wheel)),
-        ("wheelferry build (empty wheelhouse)", median_time(runs, empty_wheelhouse, build_cmd)),
+        # Every sdist compiled again: the wheel cache (built wheels shared by projects) off.
+        ("wheelferry build (empty wheelhouse, no wheel cache)",
+         median_time(runs, empty_wheelhouse, ["env", "WHEELFERRY_WHEEL_CACHE=off", *build_cmd])),
+        # As a second project needing the same sdists: each wheel from the wheel cache.
+        ("wheelferry build (empty wheelhouse, wheel cache warm)",
+         median_time(runs, empty_wheelhouse, build_cmd)),
         ("wheelferry build (nothing changed)", median_time(runs, nothing, build_cmd)),
     ]
     table.add(f"{name} set: build", "pip wheel -r LOCK (empty folder)", rows)
