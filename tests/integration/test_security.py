@@ -129,8 +129,11 @@ def recorded_specs(monkeypatch: pytest.MonkeyPatch) -> list[ContainerSpec]:
 
 
 @pytest.mark.engine
-def test_containers_get_only_what_they_need(project: Path,
-                                            recorded_specs: list[ContainerSpec]) -> None:
+def test_containers_get_only_what_they_need(project: Path, recorded_specs: list[ContainerSpec],
+                                            tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    # A user cache of its own: the target's probe is remembered there, and must run here.
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "user-cache"))
     (project / "requirements" / "base.in").write_text(
         "wferryfx-needs-pure\nwferryfx-legacy\nwferryfx-cext\n")
     options = load_options(project)
