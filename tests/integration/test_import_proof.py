@@ -26,8 +26,10 @@ BROKEN = ("wferryfx-crash\nwferryfx-ns-good\nwferryfx-ns-bad\nwferryfx-undefsym\
 
 
 def imported(output: str) -> set[str]:
-    """The modules the proof's lines say it imported ("import M  (dist): verdict")."""
-    return set(re.findall(r"^  [$ ] import (\S+)  \(", output, flags=re.MULTILINE))
+    """The modules the proof's lines say it imported ("import M  (dist): verdict"), each shown
+    after the run's elapsed time when not on a terminal ("  [4.2 s] $ import M ...")."""
+    return set(re.findall(r"^  (?:\[[\d.]+ s\] )?[$ ] import (\S+)  \(", output,
+                          flags=re.MULTILINE))
 
 
 def verify(project: Path) -> subprocess.CompletedProcess[str]:
