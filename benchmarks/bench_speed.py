@@ -65,6 +65,14 @@ class Table:
 
     def add(self, title: str, baseline: str, rows: list[tuple[str, float]]) -> None:
         self.groups.append((title, baseline, rows))
+        self.print_last()
+
+    def print_last(self) -> None:
+        """The group just measured, at once (a long run shows its numbers as they come)."""
+        title, baseline, rows = self.groups[-1]
+        base = dict(rows)[baseline]
+        for name, median in rows:
+            print(f"[{title}] {name}: {median:.3f} s, ratio {median / base:.2f}", flush=True)
 
     def print(self) -> None:
         print(f"\n{date.today().isoformat()}, {os.cpu_count()} cores, {platform.machine()}, "
@@ -181,7 +189,9 @@ def bench_set(table: Table, runs: int, scratch: Path, name: str, requirements: s
     wheel_env["PIP_CACHE_DIR"] = "/cache"
     pip_out = scratch / name / "pip-out"
     pip_wheel = in_image(TARGET_IMAGE, project, network, wheel_env, [
-        "pip", "wheel", "--quiet", "--require-hashes", "--no-deps", "-r",
+        # --use-pep517: an sdist with only a setup.py builds in isolation, as wheelferry builds
+        # it (the image's pip would otherwise need `wheel` installed beside it).
+        "pip", "wheel", "--quiet", "--use-pep517", "--require-hashes", "--no-deps", "-r",
         "requirements/base.txt", "-w", "/out"],
         [*wheel_mounts, (caches / "pip-wheel", "/cache"), (pip_out, "/out")])
 
