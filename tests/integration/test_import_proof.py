@@ -88,6 +88,20 @@ def test_what_works_on_the_platform_passes_with_each_warning_and_its_reason(
     assert "not proven" not in status.stdout, status.stdout
 
 
+def test_a_verdict_as_published_is_remembered_for_the_next_verify(
+        works: Path, works_proof: subprocess.CompletedProcess[str]) -> None:
+    assert works_proof.returncode == 0, works_proof.stderr
+    again = verify(works)
+    assert again.returncode == 0, again.stderr
+    err = again.stderr
+    # No second download and install of the release: the same verdict, from the user cache.
+    assert "the upstream check: wferryfx-upstream as published, remembered" in err
+    assert "(wferryfx-upstream 1.0, published)" not in err
+    assert ("cause: it fails the same way with wferryfx-upstream as published, installed online: "
+            "broken upstream, not by the wheelhouse") in err
+    assert "every shipped module imports but the 3 warned about" in err
+
+
 def test_stubs_tests_data_and_plain_libraries_are_not_imported(
         works_proof: subprocess.CompletedProcess[str]) -> None:
     err = works_proof.stderr
