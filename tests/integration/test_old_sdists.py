@@ -46,6 +46,23 @@ def upload_times(index: str, project: str) -> dict[str, str]:
     return {file["filename"]: file["upload-time"] for file in document["files"]}
 
 
+def built_with(client: docker.DockerClient, wheelhouse: Path, module: str) -> str:
+    """What the wheelhouse's build of `module` says it was built with, after an offline install
+    of the whole wheelhouse on the target with the network off."""
+    script = (
+        "set -e; python -m venv /tmp/v; "
+        "/tmp/v/bin/pip install --quiet --no-index --find-links /wheelhouse --require-hashes "
+        "-r /wheelhouse/wheelferry-requirements.txt; "
+        f"/tmp/v/bin/python -c 'import {module} as m; print(\"BUILT-WITH\", m.BUILT_WITH)'"
+    )
+    code, log = run_script(client, script, network_mode="none",
+                           environment={"PIP_CONFIG_FILE": "/dev/null",
+                                        "PIP_DISABLE_PIP_VERSION_CHECK": "1"},
+                           volumes={str(wheelhouse): {"bind": "/wheelhouse", "mode": "ro"}})
+    assert code == 0, log
+    return log.split("BUILT-WITH ", 1)[1].strip()
+
+
 def test_the_index_serves_upload_times_to_json_clients_and_html_to_the_rest(
         local_index: str) -> None:
     assert upload_times(local_index, "wferryfx-buildtool") == {
@@ -94,18 +111,7 @@ def test_an_old_sdist_builds_with_the_build_tools_of_its_date(
 
     # The wheel is the one its build tools of 2023 make, and it installs and imports on the
     # target with the network off.
-    script = (
-        "set -e; python -m venv /tmp/v; "
-        "/tmp/v/bin/pip install --quiet --no-index --find-links /wheelhouse --require-hashes "
-        "-r /wheelhouse/wheelferry-requirements.txt; "
-        "/tmp/v/bin/python -c 'import wferryfx_oldsdist as m; print(\"BUILT-WITH\", m.BUILT_WITH)'"
-    )
-    code, log = run_script(docker_client, script, network_mode="none",
-                           environment={"PIP_CONFIG_FILE": "/dev/null",
-                                        "PIP_DISABLE_PIP_VERSION_CHECK": "1"},
-                           volumes={str(wheelhouse): {"bind": "/wheelhouse", "mode": "ro"}})
-    assert code == 0, log
-    assert "BUILT-WITH wferryfx-buildtool 1.0" in log
+    assert built_with(docker_client, wheelhouse, "wferryfx_oldsdist") == "wferryfx-buildtool 1.0"
 
 
 def test_an_old_sdist_that_fails_with_the_tools_of_its_date_too_is_named(
@@ -151,15 +157,4 @@ def test_an_old_sdist_whose_metadata_needs_the_tools_of_its_date_locks_and_build
     assert "wferryfx-buildtool" not in lock
 
     wheelhouse = project / "wheelhouse"
-    script = (
-        "set -e; python -m venv /tmp/v; "
-        "/tmp/v/bin/pip install --quiet --no-index --find-links /wheelhouse --require-hashes "
-        "-r /wheelhouse/wheelferry-requirements.txt; "
-        "/tmp/v/bin/python -c 'import wferryfx_oldmeta as m; print(\"BUILT-WITH\", m.BUILT_WITH)'"
-    )
-    code, log = run_script(docker_client, script, network_mode="none",
-                           environment={"PIP_CONFIG_FILE": "/dev/null",
-                                        "PIP_DISABLE_PIP_VERSION_CHECK": "1"},
-                           volumes={str(wheelhouse): {"bind": "/wheelhouse", "mode": "ro"}})
-    assert code == 0, log
-    assert "BUILT-WITH wferryfx-buildtool 1.0" in log
+    assert built_with(docker_client, wheelhouse, "wferryfx_oldmeta") == "wferryfx-buildtool 1.0"

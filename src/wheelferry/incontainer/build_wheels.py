@@ -17,7 +17,6 @@ parser (tomllib, else tomli or pip's vendored copy) for an sdist's pyproject.tom
 from __future__ import annotations
 
 import base64
-import hashlib
 import importlib
 import json
 import os
@@ -79,13 +78,8 @@ DOWNLOAD_REPORT_SECONDS = 2.0
 BIG_DOWNLOAD = 1 << 20
 
 
-def sha256(path: Path) -> str:
-    # Like wheelferry.wheelhouse.sha256_file: scripts in the container cannot import wheelferry.
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+# Like wheelferry.files.sha256_file: scripts in the container cannot import wheelferry.
+sha256 = fetch_pins.sha256
 
 
 class Failed(Exception):
