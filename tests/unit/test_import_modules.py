@@ -101,3 +101,15 @@ def test_the_script_imports_each_group_in_its_own_interpreter() -> None:
     groups = json.loads(done.stdout.strip().splitlines()[-1])
     assert [list(group) for group in groups] == [["m_a_fine", "m_late"], ["m_zz_fine"], []]
     assert groups[0]["m_late"]["message"] == "m_late fails on its own"
+
+
+def test_groups_run_side_by_side_and_answer_in_their_order(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    groups = [["json"], ["wferryfx_no_such_module"], ["os", "os.path"], ["email"]]
+    assert import_modules.main(["import_modules.py", sys.executable, json.dumps(groups)]) == 0
+    answers = json.loads(capsys.readouterr().out)
+    assert [sorted(answer) for answer in answers] == [sorted(group) for group in groups]
+    assert answers[0] == {"json": None}
+    assert answers[1]["wferryfx_no_such_module"]["type"] == "ModuleNotFoundError"
+    assert answers[2] == {"os": None, "os.path": None}
+    assert answers[3] == {"email": None}

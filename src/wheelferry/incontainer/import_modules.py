@@ -1,7 +1,9 @@
 """Imports modules, each isolated (runs in the containers, standard library only).
 
 `python3 import_modules.py PYTHON '[["a", "a.b"], ["c"]]'` imports each group's modules with the
-interpreter PYTHON, in order, in one fresh interpreter per group (a distribution's modules);
+interpreter PYTHON, in order, in one fresh interpreter per group (a distribution's modules),
+as many groups at once as the container has CPUs (each in its own interpreter, so a crash still
+names its own group's module);
 each module that failed, crashed or hung there is imported again alone in another, and that
 verdict is the one kept. So a crash names its own module and the others keep their verdicts.
 Prints one JSON line, a list with one object per group: module -> null (imported) or its error
@@ -12,9 +14,11 @@ of what the lone import wrote to stderr)}; a crash, hang or exit is type "crash"
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 BATCH_TIMEOUT = 600
@@ -117,7 +121,10 @@ def import_each(modules: list[str], python: str) -> dict[str, dict[str, Any] | N
 
 def main(argv: list[str]) -> int:
     groups = json.loads(argv[2])
-    print(json.dumps([import_each(list(modules), argv[1]) for modules in groups]), flush=True)
+    workers = max(1, min(len(groups), os.cpu_count() or 1))
+    with ThreadPoolExecutor(max_workers=workers) as pool:  # the threads only wait on interpreters
+        verdicts = list(pool.map(lambda modules: import_each(list(modules), argv[1]), groups))
+    print(json.dumps(verdicts), flush=True)
     return 0
 
 
