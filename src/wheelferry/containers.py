@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 import os
 import shutil
 import tempfile
@@ -45,6 +46,13 @@ def cache_root() -> Path:
     """wheelferry's folder in the user's cache: under the home folder, which Docker Desktop
     shares with its engine by default (an install under a Homebrew prefix may not be)."""
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "wheelferry"
+
+
+def cache_record(kind: str, *key: object) -> Path:
+    """The file of one remembered fact in the user cache (what an image's python3 says, what a
+    published release does): `kind`/<sha256 of the key's JSON>.json."""
+    digest = hashlib.sha256(json.dumps(key).encode()).hexdigest()[:32]
+    return cache_root() / kind / f"{digest}.json"
 
 
 def cache_dir() -> Path:

@@ -75,3 +75,13 @@ def read_json_object(path: Path) -> dict[str, Any]:
     except (OSError, ValueError):
         return {}
     return data if isinstance(data, dict) else {}
+
+
+def remember_json(path: Path, data: object) -> None:
+    """Write a cache's JSON record whole; a cache that cannot be written only costs time on the
+    next run, so that is no error."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        replace_file(path, json.dumps(data).encode("utf-8"))
+    except OSError:
+        pass

@@ -25,7 +25,7 @@ from wheelferry import containers, project
 from wheelferry.config import Options
 from wheelferry.engine import ContainerSpec, Engine, ImageInfo, RunResult
 from wheelferry.errors import ImageError
-from wheelferry.files import replace_file
+from wheelferry.files import read_json_object, remember_json
 
 TOOLCHAIN_REPOSITORY = "wheelferry-toolchain"
 TOOLCHAIN_RECIPE = "2"
@@ -81,7 +81,7 @@ def probe(engine: Engine, options: Options, base: ImageInfo) -> tuple[str, tuple
                 details=result.tail_text(10),
             )
         data = json.loads(found)
-        _remember_probe(options, base, found)
+        remember_json(_probe_cache(options, base), data)
     if data.get("machine") != options.arch:
         raise ImageError(
             f"image {options.image!r} runs as {data.get('machine')}, but [tool.wheelferry] arch "
@@ -99,28 +99,15 @@ def probe(engine: Engine, options: Options, base: ImageInfo) -> tuple[str, tuple
 
 def _probe_cache(options: Options, base: ImageInfo) -> Path:
     # An image id is the hash of its content: what its python3 says about itself cannot change.
-    key = hashlib.sha256(f"{base.id}\0{options.engine_platform}".encode()).hexdigest()[:32]
-    return containers.cache_root() / "probes" / f"{key}.json"
+    return containers.cache_record("probes", base.id, options.engine_platform)
 
 
 def _cached_probe(options: Options, base: ImageInfo) -> dict[str, Any] | None:
     """What an earlier probe of this very image found (a container start saved on every run);
     None when there is none or it is unreadable."""
-    try:
-        data = json.loads(_probe_cache(options, base).read_text("utf-8"))
-    except (OSError, ValueError):
-        return None
+    data = read_json_object(_probe_cache(options, base))
     wanted = ("version", "implementation", "machine", "tags")
-    return data if isinstance(data, dict) and all(key in data for key in wanted) else None
-
-
-def _remember_probe(options: Options, base: ImageInfo, found: str) -> None:
-    path = _probe_cache(options, base)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        replace_file(path, found.encode("utf-8"))
-    except OSError:
-        pass  # only a saving of time next run
+    return data if all(key in data for key in wanted) else None
 
 
 def run_committed(engine: Engine, spec: ContainerSpec, *, reference: str, base_id: str,

@@ -11,7 +11,6 @@ Only a check that installed the release is remembered (a failed install may be t
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 import uuid
@@ -23,7 +22,7 @@ from wheelferry import containers, project
 from wheelferry.config import Options
 from wheelferry.engine import Engine
 from wheelferry.errors import WheelferryError
-from wheelferry.files import replace_file
+from wheelferry.files import read_json_object, remember_json
 from wheelferry.proof import Upstream
 from wheelferry.report import Reporter
 from wheelferry.verdicts import Verdict
@@ -85,10 +84,9 @@ def check(engine: Engine, options: Options, pending: Sequence[Verdict],
 
 
 def _cache_file(options: Options, image_id: str, name: str, version: str, module: str) -> Path:
-    key = json.dumps([image_id, options.engine_platform, options.index_url,
-                      list(options.extra_index_urls), name, version, module])
-    digest = hashlib.sha256(key.encode()).hexdigest()[:32]
-    return containers.cache_root() / "upstream" / f"{digest}.json"
+    return containers.cache_record("upstream", image_id, options.engine_platform,
+                                   options.index_url, list(options.extra_index_urls), name,
+                                   version, module)
 
 
 def _remembered(options: Options, image_id: str, name: str, version: str,
@@ -96,28 +94,18 @@ def _remembered(options: Options, image_id: str, name: str, version: str,
     """(the module's import outcome, the install's output) from an earlier check, or None."""
     if not version:
         return None
-    try:
-        data = json.loads(_cache_file(options, image_id, name, version, module).read_text())
-    except (OSError, ValueError):
-        return None
-    if not isinstance(data, dict) or "outcome" not in data:
-        return None
-    outcome = data["outcome"]
-    if outcome is not None and not isinstance(outcome, dict):
+    data = read_json_object(_cache_file(options, image_id, name, version, module))
+    outcome = data.get("outcome")
+    if "outcome" not in data or (outcome is not None and not isinstance(outcome, dict)):
         return None
     return outcome, str(data.get("output") or "")
 
 
 def _remember(options: Options, image_id: str, name: str, version: str, module: str,
               outcome: Outcome, output: str) -> None:
-    if not version:
-        return
-    path = _cache_file(options, image_id, name, version, module)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        replace_file(path, json.dumps({"outcome": outcome, "output": output}).encode())
-    except OSError:
-        pass  # only a saving of time next run
+    if version:
+        remember_json(_cache_file(options, image_id, name, version, module),
+                      {"outcome": outcome, "output": output})
 
 
 def _run(engine: Engine, options: Options, image_id: str, pending: Sequence[Verdict],

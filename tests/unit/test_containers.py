@@ -10,7 +10,7 @@ from tests.support import project_options, write_project
 
 from wheelferry import containers
 from wheelferry.config import Options, load_options
-from wheelferry.containers import toolchain_pip_conf, toolchain_spec
+from wheelferry.containers import cache_record, toolchain_pip_conf, toolchain_spec
 from wheelferry.engine import ContainerSpec, ImageInfo
 
 
@@ -73,3 +73,13 @@ def test_the_probe_has_no_network_and_nothing_writable(options: Options) -> None
     environment = dict(spec.environment)
     assert environment["PIP_NO_INDEX"] == "1"
     assert "PIP_INDEX_URL" not in environment
+
+
+def test_a_cache_record_is_named_by_its_whole_key(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    record = cache_record("probes", "sha256:" + "1" * 64, "linux/amd64")
+    assert record.parent == tmp_path / "wheelferry" / "probes"
+    assert record == cache_record("probes", "sha256:" + "1" * 64, "linux/amd64")
+    assert record != cache_record("probes", "sha256:" + "1" * 64, "linux/arm64")
+    assert record != cache_record("upstream", "sha256:" + "1" * 64, "linux/amd64")

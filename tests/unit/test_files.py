@@ -9,7 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from wheelferry.files import read_files, replace_all, replace_file, restore_files, sha256_file
+from wheelferry.files import (
+    read_files,
+    read_json_object,
+    remember_json,
+    replace_all,
+    replace_file,
+    restore_files,
+    sha256_file,
+)
 
 
 def mode(path: Path) -> int:
@@ -70,3 +78,15 @@ def test_sha256_file_is_the_sha256_of_the_bytes(tmp_path: Path) -> None:
     data = bytes(range(256)) * 5000  # more than one read block
     path.write_bytes(data)
     assert sha256_file(path) == hashlib.sha256(data).hexdigest()
+
+
+def test_a_cache_record_is_written_whole_and_an_unwritable_cache_is_no_error(
+        tmp_path: Path) -> None:
+    record = tmp_path / "cache" / "probes" / "k.json"
+    remember_json(record, {"version": "3.10.13", "tags": ["cp310-cp310-linux_x86_64"]})
+    assert read_json_object(record) == {"version": "3.10.13", "tags": ["cp310-cp310-linux_x86_64"]}
+    assert [path.name for path in record.parent.iterdir()] == ["k.json"]  # no temporary left
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder")
+    remember_json(blocked / "probes" / "k.json", {"any": 1})  # only costs time next run
+    assert blocked.read_text() == "not a folder"

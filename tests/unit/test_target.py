@@ -11,10 +11,10 @@ import pytest
 from tests.support import project_options
 
 from wheelferry.engine import ImageInfo
+from wheelferry.files import remember_json
 from wheelferry.target import (
     _cached_probe,
     _probe_cache,
-    _remember_probe,
     compatible,
     tag_set,
 )
@@ -69,7 +69,7 @@ def test_a_probe_is_remembered_per_image_id_and_machine(tmp_path: Path,
     assert _cached_probe(options, image) is None
     found = json.dumps({"version": "3.10.13", "implementation": "cpython",
                         "machine": "x86_64", "tags": ["cp310-cp310-manylinux_2_17_x86_64"]})
-    _remember_probe(options, image, found)
+    remember_json(_probe_cache(options, image), json.loads(found))
     assert _cached_probe(options, image) == json.loads(found)
     # Another image, or the same one run as another machine, is probed afresh.
     other = ImageInfo(reference="python:3.10", id="sha256:" + "2" * 64, digest="d")
