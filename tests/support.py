@@ -5,6 +5,7 @@ and left nothing behind. (conftest.py holds only fixtures and hooks; tests never
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import shutil
 import ssl
 import subprocess
@@ -13,6 +14,7 @@ import textwrap
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import docker
@@ -20,6 +22,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from wheelferry.config import Options, load_options
+from wheelferry.containers import SCRIPTS_DIR
 from wheelferry.engine import Engine
 from wheelferry.freshness import fingerprint, header_line
 from wheelferry.project import LockEntry, lock_path
@@ -232,3 +235,15 @@ def make_wheel(folder: Path, name: str, members: dict[str, bytes]) -> Path:
             archive.writestr(member, data)
         archive.writestr(f"{dist_info}/RECORD", "")
     return wheel
+
+
+def incontainer_script(name: str) -> ModuleType:
+    """An in-container script, src/wheelferry/incontainer/NAME.py, loaded from its file as the
+    container runs it: it is no package module (its scripts run standalone)."""
+    spec = importlib.util.spec_from_file_location(f"wheelferry_{name}", SCRIPTS_DIR / f"{name}.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module

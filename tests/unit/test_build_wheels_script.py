@@ -5,38 +5,20 @@ requirements read from an sdist. No engine, no network."""
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import io
-import sys
 import tarfile
 import zipfile
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 from packaging.requirements import Requirement
 from packaging.tags import Tag
+from tests.support import incontainer_script
 
-import wheelferry
-
-SCRIPT = Path(wheelferry.__file__).parent / "incontainer" / "build_wheels.py"
-
-
-def _load() -> ModuleType:
-    # incontainer/ is no package (its scripts run standalone in the containers): load by path.
-    spec = importlib.util.spec_from_file_location("wheelferry_build_wheels", SCRIPT)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
-
-
-bw = _load()
+bw = incontainer_script("build_wheels")
 
 PY3 = frozenset({Tag("py3", "none", "any"), Tag("cp310", "cp310", "manylinux_2_17_x86_64")})
 PYTHON = "3.10.14"

@@ -3,13 +3,9 @@ declare, from pip-compile's real output."""
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
 from types import ModuleType
 
-import wheelferry
-
-SCRIPT = Path(wheelferry.__file__).parent / "incontainer" / "compile_locks.py"
+from tests.support import incontainer_script
 
 PIP_COMPILE_OUTPUT = """\
         Getting requirements to build wheel did not run successfully.
@@ -25,12 +21,7 @@ getting requirements to build wheel
 
 
 def script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("compile_locks", SCRIPT)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return incontainer_script("compile_locks")
 
 
 def test_an_undeclared_build_import_names_the_sdist_module_and_distribution() -> None:

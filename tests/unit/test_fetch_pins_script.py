@@ -4,23 +4,15 @@ pin by the project its name states and a sha256 the lock lists for that pin."""
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-import wheelferry
-
-SCRIPT = Path(wheelferry.__file__).parent / "incontainer" / "fetch_pins.py"
+from tests.support import incontainer_script
 
 
 def script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("fetch_pins", SCRIPT)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return incontainer_script("fetch_pins")
 
 
 def pin(name: str, *contents: bytes) -> dict[str, Any]:

@@ -4,24 +4,15 @@ listing, and downloads and hashes only a file listed without one."""
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 from pathlib import Path
 from types import ModuleType
 
 from pip._internal.models.link import Link
-
-import wheelferry
-
-SCRIPT = Path(wheelferry.__file__).parent / "incontainer" / "pip_compile_index_hashes.py"
+from tests.support import incontainer_script
 
 
 def script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("pip_compile_index_hashes", SCRIPT)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return incontainer_script("pip_compile_index_hashes")
 
 
 def test_a_listed_sha256_is_taken_without_downloading() -> None:
