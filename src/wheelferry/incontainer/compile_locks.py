@@ -30,9 +30,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 try:
-    from packaging import tags, utils, version
+    from packaging import requirements, tags, utils, version
 except ImportError:  # the toolchain's venv has packaging; pip vendors the same library
-    from pip._vendor.packaging import tags, utils, version  # type: ignore[no-redef]
+    from pip._vendor.packaging import (  # type: ignore[no-redef]
+        requirements,
+        tags,
+        utils,
+        version,
+    )
 
 if TYPE_CHECKING:
     from wheelferry.incontainer import build_wheels
@@ -112,10 +117,16 @@ def requested_version(package: str, *texts: str) -> str | None:
     wanted = utils.canonicalize_name(package)
     for text in texts:
         for line in text.splitlines():
-            found = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?\s*===?\s*"
-                             r"([A-Za-z0-9._+!-]+)", line)
-            if found and utils.canonicalize_name(found[1]) == wanted:
-                return found[2]
+            # A lock's pin line ends in a continuation; its hashes, and options, start with "-".
+            line = line.split("#", 1)[0].strip().rstrip("\\").strip()
+            try:
+                requirement = requirements.Requirement(line)
+            except requirements.InvalidRequirement:
+                continue
+            exact = [spec.version for spec in requirement.specifier
+                     if spec.operator in ("==", "===") and not spec.version.endswith("*")]
+            if utils.canonicalize_name(requirement.name) == wanted and len(exact) == 1:
+                return exact[0]
     return None
 
 
