@@ -2,154 +2,24 @@
 
 wheelferry owns one marked block of the file and rewrites only that block, so the user's own
 lines survive. The block is POSIX sh (it works appended to a `#!/bin/sh` script) and hands the
-work to the target's python3: it checks the uploaded wheelhouse against SHA256SUMS (every byte
-once per new upload, recorded beside the install dir; later starts compare sizes and times only),
-installs offline in hash-checking mode (beside the interpreter when that is writable, else in
-the user site where it is enabled), uninstalls what it installed earlier and the wheelhouse no
-longer holds, and skips the install when this exact wheelhouse is already installed. A failure
-is reported and the block returns: a `set -e` script goes on. Every value placed in it is
+work to the target's python3, running startup.py's program: the wheelhouse installed once into
+persistent-home, linked at every start, drift of the platform's packages named. A failure is
+reported and the block returns: a `set -e` script goes on. Every value placed in it is
 shell-quoted.
 """
 
 from __future__ import annotations
 
+import inspect
 import shlex
 from pathlib import Path
 
-from wheelferry import manifest as mf
+from wheelferry import startup
 from wheelferry.errors import InitScriptError
 from wheelferry.files import replace_file
 
 BEGIN = "# >>> wheelferry >>>"
 END = "# <<< wheelferry <<<"
-
-# Runs in the platform's python3 (any 3.8+), with the install dir as its argument.
-_INSTALLER = """\
-import hashlib, importlib.metadata, json, os, site, subprocess, sys, sysconfig
-from pathlib import Path
-
-SUMS, REQUIREMENTS = __SUMS__, __REQUIREMENTS__
-
-
-def say(message):
-    print("wheelferry: " + message, file=sys.stderr, flush=True)
-
-
-def read_json(path):
-    try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError):
-        return {}
-
-
-def write_json(path, data):
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(data))
-    except OSError:
-        pass  # only a record: the next start checks again
-
-
-def sha256(path):
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def upload_is_intact(folder, text, sums_hash):
-    expected = {}
-    for line in text.splitlines():
-        digest, _, name = line.partition(" ")
-        if name.strip():
-            expected[name.lstrip(" *")] = digest
-
-    def stat(name):
-        try:
-            info = (folder / name).stat()
-        except OSError:
-            return None
-        return [info.st_size, info.st_mtime_ns]
-
-    # Every byte once per upload; then sizes and times, which a new upload changes.
-    seen = {"sums": sums_hash, "files": {name: stat(name) for name in sorted(expected)}}
-    record = folder.parent / ("." + folder.name + ".wheelferry-checked")
-    if read_json(record) == seen:
-        return True
-    bad = [name for name, digest in sorted(expected.items())
-           if not (folder / name).is_file() or sha256(folder / name) != digest]
-    if bad:
-        say("the wheelhouse at %s does not match %s; nothing installed. Bad files:"
-            % (folder, SUMS))
-        for name in bad:
-            print(name + ": FAILED", file=sys.stderr)
-        return False
-    write_json(record, seen)
-    return True
-
-
-def install_site():
-    purelib = sysconfig.get_path("purelib")
-    if sys.prefix != sys.base_prefix or os.access(purelib, os.W_OK):
-        return False, Path(purelib)
-    if site.ENABLE_USER_SITE:
-        return True, Path(site.getusersitepackages())
-    managed = (Path(sysconfig.get_path("stdlib")) / "EXTERNALLY-MANAGED").is_file()
-    say("%s cannot install: its site-packages is not writable and its user site is disabled%s;"
-        " nothing installed. Point WHEELFERRY_PYTHON at a virtual environment's python, or ask"
-        " the platform to allow user installs." % (
-            sys.executable, " (it is externally managed, PEP 668)" if managed else ""))
-    return None, None
-
-
-def installed_here(name, site_dir):
-    try:
-        where = Path(importlib.metadata.distribution(name).locate_file(""))
-    except importlib.metadata.PackageNotFoundError:
-        return False
-    return where.resolve() == site_dir.resolve()
-
-
-def main(folder):
-    sums_file, requirements = folder / SUMS, folder / REQUIREMENTS
-    if not sums_file.is_file() or not requirements.is_file():
-        say("no wheelhouse at %s: upload the whole wheelhouse folder there; nothing installed"
-            % folder)
-        return 1
-    text = sums_file.read_text()
-    sums_hash = hashlib.sha256(text.encode()).hexdigest()
-    if not upload_is_intact(folder, text, sums_hash):
-        return 1
-    user, site_dir = install_site()
-    if site_dir is None:
-        return 1
-    record_path = site_dir / ".wheelferry" / (hashlib.sha256(str(folder).encode())
-                                              .hexdigest()[:16] + ".json")
-    record = read_json(record_path)
-    names = [line.split("==")[0] for line in requirements.read_text().split() if "==" in line]
-    if record.get("sums") == sums_hash and all(installed_here(n, site_dir) for n in names):
-        say("already installed from %s (nothing to do)" % folder)
-        return 0
-    pip = [sys.executable, "-m", "pip"]
-    dropped = sorted(n for n in set(record.get("names", [])) - set(names)
-                     if installed_here(n, site_dir))
-    if dropped:
-        say("uninstalling what the wheelhouse no longer holds: " + " ".join(dropped))
-        subprocess.call(pip + ["uninstall", "--yes", *dropped])
-    command = pip + ["install", "--no-index", "--find-links", str(folder), "--require-hashes",
-                     "--only-binary", ":all:", "--no-warn-script-location",
-                     "--disable-pip-version-check", "-r", str(requirements)]
-    if subprocess.call(command + (["--user"] if user else [])) != 0:
-        say("installing from %s failed; see pip's message above" % folder)
-        return 1
-    write_json(record_path, {"sums": sums_hash, "names": names})
-    say("installed the wheelhouse from %s" % folder)
-    return 0
-
-
-sys.exit(main(Path(sys.argv[1])))
-"""
 
 _TEMPLATE = """\
 {begin}
@@ -183,9 +53,10 @@ def quote_install_dir(install_dir: str) -> str:
 
 def installer_source() -> str:
     """The Python program the block hands to the platform's python3 (the install dir as its
-    argument); `bundle` runs the same program to install at once."""
-    return _INSTALLER.replace("__SUMS__", repr(mf.SUMS)).replace(
-        "__REQUIREMENTS__", repr(mf.REQUIREMENTS))
+    argument): startup.py's source and its call; `bundle` runs the same program to install at
+    once."""
+    source = inspect.getsource(startup).replace("\r\n", "\n")
+    return source + "\n\nsys.exit(main(Path(sys.argv[1])))\n"
 
 
 def render_block(install_dir: str) -> str:

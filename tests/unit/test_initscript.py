@@ -183,11 +183,11 @@ def test_generated_script_passes_shellcheck(install_dir: str, tmp_path: Path) ->
 
 def test_block_checks_before_installing_offline() -> None:
     block = initscript.render_block("~/persistent-home/my-tools")
-    check = block.index("if not upload_is_intact(folder, text, sums_hash):")
-    install = block.index('command = pip + ["install", "--no-index"')
+    check = block.index("        if not upload_is_intact(folder, text, sums_hash):")
+    install = block.index('command = [sys.executable, "-m", "pip", "install", "--no-index"')
     assert check < install
     assert '"--require-hashes"' in block
-    assert "SUMS, REQUIREMENTS = 'SHA256SUMS', 'wheelferry-requirements.txt'" in block
+    assert 'SUMS = "SHA256SUMS"\nREQUIREMENTS = "wheelferry-requirements.txt"' in block
 
 
 def test_a_failure_returns_and_the_script_goes_on() -> None:
