@@ -208,11 +208,48 @@ def _store_built(cache: Path, built: list[tuple[BuildJob, mf.WheelRecord, dict[s
                       f"({exc}); the next project that needs them builds them again.")
 
 
+# Re-makes the build lock with what building found sdists to import undeclared (package ->
+# distributions); returns the build lock's pins.
+Relock = Callable[[Mapping[str, tuple[str, ...]]], tuple[Pin, ...]]
+
+
+def _fetch_and_build(engine: Engine, options: Options, target: Target, plan: BuildPlan,
+                     to_build: list[BuildJob], work: Path, reporter: Reporter, *, jobs: int,
+                     relock: Relock | None) -> list[tuple[BuildJob, dict[str, Any], Path]]:
+    """Fetch and build `to_build`. A build that needed what its sdist does not declare (found
+    by retrying, round after round) is recorded in the build lock, then built once more from it,
+    hash-checked, as every later build of it will be."""
+    fetched = fetch.fetch_and_build(engine, options, target, to_build, work, reporter,
+                                    jobs=jobs, locked=plan.pins)
+    found: dict[str, tuple[str, ...]] = {
+        str(build.pin.name): tuple(str(n) for n in item["discovered"])
+        for build, item, _ in fetched
+        if item.get("discovered") and not item.get("dated_build_requires")}
+    if not found or relock is None:
+        return fetched
+    reporter.info("; ".join(f"{name}'s build imports {', '.join(needs)} without declaring it"
+                            for name, needs in sorted(found.items()))
+                  + ": recorded in the build lock, and built again from it, hash-checked")
+    build_pins = relock(found)
+    by_name = {pin.name: pin for pin in plan.pins}
+    again = [build_job(build.pin, project.override_for(options, build.pin.name), by_name,
+                       build_pins) for build, _, _ in fetched if build.pin.name in found]
+    second = work.with_name(work.name + "-again")
+    second.mkdir()
+    with reporter.step(f"building {len(again)} package(s) again with what they import, "
+                       "from the build lock"):
+        rebuilt = fetch.fetch_and_build(engine, options, target, again, second, reporter,
+                                        jobs=jobs, locked=plan.pins)
+    return [entry for entry in fetched if entry[0].pin.name not in found] + rebuilt
+
+
 def execute(engine: Engine, options: Options, target: Target, plan: BuildPlan,
             reporter: Reporter, *, jobs: int = 0,
-            platform_glibc: str | None = None, wheel_cache: Path | None = None) -> mf.Manifest:
+            platform_glibc: str | None = None, wheel_cache: Path | None = None,
+            relock: Relock | None = None) -> mf.Manifest:
     """Fetch and build what the plan says, assemble and swap in the new wheelhouse; with
-    `wheel_cache`, the wheels built from sdists are added to it."""
+    `wheel_cache`, the wheels built from sdists are added to it; with `relock`, what builds are
+    found to import undeclared is recorded in the build lock and built from it."""
     wheelhouse = options.wheelhouse
     pin_locks = dict(plan.pin_locks)
     # Build requirements found by locking (not configured): recorded as such.
@@ -248,8 +285,11 @@ def execute(engine: Engine, options: Options, target: Target, plan: BuildPlan,
             work.mkdir()
             with reporter.step(f"fetching and building {len(to_build)} package(s) in "
                                f"{options.image}"):
-                fetched = fetch.fetch_and_build(engine, options, target, to_build, work,
-                                                reporter, jobs=jobs)
+                fetched = _fetch_and_build(engine, options, target, plan, to_build, work,
+                                           reporter, jobs=jobs, relock=relock)
+            # Re-read: building may have found what sdists import undeclared.
+            discovered = {name: needs for name, needs in project.discovered(options).items()
+                          if options.override_for(name) is None}
             for build, item, source in fetched:
                 final = staging / item["file"]
                 source.replace(final)
@@ -266,6 +306,10 @@ def execute(engine: Engine, options: Options, target: Target, plan: BuildPlan,
                     dated_build_requires=tuple(
                         str(r) for r in item.get("dated_build_requires", ())),
                 ))
+                if item.get("discovered") and not discovered.get(build.pin.name):
+                    # Found by a build that then needed the tools of its day too.
+                    records[-1] = dataclasses.replace(records[-1], discovered_build_requires=tuple(
+                        str(n) for n in item["discovered"]))
                 if records[-1].origin == "built" and records[-1].sdist is not None:
                     built_here.append((build, records[-1], item))
                 origin = _origin(item["origin"], discovered.get(build.pin.name),
@@ -274,6 +318,7 @@ def execute(engine: Engine, options: Options, target: Target, plan: BuildPlan,
                 rows.append((build.pin.name, str(build.pin.version), origin,
                              format_size(records[-1].size), f"{item.get('seconds', 0)} s"))
             shutil.rmtree(work)
+            shutil.rmtree(work.with_name(work.name + "-again"), ignore_errors=True)
         records.sort(key=lambda r: r.name)
         if platform_glibc:
             check_platform_glibc(staging, [r.file for r in records], platform_glibc)

@@ -8,7 +8,7 @@ through the cleanup of every container and staging folder.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -25,7 +25,7 @@ from wheelferry import wheelhouse as wh
 from wheelferry.config import Options
 from wheelferry.engine import Engine, ImageInfo
 from wheelferry.report import Reporter
-from wheelferry.requirements import merge
+from wheelferry.requirements import Pin, merge
 from wheelferry.runlock import project_run_lock
 
 
@@ -149,8 +149,17 @@ def build(options: Options, *, reporter: Reporter, upgrade: bool = False,
                                   f"({cache}): " + ", ".join(
                                       f"{job.pin.name}=={job.pin.version}"
                                       for job, _ in plan.cached))
+
+                def relock(found_imports: Mapping[str, tuple[str, ...]]) -> tuple[Pin, ...]:
+                    with reporter.step("recording what builds import in the build lock"):
+                        lock_plan = locking.plan_locks(options, provided=provided,
+                                                       found=found_imports)
+                        locking.execute(engine, options, target, lock_plan, reporter)
+                    return project.build_lock_pins(options)
+
                 return building.execute(engine, options, target, plan, reporter, jobs=jobs,
-                                        platform_glibc=_glibc(found), wheel_cache=cache)
+                                        platform_glibc=_glibc(found), wheel_cache=cache,
+                                        relock=relock)
 
 
 def verify(options: Options, *, reporter: Reporter, static_only: bool = False) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from packaging.requirements import InvalidRequirement, Requirement
@@ -15,7 +15,14 @@ from packaging.utils import (
     parse_wheel_filename,
 )
 
-_MISSING_MODULE = re.compile(r"ModuleNotFoundError: No module named '([\w.]+)'")
+from wheelferry.incontainer import build_needs
+
+# The build tools that still had a module today's removed: what an override caps them at.
+_REMOVED_BY = {
+    "pkg_resources": "setuptools<81", "setuptools": "setuptools<72", "numpy": "numpy<2",
+    "distutils": "setuptools<81", "Cython": "cython<3",
+}
+
 _NO_DISTRIBUTION = re.compile(
     r"(?:No matching distribution found for|Could not find a version that satisfies the "
     r"requirement) ([^\s(]+)")
@@ -33,8 +40,6 @@ _NETWORK = (
 )
 _CUT_OFF = ("incomplete-download", "Connection interrupted while downloading",
             "not enough bytes were received")
-# Recent pip names the sdist whose build step failed (pip-compile --quiet shows no other name).
-_FAILED_TO_BUILD = re.compile(r"Failed to build '?([A-Za-z0-9][A-Za-z0-9._-]*)'?")
 # Only a real conflict says so; "ResolutionImpossible" also wraps a plain missing release.
 _CONFLICT = ("conflicting dependencies", "Could not find a version that matches")
 _HASH_MISMATCH = "THESE PACKAGES DO NOT MATCH THE HASHES"
@@ -53,17 +58,36 @@ class Diagnosis:
 
 
 def missing_module(log: str) -> str | None:
-    found = _MISSING_MODULE.findall(log)
-    return found[-1].split(".")[0] if found else None
+    """The last module a log says was missing, as its full dotted name."""
+    found = build_needs.missing_modules(log)
+    return found[-1] if found else None
 
 
-def override_hint(package: str, module: str) -> str:
-    return (
-        f"{package}'s build imports '{module}' without declaring it. Add to pyproject.toml:\n"
-        f"[tool.wheelferry.overrides.{package}]\n"
-        f'build-requires = ["{module}"]\n'
-        f"no-build-isolation = true"
-    )
+def override_snippet(package: str, requires: Sequence[str]) -> str:
+    """The override that gives `package`'s build everything in `requires` at once."""
+    listed = ", ".join(f'"{need}"' for need in dict.fromkeys(requires))
+    return (f"[tool.wheelferry.overrides.{package}]\n"
+            f"build-requires = [{listed}]\n"
+            "no-build-isolation = true")
+
+
+def override_hint(package: str, module: str, *, known: Sequence[str] = (),
+                  distribution: str | None = None) -> str:
+    """What to add when `package`'s build imports `module` undeclared: one override with
+    everything it needs at once (`known`: what was configured or found already)."""
+    if build_needs.removed_module(module):
+        cap = _REMOVED_BY.get(module.split(".")[0], "setuptools<81")
+        return (f"{package}'s build imports '{module}', which today's build tools removed; it "
+                "needs the build tools of its day. Add to pyproject.toml:\n"
+                + override_snippet(package, [*known, cap, "wheel"]))
+    name = distribution or build_needs.distribution_of(module)
+    if distribution is None:
+        return (f"{package}'s build imports '{module}' without declaring it. Add to "
+                "pyproject.toml:\n" + override_snippet(package, [*known, name]))
+    return (f"{package}'s build imports '{module}' without declaring it, and no distribution "
+            f"named '{name}' provides it. Find the distribution that does (its import name is "
+            f"'{module}') and add to pyproject.toml, with that name in place of "
+            f"DISTRIBUTION:\n" + override_snippet(package, [*known, "DISTRIBUTION"]))
 
 
 def diagnose(log: str, *, package: str | None = None) -> Diagnosis | None:
@@ -101,15 +125,18 @@ def diagnose(log: str, *, package: str | None = None) -> Diagnosis | None:
         )
     module = missing_module(log)
     if module and package is None:
-        named = _FAILED_TO_BUILD.findall(log)
-        package = named[-1] if named else None
+        package = build_needs.failing_package(log)
     if module and package and ("setup.py" in log or "egg_info" in log or "build" in log):
+        if build_needs.removed_module(module):
+            return Diagnosis(f"building {package} needs the module '{module}', which today's "
+                             "build tools removed", override_hint(package, module))
         return Diagnosis(f"building {package} needs the module '{module}', which it does not "
                          "declare", override_hint(package, module))
     if module and ("metadata" in log or "egg_info" in log):
         return Diagnosis(
             f"an sdist's setup.py imports '{module}' without declaring it",
-            "Add an override for that package (its name is in the log below): "
+            "wheelferry could not tell from the output which package that is. Find the sdist "
+            "whose setup.py imports it and add an override for it: "
             + override_hint("PACKAGE", module).split("\n", 1)[1],
         )
     if any(marker in log for marker in _CONFLICT):
@@ -129,11 +156,11 @@ def diagnose(log: str, *, package: str | None = None) -> Diagnosis | None:
             "the requirements conflict: no set of versions satisfies all of them",
             "Relax or fix the pins named in the log below.",
         )
-    named = _FAILED_TO_BUILD.findall(log)
-    if named:
+    failing = build_needs.failing_package(log)
+    if failing:
         return Diagnosis(
-            f"{named[-1]} could not be built (preparing its metadata runs its build step)",
-            f"The lines below show why. If {named[-1]} is an old release whose build tools "
+            f"{failing} could not be built (preparing its metadata runs its build step)",
+            f"The lines below show why. If {failing} is an old release whose build tools "
             "have moved on (Cython 3, setuptools removals), pin a newer release of it, or "
             "give it the build tools of its day with an override (build-requires = "
             '["setuptools<NN", ...] and no-build-isolation = true).')

@@ -15,10 +15,11 @@ from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 
 from wheelferry import containers
 from wheelferry.config import Options
-from wheelferry.diagnose import diagnose, log_tail
+from wheelferry.diagnose import Diagnosis, diagnose, log_tail, override_hint
 from wheelferry.engine import Engine
 from wheelferry.errors import BuildError
 from wheelferry.files import read_json_object, sha256_file
+from wheelferry.incontainer import build_needs
 from wheelferry.overrides import BuildOverride
 from wheelferry.report import Reporter
 from wheelferry.requirements import Pin
@@ -67,13 +68,17 @@ def check_wheel(file: str, pin: Pin, tags: frozenset[Tag]) -> None:
 
 def fetch_and_build(engine: Engine, options: Options, target: Target,
                     builds: Sequence[BuildJob], work: Path, reporter: Reporter, *,
-                    jobs: int = 0) -> list[tuple[BuildJob, dict[str, Any], Path]]:
+                    jobs: int = 0, locked: Sequence[Pin] = ()
+                    ) -> list[tuple[BuildJob, dict[str, Any], Path]]:
     """Fetch each pin hash-checked and build the sdists, in one toolchain container writing to
     `work`; every wheel is checked against its pin and the target's tags, and every artifact
-    against the lock's hashes. (job, its result, the wheel file in work/wheels) per pin."""
+    against the lock's hashes. (job, its result, the wheel file in work/wheels) per pin.
+    `locked`: every pin of the project's locks; what a build is found to import is installed at
+    the locked version, hash-checked."""
     tags = tag_set(target.tags)
     (work / "job.json").write_text(json.dumps(
-        {"jobs": jobs, "pins": [j.to_json() for j in builds]}, indent=2))
+        {"jobs": jobs, "pins": [j.to_json() for j in builds],
+         "locked": {pin.name: pin.line for pin in locked}}, indent=2))
     spec = containers.build_spec(options, toolchain=target.toolchain, out=work)
     result = engine.run(spec, on_line=reporter.output)
     outcome = read_json_object(work / "result.json")
@@ -106,21 +111,55 @@ def _raise_failures(builds: Sequence[BuildJob], results: Mapping[str, Any], work
             raise BuildError("the build container failed.", details=tail)
         return
     first = failed[0]
+    item = results.get(first.pin.name, {})
     log_path = work / "logs" / f"{first.pin.name}.log"
     # Written by the container: read only a regular file, never what a link points at.
     readable = log_path.is_file() and not log_path.is_symlink()
     log = log_path.read_text(errors="replace") if readable else tail
-    step = results.get(first.pin.name, {}).get("step", "building it")
-    found = diagnose(log, package=first.pin.name)
+    # Each attempt (today's tools, then with what was found, then the tools of its day) has its
+    # own cause: the last one explains the failure, the earlier ones are shown before it.
+    attempts = build_needs.attempts(log)
+    last = attempts[-1][1]
+    step = item.get("step", "building it")
+    found = _failure_advice(first, item, last) or diagnose(last, package=first.pin.name)
     others = ", ".join(f"{j.pin.name}=={j.pin.version}" for j in failed[1:])
     message = f"{first.pin.name}=={first.pin.version} failed while {step}"
     if found:
         message += f": {found.summary}"
     if others:
         message += f" (also failed: {others})"
+    earlier = [f"attempt {number} ({title}): {_cause(text)}"
+               for number, (title, text) in enumerate(attempts[:-1], start=1)]
+    details = log_tail(last)
+    if earlier:
+        details = "\n".join([*earlier, f"attempt {len(attempts)} ({attempts[-1][0]}), the end "
+                              "of its log:", details])
     raise BuildError(
         message + ".",
         hint=(found.hint + "\n" if found else "")
         + "The previous wheelhouse is unchanged. The end of its log:",
-        details=log_tail(log),
+        details=details,
     )
+
+
+def _failure_advice(job: BuildJob, item: Mapping[str, Any], log: str) -> Diagnosis | None:
+    """When the build still misses a module after what was found: one override with everything
+    it needs at once (configured, found, and the module still missing)."""
+    module = item.get("missing_module")
+    if not isinstance(module, str):
+        return None
+    known = [str(r) for r in job.override.build_requires] if job.override else []
+    known += [str(n) for n in item.get("discovered", ()) if str(n) not in known]
+    unknown = item.get("unknown_distribution")
+    hint = override_hint(job.pin.name, module, known=known,
+                         distribution=str(unknown) if unknown else None)
+    what = ("which today's build tools removed" if build_needs.removed_module(module)
+            else "which it does not declare")
+    return Diagnosis(f"building {job.pin.name} needs the module '{module}', {what}", hint)
+
+
+def _cause(text: str) -> str:
+    """An attempt's own cause, in one line: its explaining exception, else its last line."""
+    lines = [line.strip() for line in log_tail(text, lines=8).splitlines() if line.strip()]
+    found = [line for line in lines if "Error" in line or "error:" in line]
+    return (found[-1] if found else lines[-1] if lines else "no output")[:300]

@@ -58,6 +58,16 @@ class LockPlan:
     build_stale: bool = False
     # What the platform provides: the locks are resolved with it as constraints.
     provided: Provided | None = None
+    # What building found that sdists import undeclared, besides what the build lock records:
+    # the build lock is re-made with it.
+    found: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    def discovered(self, options: Options) -> dict[str, tuple[str, ...]]:
+        """What the build lock must record: what it records now, and what was found since."""
+        known = {str(k): v for k, v in project.discovered(options).items()}
+        for package, needs in self.found:
+            known[package] = tuple(sorted({*known.get(package, ()), *needs}))
+        return known
 
     @property
     def up_to_date(self) -> bool:
@@ -78,7 +88,9 @@ def check_inputs(options: Options) -> None:
 
 def plan_locks(options: Options, *, upgrade: bool = False,
                upgrade_packages: Sequence[str] = (),
-               provided: Provided | None = None) -> LockPlan:
+               provided: Provided | None = None,
+               found: Mapping[str, Sequence[str]] | None = None) -> LockPlan:
+    """`found`: what building found sdists to import undeclared (re-makes the build lock)."""
     check_inputs(options)
     entries = project.lock_entries(options)
     stale: list[LockEntry] = []
@@ -92,11 +104,18 @@ def plan_locks(options: Options, *, upgrade: bool = False,
             stale.append(entry)
             stale_locks.add(entry.lock)
             reasons.append((entry.lock, reason))
-    build_lock = project.build_lock_path(options) if project.uses_build_lock(options) else None
+    known = project.discovered(options)
+    new = {str(canonicalize_name(k)): tuple(v) for k, v in (found or {}).items()
+           if not set(v) <= set(known.get(canonicalize_name(k), ()))}
+    build_lock = project.build_lock_path(options) \
+        if project.uses_build_lock(options) or new else None
     build_reason = None
     if build_lock is not None:
         header = read_header(build_lock)
-        if stale:
+        if new:
+            build_reason = ("building found that " + ", ".join(sorted(new))
+                            + " import(s) what they do not declare")
+        elif stale:
             build_reason = "a lock it is constrained by is being re-made"
         elif header is None:
             build_reason = "no build lock yet"
@@ -107,7 +126,7 @@ def plan_locks(options: Options, *, upgrade: bool = False,
     return LockPlan(entries=entries, stale=tuple(stale), reasons=tuple(reasons),
                     upgrade=upgrade, upgrade_packages=tuple(upgrade_packages),
                     build_lock=build_lock, build_stale=build_reason is not None,
-                    provided=provided)
+                    provided=provided, found=tuple(sorted(new.items())))
 
 
 def _stale_reason(options: Options, entry: LockEntry, stale_locks: set[Path],
@@ -153,10 +172,10 @@ def execute(engine: Engine, options: Options, target: Target, plan: LockPlan,
             "upgrade": plan.upgrade,
             "upgrade_packages": list(plan.upgrade_packages),
             "resolver": options.resolver,
-            "build_requires": build_requires_for_locking(options),
+            "build_requires": build_requires_for_locking(options, plan.discovered(options)),
             "constraints": None,
             # Sdists found earlier to import undeclared build requirements: installed at once.
-            "discovered": {str(k): list(v) for k, v in project.discovered(options).items()},
+            "discovered": {str(k): list(v) for k, v in plan.discovered(options).items()},
             # The build lock, whenever anything is locked: locking may find that it is needed.
             "build_lock": {
                 "out": project.relative(options, project.build_lock_path(options)),
@@ -211,7 +230,7 @@ def _kept_discoveries(options: Options, plan: LockPlan, staging: Path,
     found = {str(k): tuple(str(n) for n in v) for k, v in reported.items()} \
         if isinstance(reported, dict) else {}
     if not plan.stale:
-        return {str(k): v for k, v in project.discovered(options).items()}
+        return plan.discovered(options)
     pinned = set()
     for entry in plan.entries:
         lock = staging / "locks" / project.relative(options, entry.lock)

@@ -34,7 +34,7 @@ def test_diagnose_missing_module_in_a_build_names_the_override_to_add() -> None:
     assert "wferryfx-legacy" in found.summary
     assert "wferryfx_buildhelper" in found.summary
     assert "[tool.wheelferry.overrides.wferryfx-legacy]" in found.hint
-    assert 'build-requires = ["wferryfx_buildhelper"]' in found.hint
+    assert 'build-requires = ["wferryfx-buildhelper"]' in found.hint
     assert "no-build-isolation = true" in found.hint
 
 
@@ -47,7 +47,7 @@ def test_diagnose_missing_module_while_locking_points_at_the_override() -> None:
     assert found is not None
     assert "wferryfx_buildhelper" in found.summary
     assert "[tool.wheelferry.overrides.PACKAGE]" in found.hint
-    assert 'build-requires = ["wferryfx_buildhelper"]' in found.hint
+    assert 'build-requires = ["wferryfx-buildhelper"]' in found.hint
 
 
 def test_diagnose_missing_module_while_locking_names_the_sdist_pip_names() -> None:
@@ -59,7 +59,7 @@ def test_diagnose_missing_module_while_locking_names_the_sdist_pip_names() -> No
     assert "wferryfx-legacy" in found.summary
     assert "wferryfx_buildhelper" in found.summary
     assert "[tool.wheelferry.overrides.wferryfx-legacy]" in found.hint
-    assert 'build-requires = ["wferryfx_buildhelper"]' in found.hint
+    assert 'build-requires = ["wferryfx-buildhelper"]' in found.hint
 
 
 @pytest.mark.parametrize(

@@ -34,6 +34,9 @@ def internal_imports(module: str) -> set[str]:
         elif isinstance(node, ast.Import):
             found.update(a.name.split(".")[1] for a in node.names
                          if a.name.startswith("wheelferry."))
+    # The in-container scripts are stdlib only and import nothing of the host's: the host may
+    # share their pure parts (what a build log says) from any level.
+    found.discard("incontainer")
     return found
 
 
@@ -72,3 +75,14 @@ def test_no_unit_and_integration_test_modules_share_a_name() -> None:
     unit = {p.name for p in (tests / "unit").glob("test_*.py")}
     integration = {p.name for p in (tests / "integration").glob("test_*.py")}
     assert unit & integration == set()
+
+
+def test_in_container_scripts_import_nothing_of_the_host() -> None:
+    """The host shares their pure parts (build_needs: what a build log says); they run in the
+    container with the stdlib and packaging only, so they may never import a host module."""
+    for script in sorted((PACKAGE / "incontainer").glob("*.py")):
+        tree = ast.parse(script.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                assert not node.module.startswith("wheelferry") \
+                    or node.module == "wheelferry.incontainer", (script.name, node.module)

@@ -17,7 +17,6 @@ parser (tomllib, else tomli or pip's vendored copy) for an sdist's pyproject.tom
 from __future__ import annotations
 
 import base64
-import importlib
 import json
 import os
 import re
@@ -26,7 +25,6 @@ import shutil
 import ssl
 import subprocess
 import sys
-import tarfile
 import tempfile
 import threading
 import time
@@ -34,7 +32,6 @@ import traceback
 import urllib.error
 import urllib.parse
 import urllib.request
-import zipfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -54,19 +51,19 @@ except ImportError:  # the toolchain's venv has packaging; pip vendors the same 
     )
 
 if TYPE_CHECKING:
-    from wheelferry.incontainer import fetch_pins
+    from wheelferry.incontainer import build_needs, fetch_pins
 else:
     try:  # in the container, the scripts sit side by side
+        import build_needs
         import fetch_pins
     except ImportError:  # loaded from the package (unit tests)
-        from wheelferry.incontainer import fetch_pins
+        from wheelferry.incontainer import build_needs, fetch_pins
 
 OUT = Path("/out")
 SCRATCH = Path("/tmp/wheelferry-build")
 PIP = [sys.executable, "-m", "pip"]
 SDIST_SUFFIXES = (".tar.gz", ".zip", ".tar.bz2", ".tar.xz", ".tgz", ".tar")
-# What pip builds a source tree with when its pyproject.toml names no build requirements.
-LEGACY_BUILD_REQUIRES = ("setuptools>=40.8.0", "wheel")
+LEGACY_BUILD_REQUIRES = build_needs.LEGACY_BUILD_REQUIRES
 JSON_API = "application/vnd.pypi.simple.v1+json"  # PEP 691
 DEFAULT_INDEX = "https://pypi.org/simple/"
 INDEX_TIMEOUT = 60
@@ -197,52 +194,10 @@ def download_listed_sdist(name: str, line: str, download: Path, log: Path,
 # -- the build tools of an sdist's release date ---------------------------------------------------
 
 
-def toml_loads(text: str) -> dict[str, Any]:
-    """Python 3.10 has no tomllib: tomli (in the toolchain's venv) or pip's vendored copy."""
-    for module_name in ("tomllib", "tomli", "pip._vendor.tomli"):
-        try:
-            module = importlib.import_module(module_name)
-        except ImportError:
-            continue
-        loaded: dict[str, Any] = module.loads(text)
-        return loaded
-    raise RuntimeError("no TOML parser (tomllib, tomli or pip's) to read pyproject.toml")
-
-
-def sdist_member(sdist: Path, name: str) -> str | None:
-    """The text of `name` at the top of the sdist's source tree (`<dir>/<name>`), if present."""
-    if sdist.name.endswith(".zip"):
-        with zipfile.ZipFile(sdist) as archive:
-            for member in archive.namelist():
-                if _top_level(member, name):
-                    return archive.read(member).decode("utf-8")
-        return None
-    with tarfile.open(sdist) as archive:
-        for entry in archive.getmembers():
-            if entry.isfile() and _top_level(entry.name, name):
-                handle = archive.extractfile(entry)
-                return handle.read().decode("utf-8") if handle is not None else None
-    return None
-
-
-def _top_level(member: str, name: str) -> bool:
-    parts = [part for part in member.split("/") if part not in ("", ".")]
-    return len(parts) == 2 and parts[1] == name
-
-
-def sdist_build_requires(sdist: Path) -> list[str]:
-    """What pip installs to build the sdist: its pyproject.toml's [build-system] requires, else
-    the legacy default (setuptools>=40.8.0 and wheel)."""
-    text = sdist_member(sdist, "pyproject.toml")
-    if text is None:
-        return list(LEGACY_BUILD_REQUIRES)
-    build_system = toml_loads(text).get("build-system")
-    if not isinstance(build_system, dict) or "requires" not in build_system:
-        return list(LEGACY_BUILD_REQUIRES)
-    requires = build_system["requires"]
-    if not isinstance(requires, list) or not all(isinstance(r, str) for r in requires):
-        raise ValueError(f"[build-system] requires is not a list of strings: {requires!r}")
-    return list(requires)
+# Read from the sdist itself (build_needs.py): kept under these names for compile_locks.py.
+toml_loads = build_needs.toml_loads
+sdist_member = build_needs.sdist_member
+sdist_build_requires = build_needs.sdist_build_requires
 
 
 def parse_upload_time(value: object) -> datetime | None:
@@ -453,10 +408,12 @@ class DatedTools:
 
     date: str
     releases: tuple[Release, ...]
+    # Build requirements the lock pins, taken at the locked version rather than dated.
+    locked: tuple[str, ...] = ()
 
     @property
     def pins(self) -> list[str]:
-        return [release.pin for release in self.releases]
+        return sorted([release.pin for release in self.releases] + list(self.locked))
 
 
 def dated_tools(project: str, sdist_file: str, requires: Sequence[str],
@@ -508,16 +465,156 @@ def dated_tools(project: str, sdist_file: str, requires: Sequence[str],
     return DatedTools(uploaded.astimezone(timezone.utc).date().isoformat(), tuple(releases))
 
 
+MAX_DISCOVERIES = 5
+
+
+def attempt(log: Path, title: str) -> None:
+    """Start a new attempt in the package's log: the host tells each attempt's failure apart."""
+    with log.open("a") as handle:
+        handle.write(f"{build_needs.ATTEMPT}{title}\n")
+
+
+def last_attempt(log: Path) -> str:
+    return build_needs.attempts(log.read_text(errors="replace"))[-1][1]
+
+
+def locked_version(line: str) -> str:
+    """The version a lock line pins (`name==1.0 --hash=...`)."""
+    requirement = requirements.Requirement(line.split(" --hash", 1)[0].split(" \\", 1)[0])
+    return next(spec.version for spec in requirement.specifier if spec.operator == "==")
+
+
+def install_build_tools(requires: Sequence[str], locked: Mapping[str, str], target: Path,
+                        log: Path, env: dict[str, str]) -> list[str]:
+    """Install `requires` where a build without isolation imports them: those the lock pins at
+    exactly the locked version, hash-checked (compiled code then matches what ships beside it),
+    the rest at their newest fitting the lock. PYTHONPATH in `env` is set to them; returns what
+    was installed, as name==version."""
+    pinned: list[str] = []
+    free: list[str] = []
+    for text in requires:
+        requirement = requirements.Requirement(text)
+        if requirement.marker is not None and not requirement.marker.evaluate():
+            continue
+        line = locked.get(utils.canonicalize_name(requirement.name))
+        if line is not None and requirement.specifier.contains(locked_version(line),
+                                                               prereleases=True):
+            pinned.append(line)
+        else:
+            free.append(text)
+    shutil.rmtree(target, ignore_errors=True)
+    folders = []
+    if pinned:
+        folders.append(target / "locked")
+        (target / "locked.txt").parent.mkdir(parents=True, exist_ok=True)
+        (target / "locked.txt").write_text("".join(f"{line}\n" for line in sorted(set(pinned))))
+        run([*PIP, "install", "--quiet", "--no-deps", "--require-hashes", "--target",
+             str(folders[-1]), "-r", str(target / "locked.txt")], log, env,
+            "installing the locked versions of what its build imports")
+    if free:
+        folders.append(target / "free")
+        constraints = target / "constraints.txt"
+        constraints.parent.mkdir(parents=True, exist_ok=True)
+        constraints.write_text("".join(f"{name}=={locked_version(line)}\n"
+                                       for name, line in sorted(locked.items())))
+        run([*PIP, "install", "--quiet", "--target", str(folders[-1]), "-c", str(constraints),
+             *free], log, env, "installing what its build imports")
+    env["PYTHONPATH"] = os.pathsep.join(str(folder) for folder in folders)
+    installed = []
+    for folder in folders:
+        for info in sorted(folder.glob("*.dist-info")):
+            name, _, found = info.name[: -len(".dist-info")].partition("-")
+            installed.append(f"{utils.canonicalize_name(name)}=={found}")
+    return sorted(set(installed))
+
+
+def retry_build(name: str, sdist: Path, work: Path, built: Path, log: Path,
+                env: Mapping[str, str], locked: Mapping[str, str],
+                result: dict[str, Any]) -> None:
+    """After the isolated build with today's tools failed: learn what it needs and build again.
+    A missing module that a distribution provides is installed (at the lock's version where the
+    lock has one) and the build retried without isolation, round after round until it builds or
+    nothing new is learned; a module that today's build tools removed (pkg_resources,
+    numpy.distutils, ...), or a failure with no missing module, leads to the build tools of its
+    release date, keeping what it declares, what was found and what the lock pins. `result`
+    records what was found (also when it still fails); raises Failed when it does not build."""
+    declared = build_needs.declared_build_requires(sdist)
+    needs: list[str] = result.setdefault("discovered", [])
+    while True:
+        modules = build_needs.missing_modules(last_attempt(log))
+        module = modules[-1] if modules else None
+        if module is not None:
+            result["missing_module"] = module
+        if module is None or build_needs.removed_module(module):
+            why = None if module is None else (
+                f"its build imports {module!r}, which today's build tools no longer have")
+            dated = build_with_dated_tools(name, sdist, work, built, log, dict(env), locked,
+                                           [*declared, *needs], why)
+            if dated is None:
+                raise Failed("building its wheel" if module is None else
+                             f"building its wheel (it imports {module!r}, which today's build "
+                             "tools removed, and the build tools of its release date could "
+                             "not be used: see the log)")
+            result.update(dated_build_requires=dated.pins, dated_build_date=dated.date)
+            result.pop("missing_module", None)
+            return
+        distribution = build_needs.distribution_of(module)
+        if distribution in needs or distribution == utils.canonicalize_name(name) \
+                or len(needs) >= MAX_DISCOVERIES:
+            raise Failed(f"building its wheel (it imports {module!r} even with "
+                         f"{', '.join(needs)} importable)")
+        needs.append(distribution)
+        say(f"==> {name}: its build imports {module!r} without declaring it; retrying with "
+            f"{', '.join(needs)} importable and no build isolation")
+        retry_env = dict(env)
+        try:
+            result["build_requires"] = install_build_tools(
+                [*declared, *needs], locked, work / f"discovered-{len(needs)}", log, retry_env)
+        except Failed as failure:
+            needs.pop()
+            result["unknown_distribution"] = distribution
+            raise Failed(f"building its wheel (it imports {module!r}, and {failure.step} "
+                         f"failed: no distribution named {distribution!r} provides it)"
+                         ) from failure
+        attempt(log, f"with {', '.join(needs)} importable, without build isolation")
+        shutil.rmtree(built, ignore_errors=True)
+        built.mkdir(parents=True)
+        try:
+            run([*PIP, "wheel", "--no-deps", "--no-build-isolation", "-w", str(built),
+                 str(sdist)], log, retry_env, "building its wheel")
+        except Failed:
+            continue
+        result.pop("missing_module", None)
+        return
+
+
 def build_with_dated_tools(name: str, sdist: Path, work: Path, built: Path, log: Path,
-                           env: dict[str, str]) -> DatedTools | None:
+                           env: dict[str, str], locked: Mapping[str, str] | None = None,
+                           requires: Sequence[str] | None = None,
+                           why: str | None = None) -> DatedTools | None:
     """After a failed build of `sdist` with today's build tools: build it once more with those
-    of its release date (hash-checked, without isolation). None when there are none to try (the
-    reason is in the log); raises Failed when the retry fails too."""
+    of its release date (hash-checked, without isolation): each of `requires` (default: what it
+    declares) capped at its newest release uploaded before the sdist, except those the lock
+    pins (`locked`), taken at the locked version. None when there are none to try (the reason
+    is in the log); raises Failed when the retry fails too."""
+    locked = locked or {}
+    wanted = list(requires) if requires is not None else \
+        build_needs.declared_build_requires(sdist)
+    dated_names: list[str] = []
+    kept: list[str] = []
+    for text in wanted:
+        requirement = requirements.Requirement(text)
+        line = locked.get(utils.canonicalize_name(requirement.name))
+        if line is not None and requirement.specifier.contains(locked_version(line),
+                                                               prereleases=True):
+            kept.append(line)
+        else:
+            dated_names.append(text)
     try:
         supported = frozenset(tags.sys_tags())
         python_version = ".".join(str(part) for part in sys.version_info[:3])
         planned = dated_tools(
-            name, sdist.name, sdist_build_requires(sdist),
+            name, sdist.name, dated_names,
             lambda project: project_files(project, env),
             supported=supported, python_version=python_version)
     except Exception as exc:  # the original failure stands; say why there was no retry
@@ -527,15 +624,19 @@ def build_with_dated_tools(name: str, sdist: Path, work: Path, built: Path, log:
             handle.write(f"# wheelferry: not retried with the build tools of its release date: "
                          f"{planned}\n")
         return None
-    pins = ", ".join(planned.pins)
-    announce = (f"==> {name}: failed with today's build tools; retrying with those of its "
-                f"release date ({planned.date}): {pins}")
+    pins = ", ".join([*planned.pins, *(line.split(" ", 1)[0] for line in sorted(kept))])
+    announce = (f"==> {name}: failed with today's build tools"
+                + (f" ({why})" if why else "")
+                + f"; retrying with those of its release date ({planned.date}): {pins}")
     say(announce)
     with log.open("a") as handle:
         handle.write(announce + "\n")
     target = work / "dated-build-requires"
     requirement_file = work / "dated-build-requires.txt"
-    requirement_file.write_text("".join(f"{r.line}\n" for r in planned.releases))
+    requirement_file.write_text("".join(f"{r.line}\n" for r in planned.releases)
+                                + "".join(f"{line}\n" for line in sorted(set(kept))))
+    attempt(log, f"with the build tools of its release date ({planned.date}: {pins}), "
+                 "without build isolation")
     try:
         run([*PIP, "install", "--quiet", "--no-deps", "--require-hashes", "--target",
              str(target), "-r", str(requirement_file)], log, env, "installing them")
@@ -545,19 +646,20 @@ def build_with_dated_tools(name: str, sdist: Path, work: Path, built: Path, log:
     shutil.rmtree(built, ignore_errors=True)
     built.mkdir(parents=True)
     dated_env = dict(env)
-    dated_env["PYTHONPATH"] = os.pathsep.join(
-        part for part in (str(target), env.get("PYTHONPATH", "")) if part)
+    dated_env["PYTHONPATH"] = str(target)
     try:
         run([*PIP, "wheel", "--no-deps", "--no-build-isolation", "-w", str(built), str(sdist)],
             log, dated_env, "building its wheel")
     except Failed as failure:
         raise Failed(f"building its wheel, with today's build tools and with those of its "
                      f"release date ({planned.date}: {pins})") from failure
-    return planned
+    return DatedTools(planned.date, planned.releases,
+                      tuple(line.split(" ", 1)[0] for line in sorted(set(kept))))
 
 
 def process(pin: dict[str, Any], base_env: dict[str, str],
-            fetched: Path | None = None) -> dict[str, Any]:
+            fetched: Path | None = None,
+            locked: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Fetch (unless `fetched` already holds its file) and build one pin."""
     name = pin["name"]
     work = SCRATCH / name
@@ -609,16 +711,16 @@ def process(pin: dict[str, Any], base_env: dict[str, str],
             raise Failed(f"downloading it (unexpected file {artifact.name})")
         result["sdist"] = {"file": artifact.name, "sha256": sha256(artifact)}
         note(f"{name}: building its wheel from {artifact.name}")
+        attempt(log, "with its configured build requirements" if override else
+                "with today's build tools, in isolation")
         try:
             run([*PIP, "wheel", "--no-deps", *isolation, "-w", str(built), str(artifact)], log,
                 env, "building its wheel")
         except Failed:
             # An override states the build environment: it is not second-guessed.
-            dated = None if override else build_with_dated_tools(name, artifact, work, built,
-                                                                 log, env)
-            if dated is None:
+            if override:
                 raise
-            result.update(dated_build_requires=dated.pins, dated_build_date=dated.date)
+            retry_build(name, artifact, work, built, log, env, locked or {}, result)
         wheels = sorted(built.glob("*.whl"))
         if len(wheels) != 1:
             raise Failed("building its wheel (no single wheel came out)")
@@ -656,7 +758,8 @@ def main() -> int:
         note(f"fetching {len(plain)} pin(s) in a few pip processes")
     prefetched = fetch_pins.prefetch(plain, jobs, SCRATCH / "_prefetch", env)
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        futures = [pool.submit(process, pin, env, prefetched.get(pin["name"]))
+        locked = {str(k): str(v) for k, v in job.get("locked", {}).items()}
+        futures = [pool.submit(process, pin, env, prefetched.get(pin["name"]), locked)
                    for pin in job["pins"]]
         for future in as_completed(futures):
             result = future.result()

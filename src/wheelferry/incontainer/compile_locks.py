@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shlex
 import shutil
 import subprocess
@@ -40,12 +39,13 @@ except ImportError:  # the toolchain's venv has packaging; pip vendors the same 
     )
 
 if TYPE_CHECKING:
-    from wheelferry.incontainer import build_wheels
+    from wheelferry.incontainer import build_needs, build_wheels
 else:
     try:  # in the container, the scripts sit side by side
+        import build_needs
         import build_wheels
     except ImportError:  # loaded from the package (unit tests)
-        from wheelferry.incontainer import build_wheels
+        from wheelferry.incontainer import build_needs, build_wheels
 
 OUT = Path("/out")
 WORK = Path("/tmp/wheelferry-lock")
@@ -55,14 +55,6 @@ SDISTS = Path("/tmp/wheelferry-lock-sdists")
 # pip-compile taking each file's sha256 from the index instead of downloading it.
 PIP_COMPILE = [sys.executable, str(Path(__file__).with_name("pip_compile_index_hashes.py"))]
 UV = Path(sys.executable).parent / "uv"
-MISSING_MODULE = re.compile(r"ModuleNotFoundError: No module named '([\w.]+)'")
-FAILED_TO_BUILD = re.compile(r"Failed to build '([^']+)'")
-# Modules published under another distribution name; any other module is looked up by its own.
-MODULE_DISTRIBUTIONS = {
-    "cv2": "opencv-python-headless", "PIL": "pillow", "sklearn": "scikit-learn",
-    "skimage": "scikit-image", "skbuild": "scikit-build", "yaml": "pyyaml",
-    "pkg_resources": "setuptools", "Cython": "cython", "google": "protobuf",
-}
 MAX_DISCOVERIES = 5
 
 
@@ -80,20 +72,20 @@ def echo_run(cmd: list[str], env: dict[str, str]) -> tuple[int, str]:
 
 
 def undeclared_build_import(output: str) -> tuple[str, str, str] | None:
-    """(sdist, module, distribution) when an sdist's build step failed on a missing module."""
-    modules = MISSING_MODULE.findall(output)
-    packages = FAILED_TO_BUILD.findall(output)
-    if not modules or not packages:
+    """(sdist, module, distribution) when an sdist's build step failed on a missing module that
+    a distribution provides (not one that today's build tools removed: that calls for the build
+    tools of its day), and the resolver or pip said which sdist it was."""
+    modules = build_needs.missing_modules(output)
+    package = build_needs.failing_package(output)
+    if not modules or package is None or build_needs.removed_module(modules[-1]):
         return None
-    module = modules[-1].split(".")[0]
-    distribution = MODULE_DISTRIBUTIONS.get(module, module)
-    return packages[-1], module, re.sub(r"[-_.]+", "-", distribution).lower()
+    module = modules[-1]
+    return package, module.split(".")[0], build_needs.distribution_of(module)
 
 
 def failed_sdist(output: str) -> str | None:
     """The package whose sdist failed to prepare its metadata or build, when that is why."""
-    packages = FAILED_TO_BUILD.findall(output)
-    return packages[-1] if packages else None
+    return build_needs.failing_package(output)
 
 
 def set_pythonpath(env: dict[str, str]) -> None:
@@ -165,7 +157,7 @@ def install_dated_tools(package: str, item: dict[str, str], env: dict[str, str])
             return f"the index lists no sdist of {package} to date"
         path = build_wheels.download_file(sdist, SDISTS, env)
         planned = build_wheels.dated_tools(
-            package, path.name, build_wheels.sdist_build_requires(path),
+            package, path.name, build_needs.declared_build_requires(path),
             lambda project: build_wheels.project_files(project, env),
             supported=frozenset(tags.sys_tags()),
             python_version=".".join(str(part) for part in sys.version_info[:3]))

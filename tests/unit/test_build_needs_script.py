@@ -1,0 +1,118 @@
+"""incontainer/build_needs.py: what an sdist declares and what a failed build's log says (the
+modules it missed, removed ones, and which package the resolver or pip named)."""
+
+from __future__ import annotations
+
+import io
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from wheelferry.incontainer import build_needs
+
+# uv 0.13's own words when an sdist's setup.py imports what it does not declare (captured).
+UV_FAILURE = """\
+error: Failed to build `badpkg==1.0`
+  cause: The build backend returned an error
+  cause: Call to `setuptools.build_meta:__legacy__.get_requires_for_build_wheel` failed
+         [stderr]
+           File "<string>", line 1, in <module>
+         ModuleNotFoundError: No module named 'numpy'
+
+hint: This error likely indicates that `badpkg@1.0` depends on `numpy`, but doesn't declare it
+"""
+# pip 26's: the package is quoted; its closing lines are generic.
+PIP_FAILURE = """\
+Collecting wferryfx-pure==1.0
+ModuleNotFoundError: No module named 'pkg_resources'
+pip._internal.exceptions.FailedToPrepareCandidate: Failed to build 'wferryfx-pkgres' when getting \
+requirements to build wheel
+ERROR: Failed to build installable wheels for some pyproject.toml based projects (x)
+"""
+PIP_WHEEL_FAILURE = """\
+  Building wheel for wferryfx-legacy (setup.py) ... error
+Failed to build wferryfx-legacy
+ERROR: Failed to build one or more wheels
+"""
+
+
+def test_the_package_uv_names_is_taken_from_its_own_statement() -> None:
+    assert build_needs.failing_package(UV_FAILURE) == "badpkg"
+
+
+def test_the_package_pip_names_is_taken_not_its_generic_sentences() -> None:
+    assert build_needs.failing_package(PIP_FAILURE) == "wferryfx-pkgres"
+    assert build_needs.failing_package(PIP_WHEEL_FAILURE) == "wferryfx-legacy"
+
+
+@pytest.mark.parametrize("generic", [
+    "ERROR: Failed to build one or more wheels",
+    "ERROR: Failed to build installable wheels for some pyproject.toml based projects",
+    "error: the file could not be built",
+])
+def test_generic_lines_name_no_package(generic: str) -> None:
+    assert build_needs.failing_package(generic) is None
+
+
+@pytest.mark.parametrize(("module", "removed"), [
+    ("pkg_resources", True), ("pkg_resources.extern", True), ("numpy.distutils", True),
+    ("numpy.distutils.core", True), ("setuptools.command.test", True), ("numpy", False),
+    ("Cython", False), ("pkg_resources_helper", False), ("setuptools", False),
+])
+def test_modules_that_build_tools_removed_are_told_apart(module: str, removed: bool) -> None:
+    assert build_needs.removed_module(module) is removed
+
+
+def test_a_module_maps_to_the_distribution_that_provides_it() -> None:
+    assert build_needs.distribution_of("numpy.core") == "numpy"
+    assert build_needs.distribution_of("Cython.Build") == "cython"
+    assert build_needs.distribution_of("wferryfx_buildhelper") == "wferryfx-buildhelper"
+
+
+def test_missing_modules_keep_their_dotted_names_in_order() -> None:
+    log = ("ModuleNotFoundError: No module named 'Cython'\n"
+           "ModuleNotFoundError: No module named 'numpy.distutils'\n")
+    assert build_needs.missing_modules(log) == ["Cython", "numpy.distutils"]
+
+
+def test_a_log_is_split_into_its_attempts() -> None:
+    log = (f"$ pip download\n{build_needs.ATTEMPT}with today's build tools, in isolation\n"
+           "ModuleNotFoundError: No module named 'numpy'\n"
+           f"{build_needs.ATTEMPT}with numpy importable, without build isolation\n"
+           "AttributeError: old API\n")
+    parts = build_needs.attempts(log)
+    assert [title for title, _ in parts] == [
+        "with today's build tools", "with today's build tools, in isolation",
+        "with numpy importable, without build isolation"]
+    assert "numpy" in parts[1][1]
+    assert "numpy" not in parts[2][1]
+    assert "AttributeError" in parts[2][1]
+
+
+def _sdist(tmp_path: Path, files: dict[str, str]) -> Path:
+    path = tmp_path / "demo-1.0.tar.gz"
+    with tarfile.open(path, "w:gz") as archive:
+        for name, text in files.items():
+            data = text.encode()
+            info = tarfile.TarInfo(f"demo-1.0/{name}")
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    return path
+
+
+def test_declared_build_requires_keep_setup_requires_from_setup_py(tmp_path: Path) -> None:
+    sdist = _sdist(tmp_path, {"setup.py": (
+        "from setuptools import setup\nNEEDS = ['cython>=0.29', 'numpy']\n"
+        "setup(name='demo', setup_requires=NEEDS)\n")})
+    assert build_needs.declared_build_requires(sdist) == [
+        "setuptools>=40.8.0", "wheel", "cython>=0.29", "numpy"]
+
+
+def test_declared_build_requires_read_pyproject_and_setup_cfg(tmp_path: Path) -> None:
+    sdist = _sdist(tmp_path, {
+        "pyproject.toml": '[build-system]\nrequires = ["setuptools", "oldest-supported-numpy"]\n',
+        "setup.cfg": "[options]\nsetup_requires =\n    pytest-runner\n    setuptools\n",
+        "setup.py": "from setuptools import setup\nsetup()\n"})
+    assert build_needs.declared_build_requires(sdist) == [
+        "setuptools", "oldest-supported-numpy", "pytest-runner"]
