@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from wheelferry import build as building
@@ -24,6 +25,7 @@ from wheelferry import verify as verifying
 from wheelferry import wheelhouse as wh
 from wheelferry.config import Options
 from wheelferry.engine import Engine, ImageInfo
+from wheelferry.proof import Problem
 from wheelferry.report import Reporter
 from wheelferry.requirements import Pin, merge
 from wheelferry.runlock import project_run_lock
@@ -117,13 +119,22 @@ def _engine_and_target(options: Options, reporter: Reporter, engine: Engine | No
         yield eng, tgt
 
 
+@dataclass(frozen=True)
+class Built:
+    """What a build made: the new wheelhouse's manifest, and the files of the wheels it kept
+    as they were (reused)."""
+
+    manifest: mf.Manifest
+    reused: frozenset[str] = frozenset()
+
+
 def build(options: Options, *, reporter: Reporter, upgrade: bool = False,
-          upgrade_packages: Sequence[str] = (), jobs: int = 0) -> mf.Manifest:
+          upgrade_packages: Sequence[str] = (), jobs: int = 0) -> Built:
     """Lock when stale, then fetch/build what changed and swap in the new wheelhouse."""
     with project_run_lock(project.state_dir(options), command="build"):
         wh.recover(options.wheelhouse)
         wh.check_writable(options.wheelhouse)
-        with connected(options) as engine:
+        with connected(options) as engine, contextlib.ExitStack() as stack:
             with reporter.step(f"checking the target image {options.image}"):
                 target = targets.prepare(engine, options, reporter.info)
             found = _platform(engine, options, reporter)
@@ -134,12 +145,13 @@ def build(options: Options, *, reporter: Reporter, upgrade: bool = False,
                       provided=provided)
                 cache = wheelcache.root()
                 site = wheelcache.BuildSite.of(target, options.arch)
+                # The wheel cache's entries this build takes are kept from pruning till its end.
+                lease = None if cache is None else stack.enter_context(wheelcache.Lease(cache))
                 plan = building.plan_build(
                     options, target.image.id, project.lock_pins(options),
                     mf.read_manifest(options.wheelhouse), building.intact_in(options.wheelhouse),
                     project.build_lock_pins(options), provided,
-                    cached=None if cache is None else
-                    lambda job: wheelcache.lookup(cache, job, site))
+                    cached=None if lease is None else lambda job: lease.lookup(job, site))
                 if plan.reuse:
                     reporter.info(f"{len(plan.reuse)} wheel(s) already built for these pins are "
                                   "reused")
@@ -157,12 +169,26 @@ def build(options: Options, *, reporter: Reporter, upgrade: bool = False,
                         locking.execute(engine, options, target, lock_plan, reporter)
                     return project.build_lock_pins(options)
 
-                return building.execute(engine, options, target, plan, reporter, jobs=jobs,
+                made = building.execute(engine, options, target, plan, reporter, jobs=jobs,
                                         platform_glibc=_glibc(found), wheel_cache=cache,
                                         relock=relock)
+                return Built(made, frozenset(record.file for record in plan.reuse))
 
 
-def verify(options: Options, *, reporter: Reporter, static_only: bool = False) -> None:
+@dataclass(frozen=True)
+class Verified:
+    """What verify proved: the wheels checked, and (unless static only) where and as whom the
+    proof ran, whether the platform's own packages were checked, and the warnings."""
+
+    wheels: int
+    static_only: bool
+    image: str = ""
+    user: str = ""
+    platform_checked: bool = False
+    warnings: tuple[Problem, ...] = ()
+
+
+def verify(options: Options, *, reporter: Reporter, static_only: bool = False) -> Verified:
     """Static checks, then (unless static_only) the offline install proof in the target; a
     full proof is recorded in the state folder."""
     with project_run_lock(project.state_dir(options), command="verify"):
@@ -174,7 +200,7 @@ def verify(options: Options, *, reporter: Reporter, static_only: bool = False) -
         reporter.info(f"{len(manifest.wheels)} wheels match SHA256SUMS, the manifest and the "
                       "locks")
         if static_only:
-            return
+            return Verified(wheels=len(manifest.wheels), static_only=True)
         with connected(options) as engine:
             found = _platform(engine, options, reporter)
             glibc = _glibc(found)
@@ -206,6 +232,9 @@ def verify(options: Options, *, reporter: Reporter, static_only: bool = False) -
         reporter.info(f"proven: the wheelhouse installs offline with the generated init.sh in "
                       f"{site.image.reference}, pip check passes, {imports}"
                       + (" and the platform's own packages still import" if found else ""))
+    return Verified(wheels=len(manifest.wheels), static_only=False, image=site.image.reference,
+                    user=site.user, platform_checked=found is not None,
+                    warnings=tuple(findings.warnings))
 
 
 def _plain_platform(engine: Engine, options: Options, manifest: mf.Manifest,

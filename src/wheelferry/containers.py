@@ -18,6 +18,7 @@ exactly the index settings and CA bundle of the project's configuration.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
@@ -25,9 +26,11 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from wheelferry.config import Options, expand_home
 from wheelferry.engine import ContainerSpec, Mount, host_user
+from wheelferry.files import read_json_object
 
 SCRIPTS_DIR = Path(__file__).parent / "incontainer"
 SCRIPTS_MOUNT = "/wheelferry/scripts"
@@ -53,6 +56,16 @@ def cache_record(kind: str, *key: object) -> Path:
     published release does): `kind`/<sha256 of the key's JSON>.json."""
     digest = hashlib.sha256(json.dumps(key).encode()).hexdigest()[:32]
     return cache_root() / kind / f"{digest}.json"
+
+
+def recall(record: Path) -> dict[str, Any]:
+    """A fact remembered in the user cache ({} when there is none or it is unreadable), marked
+    used: `wheelferry cache prune` removes the least recently used first."""
+    data = read_json_object(record)
+    if data:
+        with contextlib.suppress(OSError):
+            os.utime(record)
+    return data
 
 
 def cache_dir() -> Path:

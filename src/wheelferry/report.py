@@ -57,10 +57,17 @@ class _Activity:
 
 
 class Reporter:
-    def __init__(self, *, verbose: bool = False, console: Console | None = None) -> None:
+    """Progress on standard error. `quiet`: nothing but errors (raised, shown by the edge) and
+    the run's final line, which `finish` prints. Colours follow rich, which honours NO_COLOR; off
+    a terminal the lines are plain text, never markup."""
+
+    def __init__(self, *, verbose: bool = False, quiet: bool = False,
+                 console: Console | None = None) -> None:
         self.console = console or Console(stderr=True, highlight=False)
         self.rich = self.console.is_terminal
-        self.verbose = verbose
+        self.verbose = verbose and not quiet
+        self.quiet = quiet
+        self._final = ""
         self._began = time.monotonic()
         self._said = self._began  # when a plain line was last written
         self._steps: list[_Activity] = []
@@ -70,12 +77,17 @@ class Reporter:
         self._spinner = Spinner("dots", style="cyan")
 
     def info(self, message: str) -> None:
+        if self.quiet:
+            self._final = message
+            return
         if self.rich:
             self.console.print(f"[bold cyan]wheelferry[/] {message}", markup=True)
         else:
             self._plain(f"wheelferry: [{self._clock()}] {message}")
 
     def warn(self, message: str) -> None:
+        if self.quiet:
+            return
         if self.rich:
             self.console.print(f"[bold yellow]wheelferry warning:[/] {message}", markup=True)
         else:
@@ -85,7 +97,7 @@ class Reporter:
         """A line of a container's output: noted for the status; shown when verbose, or when it
         is an echoed command or a result ("$ ", "==> ")."""
         self._note(line)
-        if not (self.verbose or line.startswith(("$ ", "==> "))):
+        if self.quiet or not (self.verbose or line.startswith(("$ ", "==> "))):
             return
         if self.rich:
             # A Text, not markup: container lines hold brackets ("[notice]", "[3/12]").
@@ -102,7 +114,7 @@ class Reporter:
             self._steps.append(activity)
             outermost = len(self._steps) == 1
         # One live status or heartbeat for the outermost step; it shows the innermost.
-        stop = self._show_progress() if outermost else None
+        stop = self._show_progress() if outermost and not self.quiet else None
         try:
             yield
         finally:
@@ -114,6 +126,9 @@ class Reporter:
 
     def table(self, title: str, columns: Sequence[str], rows: Sequence[Sequence[str]],
               footer: str = "") -> None:
+        if self.quiet:
+            self._final = footer or title
+            return
         if self.rich:
             table = Table(title=title, title_justify="left")
             for column in columns:
@@ -126,6 +141,12 @@ class Reporter:
             return
         lines = [f"{title}:", *("  " + "  ".join(row) for row in rows)]
         self._plain("\n".join([*lines, footer] if footer else lines))
+
+    def finish(self) -> None:
+        """The end of a successful run: quiet, its final line is said now (the only one)."""
+        if self.quiet and self._final:
+            self._plain(f"wheelferry: {self._final}")
+            self._final = ""
 
     # -- progress ---------------------------------------------------------------------------
 

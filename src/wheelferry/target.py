@@ -25,7 +25,7 @@ from wheelferry import containers, project
 from wheelferry.config import Options
 from wheelferry.engine import ContainerSpec, Engine, ImageInfo, RunResult
 from wheelferry.errors import ImageError
-from wheelferry.files import read_json_object, remember_json
+from wheelferry.files import remember_json
 
 TOOLCHAIN_REPOSITORY = "wheelferry-toolchain"
 TOOLCHAIN_RECIPE = "2"
@@ -105,7 +105,7 @@ def _probe_cache(options: Options, base: ImageInfo) -> Path:
 def _cached_probe(options: Options, base: ImageInfo) -> dict[str, Any] | None:
     """What an earlier probe of this very image found (a container start saved on every run);
     None when there is none or it is unreadable."""
-    data = read_json_object(_probe_cache(options, base))
+    data = containers.recall(_probe_cache(options, base))
     wanted = ("version", "implementation", "machine", "tags")
     return data if all(key in data for key in wanted) else None
 

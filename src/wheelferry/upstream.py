@@ -22,7 +22,7 @@ from wheelferry import containers, project
 from wheelferry.config import Options
 from wheelferry.engine import Engine
 from wheelferry.errors import WheelferryError
-from wheelferry.files import read_json_object, remember_json
+from wheelferry.files import remember_json
 from wheelferry.proof import Upstream
 from wheelferry.report import Reporter
 from wheelferry.verdicts import Verdict
@@ -94,7 +94,7 @@ def _remembered(options: Options, image_id: str, name: str, version: str,
     """(the module's import outcome, the install's output) from an earlier check, or None."""
     if not version:
         return None
-    data = read_json_object(_cache_file(options, image_id, name, version, module))
+    data = containers.recall(_cache_file(options, image_id, name, version, module))
     outcome = data.get("outcome")
     if "outcome" not in data or (outcome is not None and not isinstance(outcome, dict)):
         return None

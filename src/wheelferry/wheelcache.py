@@ -12,6 +12,12 @@ Layout: `<root>/<key>/record.json` beside `<root>/<key>/<wheel file>`. An entry 
 a temporary folder beside and renamed into place, so a reader sees all of it or none; a wheel is
 taken only when its bytes match the sha256 its record gives, and an entry that does not is
 removed. `WHEELFERRY_WHEEL_CACHE` moves the cache (a folder) or turns it off (`off`).
+
+Each lookup that finds an entry marks it used (its record's modification time), which is what
+`wheelferry cache prune` orders by. A build holds a lease on the entries it found (`Lease`,
+`<root>/.in-use/`) until it ends, and pruning never removes a leased entry: both take the
+cache's lock (`<root>/.lock`) around their look, so no entry is removed between a build finding
+it and leasing it. A lease whose run died is recognised (its lock file is free) and dropped.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from filelock import FileLock, Timeout
 from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 from packaging.version import InvalidVersion
 
@@ -47,6 +54,8 @@ RECORD = "record.json"
 KEY_FORMAT = 1
 RECORD_FORMAT = 1
 TEMPORARY_MARK = ".tmp-"
+LOCK = ".lock"
+LEASES = ".in-use"
 # A temporary folder this old is a killed run's (a write takes a moment).
 STALE_SECONDS = 3600.0
 
@@ -176,8 +185,86 @@ def lookup(cache: Path, job: BuildJob, site: BuildSite) -> Entry | None:
         key = cache_key(sdist_sha256, job, site)
         entry = read_entry(cache / key, key)
         if entry is not None and _matches(entry, job, sdist_sha256):
+            with contextlib.suppress(OSError):  # a read-only cache is still used
+                os.utime(entry.folder / RECORD)
             return entry
     return None
+
+
+def cache_lock(cache: Path) -> FileLock:
+    """The lock that lookups under a lease and pruning take around their look at the cache."""
+    return FileLock(cache / LOCK)
+
+
+class Lease:
+    """The entries a running build found, kept from pruning until the build ends. A cache that
+    cannot be written gives no lease: lookups still work, unprotected."""
+
+    def __init__(self, cache: Path) -> None:
+        self.cache = cache
+        self.keys: list[str] = []
+        self._name = f"{os.getpid()}-{uuid.uuid4().hex[:12]}"
+        self._held: FileLock | None = None
+
+    def __enter__(self) -> Lease:
+        try:
+            folder = self.cache / LEASES
+            folder.mkdir(parents=True, exist_ok=True)
+            held = FileLock(folder / f"{self._name}.lock")
+            held.acquire(timeout=0)
+            self._held = held
+        except (OSError, Timeout):
+            self._held = None
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._held is None:
+            return
+        with contextlib.suppress(OSError):
+            (self.cache / LEASES / f"{self._name}.keys").unlink(missing_ok=True)
+        self._held.release()
+        with contextlib.suppress(OSError):
+            (self.cache / LEASES / f"{self._name}.lock").unlink(missing_ok=True)
+
+    def lookup(self, job: BuildJob, site: BuildSite) -> Entry | None:
+        """`lookup`, and the entry found leased to this build."""
+        if self._held is None:
+            return lookup(self.cache, job, site)
+        with cache_lock(self.cache):
+            entry = lookup(self.cache, job, site)
+            if entry is not None:
+                self.keys.append(entry.key)
+                (self.cache / LEASES / f"{self._name}.keys").write_text(
+                    "".join(f"{key}\n" for key in self.keys), encoding="utf-8")
+        return entry
+
+
+def leased(cache: Path) -> set[str]:
+    """The keys that running builds hold (call it under `cache_lock`); the leases of runs that
+    died are removed."""
+    keys: set[str] = set()
+    try:
+        locks = sorted((cache / LEASES).glob("*.lock"))
+    except OSError:
+        return keys
+    for path in locks:
+        listing = path.with_suffix(".keys")
+        probe = FileLock(path)
+        try:
+            probe.acquire(timeout=0)
+        except Timeout:
+            with contextlib.suppress(OSError):
+                keys.update(listing.read_text(encoding="utf-8").split())
+            continue
+        except OSError:
+            continue
+        # Free: its run ended without removing it (killed).
+        with contextlib.suppress(OSError):
+            listing.unlink(missing_ok=True)
+        probe.release()
+        with contextlib.suppress(OSError):
+            path.unlink(missing_ok=True)
+    return keys
 
 
 def _link_or_copy(source: Path, destination: Path) -> None:

@@ -17,7 +17,7 @@ STACK = ("errors", "report", "files", "elfcheck", "overrides", "pyprojectfile", 
          "standin",
          "verdicts", "proof", "upstream", "verify", "state",
          "wheelmeta", "vulnerabilities", "review", "reviewpage", "sbom", "pylock", "reviewpack",
-         "bundle", "status", "runlock",
+         "bundle", "status", "caches", "jsonout", "newproject", "runlock",
          "commands", "tasks", "cli")
 ADAPTERS = ("tasks", "cli")
 
