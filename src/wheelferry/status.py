@@ -4,7 +4,10 @@ locks or not, proven or not, its size and wheel count."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+
+from packaging.version import Version
 
 from wheelferry import lock as locking
 from wheelferry import platform_image, project, state, wheelhouse
@@ -46,6 +49,8 @@ class ProjectStatus:
     # The platform: its image (as last read) and what it provides, when configured.
     platform: str = ""
     provided: str = ""
+    # The provided packages that moved since the wheelhouse was built against them.
+    drift: str = ""
 
     @property
     def ready(self) -> bool:
@@ -60,6 +65,8 @@ class ProjectStatus:
             rows.append(("platform", self.platform))
         if self.provided:
             rows.append(("provided", self.provided))
+        if self.drift:
+            rows.append(("drift", self.drift))
         if self.input_problem:
             rows.append(("inputs", f"cannot be locked: {self.input_problem}"))
         for lock in self.locks:
@@ -108,7 +115,33 @@ def project_status(options: Options) -> ProjectStatus:
     return ProjectStatus(python=options.python, image=options.image, arch=options.arch,
                          locks=tuple(locks),
                          wheelhouse=_wheelhouse_state(options), input_problem=input_problem,
-                         platform=platform, provided=provided)
+                         platform=platform, provided=provided, drift=_drift(options, given))
+
+
+def moved(built: Iterable[tuple[str, str]], now: provided_mod.Provided) -> list[str]:
+    """Which of the provided packages a wheelhouse was built against moved: 'name old -> new'
+    (or '-> not provided')."""
+    found = []
+    for name, version in built:
+        there = now.version(name)
+        if there is None:
+            found.append(f"{name} {version} -> not provided")
+        elif there != Version(version):
+            found.append(f"{name} {version} -> {there}")
+    return found
+
+
+def _drift(options: Options, given: provided_mod.Provided | None) -> str:
+    manifest = read_manifest(options.wheelhouse)
+    if manifest is None or given is None or not manifest.provided:
+        return ""
+    changes = moved(manifest.provided, given)
+    if not changes:
+        return ""
+    return (f"the platform's packages moved since the wheelhouse was built against them "
+            f"({manifest.provided_source or 'what the platform provided'}; now "
+            f"{given.source}): {', '.join(changes)}; what it ships was proven with the old "
+            "versions: run 'wheelferry build' and 'wheelferry verify' again, then upload it")
 
 
 def _wheelhouse_state(options: Options) -> WheelhouseState:

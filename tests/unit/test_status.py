@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from tests.support import write_project
@@ -93,3 +94,26 @@ def test_an_input_that_cannot_be_locked_is_named_not_raised(tmp_path: Path) -> N
     assert "editable" in found.input_problem
     assert "cannot be locked" in rows(options)["inputs"]
     assert not found.ready
+
+
+def test_a_newer_freeze_file_names_the_provided_packages_that_moved(tmp_path: Path) -> None:
+    freeze = tmp_path / "p" / "platform-freeze.txt"
+    freeze.parent.mkdir(parents=True)
+    freeze.write_text("wferryfx-buildhelper==1.0\nwferryfx-gone==2.0\nother==3\n")
+    options = load_options(write_project(tmp_path / "p", {"base.in": "wferryfx-pure\n"},
+                                         **{"ca-bundle": "none",
+                                            "provided": "platform-freeze.txt"}))
+    lock_freshly(options)
+    build_wheelhouse(options)
+    manifest = mf.read_manifest(options.wheelhouse)
+    assert manifest is not None
+    mf.write_metadata(options.wheelhouse, replace(
+        manifest, provided=(("wferryfx-buildhelper", "1.0"), ("wferryfx-gone", "2.0")),
+        provided_source="the freeze file platform-freeze.txt"))
+    assert "drift" not in rows(options)
+    freeze.write_text("wferryfx-buildhelper==2.0.1\nother==3\n")
+    shown = rows(options)["drift"]
+    assert "wferryfx-buildhelper 1.0 -> 2.0.1" in shown
+    assert "wferryfx-gone 2.0 -> not provided" in shown
+    assert "other" not in shown
+    assert "run 'wheelferry build' and 'wheelferry verify' again" in shown
