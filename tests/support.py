@@ -247,3 +247,51 @@ def incontainer_script(name: str) -> ModuleType:
     sys.modules[spec.name] = module  # dataclasses look their module up there
     spec.loader.exec_module(module)
     return module
+
+
+# -- a review -------------------------------------------------------------------------------------
+
+
+def sample_review(**changes: Any) -> Any:
+    """A review of a small wheelhouse (one wheel downloaded, one built, one provided by the
+    platform, one advisory) as reviewpack.gather makes it; `changes` replace its fields."""
+    from dataclasses import replace
+
+    from wheelferry import review as rv
+    from wheelferry.vulnerabilities import Advisory
+
+    dists = (
+        rv.Distribution(name="attrs", version="25.1.0", licence="MIT",
+                        licence_source="License-Expression", licence_note="",
+                        summary="Classes without boilerplate", homepage="https://attrs.org",
+                        origin="downloaded", wheel="attrs-25.1.0-py3-none-any.whl",
+                        wheel_sha256="a" * 64, size=1000, vulnerabilities="checked"),
+        rv.Distribution(name="oldlib", version="1.0", licence="unknown",
+                        licence_source="unknown", licence_note="BSD-ish, see <LICENSE>",
+                        summary="An old library", homepage="", origin="built",
+                        wheel="oldlib-1.0-cp310-cp310-linux_x86_64.whl", wheel_sha256="b" * 64,
+                        size=2000,
+                        build=rv.Build(sdist="oldlib-1.0.tar.gz", sdist_sha256="c" * 64,
+                                       image="python:3.10", image_digest="sha256:" + "d" * 64,
+                                       build_requires=("setuptools==80.0",),
+                                       grafted_libraries=("libpq-1234abcd.so.5",)),
+                        requires=("attrs", "numpy"), vulnerabilities="checked",
+                        advisories=(Advisory(id="PYSEC-2026-1", aliases=("CVE-2026-1",),
+                                             summary="a <script> in a summary",
+                                             fixed_in=("1.1",)),)),
+        rv.Distribution(name="numpy", version="1.26.4", licence="", licence_source="",
+                        licence_note="", summary="", homepage="", origin="provided",
+                        vulnerabilities=""),
+    )
+    review = rv.Review(
+        project="demo", generated_at="2026-12-05T17:00:00+00:00",
+        platform=rv.Platform(python="3.10", python_version="3.10.16", arch="x86_64",
+                             image="python:3.10", image_digest="sha256:" + "d" * 64,
+                             install_dir="~/persistent-home/my-tools",
+                             platform_image="ws:1", provided_source="ws:1"),
+        sums_sha256="e" * 64, distributions=dists,
+        proof=rv.Proof(proven=True, at="2026-12-05T16:00:00+00:00", image="ws:1"),
+        vulnerabilities=rv.Vulnerabilities(status="checked", source="https://pypi.org",
+                                           checked_at="2026-12-05T17:00:00+00:00", found=1),
+        licences=rv.licence_rows(dists, ()))
+    return replace(review, **changes)

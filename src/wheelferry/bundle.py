@@ -132,12 +132,13 @@ def payload_size(plan: BundlePlan) -> int:
 
 
 def write_bundle(plan: BundlePlan, *, wheelhouse: Path, output: Path,
-                 install_dir: str) -> None:
-    """Write the bundle to `output` (beside, then renamed over it)."""
+                 install_dir: str, carried: Mapping[str, bytes] | None = None) -> None:
+    """Write the bundle to `output` (beside, then renamed over it); `carried`: files its
+    header carries (review.json and the SBOM of `bundle --review`)."""
     size = payload_size(plan)
     script = bundlescript.render(install_dir=install_dir, payload_size=size,
                                  sums_sha256=plan.sums_sha256, since_sha256=plan.since_sha256,
-                                 summary=plan.summary())
+                                 summary=plan.summary(), carried=carried)
     temporary = output.with_name(f".{output.name}.{uuid.uuid4().hex[:8]}.tmp")
     try:
         with temporary.open("wb", buffering=0) as out, _PayloadHash() as payload:
@@ -266,7 +267,8 @@ def since_sums(options: Options, since: str | None) -> bytes | None:
                           "'last'.") from exc
 
 
-def make(options: Options, *, output: Path, since: bytes | None) -> BundlePlan:
+def make(options: Options, *, output: Path, since: bytes | None,
+         carried: Mapping[str, bytes] | None = None) -> BundlePlan:
     """Plan and write the bundle of the project's wheelhouse to `output`."""
     wheelhouse = options.wheelhouse
     sums_path = wheelhouse / SUMS
@@ -289,5 +291,6 @@ def make(options: Options, *, output: Path, since: bytes | None) -> BundlePlan:
                               hint="Run 'wheelferry build' again.") from exc
     plan = plan_bundle(sums=sums, sizes=sizes, since=since,
                        mtime=int(sums_path.stat().st_mtime))
-    write_bundle(plan, wheelhouse=wheelhouse, output=output, install_dir=options.install_dir)
+    write_bundle(plan, wheelhouse=wheelhouse, output=output, install_dir=options.install_dir,
+                 carried=carried)
     return plan

@@ -12,15 +12,17 @@ import ast
 import inspect
 import re
 import shlex
+from collections.abc import Mapping
 from dataclasses import dataclass
 from types import ModuleType
 
-from wheelferry import __version__, initscript, platformdir, unbundle
+from wheelferry import __version__, initscript, platformdir, reviewsummary, unbundle
 from wheelferry.manifest import SUMS
 
 FORMAT = 1
 MARKER = "# __WHEELFERRY_PAYLOAD_BELOW__"
 PROGRAM_END = "WHEELFERRY_UNBUNDLE"
+REVIEW_END = "WHEELFERRY_REVIEW"
 SHA_PLACEHOLDER = "0" * 64
 _PLACEHOLDER = re.compile("@([A-Z_]+)@")
 
@@ -31,6 +33,7 @@ _TEMPLATE = """\
 #     sh wheelferry-bundle.sh           check it, put the wheelhouse in place, update
 #                                       ~/persistent-home/init.sh, install the packages now
 #     sh wheelferry-bundle.sh --check   only check that this file is intact
+#     sh wheelferry-bundle.sh --review  what it installs, from where, licences (with --review)
 #     sh wheelferry-bundle.sh --help
 # @KIND_COMMENT@
 # The payload, a tar archive, follows the marker line at the end, at byte payload_offset.
@@ -48,7 +51,7 @@ say() {
 
 usage() {
     printf '%s\\n' \\
-        "Usage: sh $0 [--check | --help]" \\
+        "Usage: sh $0 [--check | --review | --sbom | --help]" \\
         "" \\
         "This file holds a wheelhouse ($summary) and installs it:" \\
         "  1. it checks that this file is intact (its size and the sha256 in its header);" \\
@@ -61,6 +64,9 @@ usage() {
         "  4. it installs them now, offline." \\
         "" \\
         "  --check   only step 1; nothing changes" \\
+        "  --review  step 1, then the review it carries (made by 'wheelferry bundle" \\
+        "            --review'): what it installs, from where, licences, advisories" \\
+        "  --sbom    step 1, then the SBOM it carries (CycloneDX JSON) on standard output" \\
         "  --help    this text" \\
         "" \\
         "It needs sh, coreutils and python3 (WHEELFERRY_PYTHON names another python)." \\
@@ -69,9 +75,12 @@ usage() {
 }
 
 check=no
+show=
 for arg in "$@"; do
     case $arg in
         --check) check=yes ;;
+        --review) show=review ;;
+        --sbom) show=sbom ;;
         -h | --help) usage; exit 0 ;;
         *) say "unknown option '$arg'"; usage >&2; exit 2 ;;
     esac
@@ -117,12 +126,18 @@ if ! command -v "$python" >/dev/null 2>&1; then
         "python3). Nothing was changed."
     exit 1
 fi
+if [ -n "$show" ]; then
+    "$python" - "$self" "$payload_offset" "$sums_sha256" "$show" <<'@REVIEW_END@'
+@REVIEW_PROGRAM@
+@REVIEW_END@
+    exit $?
+fi
 "$python" - "$self" "$install_dir" "$payload_offset" "$payload_size" "$sums_sha256" \\
     <<'@PROGRAM_END@'
 @PROGRAM@
 @PROGRAM_END@
 exit $?
-@MARKER@
+@CARRIED@@MARKER@
 """
 
 
@@ -161,6 +176,21 @@ def program(install_dir: str) -> str:
     return text
 
 
+def review_program() -> str:
+    """The Python program --review and --sbom run: reviewsummary.py's source and its main."""
+    text = (_source(reviewsummary, keep_future=True)
+            + "\n\n\nif __name__ == \"__main__\":\n    sys.exit(main(sys.argv[1:]))")
+    assert REVIEW_END not in text.splitlines()
+    return text
+
+
+def carried_text(carried: Mapping[str, bytes] | None) -> str:
+    """The files a bundle carries (review.json, the SBOM) as comment lines of its header."""
+    if not carried:
+        return ""
+    return "".join(reviewsummary.embed(name, data) + "\n" for name, data in carried.items())
+
+
 def _source(module: ModuleType, *, keep_future: bool) -> str:
     """A module's source without its imports of wheelferry (and of __future__ unless kept)."""
     source = inspect.getsource(module).replace("\r\n", "\n")
@@ -175,7 +205,7 @@ def _source(module: ModuleType, *, keep_future: bool) -> str:
 
 
 def render(*, install_dir: str, payload_size: int, sums_sha256: str, since_sha256: str | None,
-           summary: str) -> Script:
+           summary: str, carried: Mapping[str, bytes] | None = None) -> Script:
     """The head of a bundle; payload_offset is its own length (found by filling it in until
     the length stops changing)."""
     kind = ("a full wheelhouse." if since_sha256 is None else
@@ -184,7 +214,9 @@ def render(*, install_dir: str, payload_size: int, sums_sha256: str, since_sha25
               "SIZE": str(payload_size), "SHA": SHA_PLACEHOLDER, "SUMS_SHA": sums_sha256,
               "SUMMARY": shlex.quote(summary),
               "INSTALL_DIR": initscript.quote_install_dir(install_dir), "SUMS": SUMS,
-              "MARKER": MARKER, "PROGRAM_END": PROGRAM_END, "PROGRAM": program(install_dir)}
+              "MARKER": MARKER, "PROGRAM_END": PROGRAM_END, "PROGRAM": program(install_dir),
+              "REVIEW_END": REVIEW_END, "REVIEW_PROGRAM": review_program(),
+              "CARRIED": carried_text(carried)}
     offset = 0
     for _ in range(8):
         values["OFFSET"] = str(offset)

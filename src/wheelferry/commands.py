@@ -15,7 +15,7 @@ from pathlib import Path
 
 from wheelferry import build as building
 from wheelferry import bundle as bundling
-from wheelferry import initscript, platform_image, project, standin, state, wheelcache
+from wheelferry import initscript, platform_image, project, reviewpack, standin, state, wheelcache
 from wheelferry import lock as locking
 from wheelferry import manifest as mf
 from wheelferry import provided as provided_mod
@@ -277,9 +277,12 @@ def upload_warnings(options: Options, reporter: Reporter) -> None:
 
 
 def bundle(options: Options, *, reporter: Reporter, output: Path | None = None,
-           since: str | None = None) -> Path:
+           since: str | None = None, review: bool = False,
+           fail_on_vulnerable: bool = False) -> Path:
     """Write the wheelhouse as one self-checking installer file (a delta over `since`: the
-    SHA256SUMS on the platform, or 'last'); keep a copy of its SHA256SUMS; return its path."""
+    SHA256SUMS on the platform, or 'last'); keep a copy of its SHA256SUMS; return its path.
+    With `review`, the review pack is written beside it and the bundle carries review.json and
+    the SBOM."""
     with project_run_lock(project.state_dir(options), command="bundle"):
         wh.recover(options.wheelhouse)
         path = output if output is not None else options.project_dir / bundling.DEFAULT_NAME
@@ -288,9 +291,20 @@ def bundle(options: Options, *, reporter: Reporter, output: Path | None = None,
         before = bundling.since_sums(options, since)
         if (options.wheelhouse / mf.SUMS).is_file():
             upload_warnings(options, reporter)
+        pack = None
+        if review:
+            pack = _review_pack(options, reporter, fail_on_vulnerable=fail_on_vulnerable)
         with reporter.step(f"writing {path}"):
-            plan = bundling.make(options, output=path, since=before)
-        state.record_bundled_sums(options, (options.wheelhouse / mf.SUMS).read_bytes())
+            plan = bundling.make(options, output=path, since=before,
+                                 carried=None if pack is None else {
+                                     reviewpack.JSON: pack.files[reviewpack.JSON],
+                                     reviewpack.SBOM: pack.files[reviewpack.SBOM]})
+        sums = (options.wheelhouse / mf.SUMS).read_bytes()
+        if pack is not None:
+            written = reviewpack.write(path.parent, pack)
+            state.record_bundled_review(options, sums, pack.files[reviewpack.JSON])
+            _said_review(pack, written, reporter)
+        state.record_bundled_sums(options, sums)
     reporter.info(f"wrote {path}: {plan.summary()}")
     if plan.delta:
         reporter.info(f"a delta: on the platform, {options.install_dir} must hold the "
@@ -300,6 +314,53 @@ def bundle(options: Options, *, reporter: Reporter, output: Path | None = None,
                   f"upload lands) and run it there once: sh ~/{path.name} (--check only checks "
                   "it, --help says more)")
     return path
+
+
+def review(options: Options, *, reporter: Reporter, output: Path | None = None,
+           fail_on_vulnerable: bool = False) -> list[Path]:
+    """Write the review pack (review.html, review.json, sbom.cdx.json, pylock.toml) of the
+    wheelhouse on disk into `output` (default: the project folder, beside the bundle)."""
+    with project_run_lock(project.state_dir(options), command="review"):
+        wh.recover(options.wheelhouse)
+        folder = output if output is not None else options.project_dir
+        if not folder.is_absolute():
+            folder = Path.cwd() / folder
+        pack = _review_pack(options, reporter, fail_on_vulnerable=fail_on_vulnerable)
+        written = reviewpack.write(folder, pack)
+    _said_review(pack, written, reporter)
+    return written
+
+
+def _review_pack(options: Options, reporter: Reporter, *,
+                 fail_on_vulnerable: bool) -> reviewpack.Pack:
+    with reporter.step("gathering the review: metadata, licences, known vulnerabilities"):
+        found = reviewpack.gather(options)
+    pack = reviewpack.render(found)
+    vulns = found.vulnerabilities
+    if vulns.status != "checked":
+        missing = [d for d in found.shipped if d.vulnerabilities != "checked"]
+        reporter.warn(f"known vulnerabilities: {vulns.status} for {len(missing)} of "
+                      f"{len(found.shipped)} distribution(s) ({vulns.source}): "
+                      + "; ".join(f"{d.name} {d.version}: {d.not_checked_reason}"
+                                  for d in missing[:5]))
+    for dist in found.vulnerable:
+        reporter.warn(f"{dist.name} {dist.version} has known vulnerabilities: "
+                      + ", ".join(a.id for a in dist.advisories))
+    unknown = [d for d in found.shipped if d.licence_source == "unknown"]
+    if unknown:
+        reporter.warn("unknown licence: " + ", ".join(f"{d.name} {d.version}" for d in unknown))
+    reviewpack.check(found, fail_on_vulnerable=fail_on_vulnerable)
+    return pack
+
+
+def _said_review(pack: reviewpack.Pack, written: list[Path], reporter: Reporter) -> None:
+    found = pack.review
+    reporter.info(f"the review of {len(found.shipped)} distribution(s): "
+                  f"{len(found.licences)} licence(s), vulnerabilities "
+                  f"{found.vulnerabilities.status} ({found.vulnerabilities.found} known), "
+                  + ("proven" if found.proof.proven else "NOT proven by verify"))
+    for path in written:
+        reporter.info(f"wrote {path}")
 
 
 def status(options: Options) -> statuses.ProjectStatus:

@@ -66,6 +66,8 @@ class Options:
     provided_from_image: bool = False
     replace_provided: tuple[NormalizedName, ...] = ()
     overrides: tuple[BuildOverride, ...] = field(default=())
+    # The licences the review accepts (empty: any, each shown); anything else is an error.
+    allowed_licenses: tuple[str, ...] = ()
 
     def override_for(self, name: str) -> BuildOverride | None:
         """The configured override for a package (project.override_for adds those that
@@ -105,6 +107,7 @@ _KEYS: dict[str, tuple[tuple[type, ...], str]] = {
     "provided": ((str,), "\"auto\", \"none\" or the path of a `pip list --format=freeze` file"),
     "replace-provided": ((list,), "a list of package names"),
     "overrides": ((dict,), "a table of per-package tables"),
+    "allowed-licenses": ((list,), "a list of licences (SPDX identifiers or classifier names)"),
 }
 
 def load_options(project_dir: Path, flags: Mapping[str, Any] | None = None) -> Options:
@@ -242,6 +245,10 @@ def parse_options(raw: Mapping[str, Any], *, project_dir: Path, pyproject: Path)
             raise bad("replace-provided", f"lists {name!r}, which is not a package name") from None
         replace_provided.append(canonicalize_name(name))
 
+    allowed_licenses = tuple(item.strip() for item in raw.get("allowed-licenses", []))
+    if any(not item for item in allowed_licenses):
+        raise bad("allowed-licenses", "lists an empty licence")
+
     return Options(
         project_dir=project_dir,
         pyproject=pyproject,
@@ -264,6 +271,7 @@ def parse_options(raw: Mapping[str, Any], *, project_dir: Path, pyproject: Path)
         provided_file=provided_file,
         provided_from_image=provided == "auto" and platform_image is not None,
         replace_provided=tuple(sorted(set(replace_provided))),
+        allowed_licenses=allowed_licenses,
     )
 
 

@@ -91,6 +91,27 @@ class BundleError(WheelferryError):
     title = "bundle failed"
 
 
+class ReviewError(WheelferryError):
+    """Writing the review pack (`review`, `bundle --review`) failed, or its inputs are missing."""
+
+    exit_code = 11
+    title = "review failed"
+
+
+class VulnerableError(ReviewError):
+    """--fail-on-vulnerable: a shipped release has a known vulnerability."""
+
+    exit_code = 12
+    title = "known vulnerabilities"
+
+
+class LicenceNotAllowed(ReviewError):
+    """A shipped distribution's licence is not in 'allowed-licenses'."""
+
+    exit_code = 13
+    title = "licence not allowed"
+
+
 class Interrupted(WheelferryError):
     """The user interrupted the run (Ctrl-C or SIGTERM); nothing was changed."""
 

@@ -105,3 +105,47 @@ def last_bundled_sums(options: Options) -> Path | None:
         return None
     path = folder / f"{digest}.{SUMS}"
     return path if re.fullmatch("[0-9a-f]{64}", digest) and path.is_file() else None
+
+
+REVIEW_SUFFIX = "review.json"
+
+
+@dataclass(frozen=True)
+class BundledBefore:
+    """A wheelhouse bundled earlier: its SHA256SUMS (and its sha256), when it was bundled, and
+    the review.json bundled with it ("" when it was bundled without --review)."""
+
+    sha256: str
+    at: str
+    sums: bytes
+    review: str
+
+
+def record_bundled_review(options: Options, sums: bytes, review_json: bytes) -> Path:
+    """Keep the review.json a bundle carried beside the copy of its SHA256SUMS."""
+    digest = hashlib.sha256(sums).hexdigest()
+    folder = bundles_dir(options)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{digest}.{REVIEW_SUFFIX}"
+    replace_file(path, review_json)
+    return path
+
+
+def previous_bundle(options: Options, *, other_than: str) -> BundledBefore | None:
+    """The newest bundled wheelhouse whose SHA256SUMS has a sha256 other than `other_than`
+    (the wheelhouse under review), or None."""
+    folder = bundles_dir(options)
+    found = []
+    for path in folder.glob(f"*.{SUMS}") if folder.is_dir() else ():
+        digest = path.name.split(".", 1)[0]
+        if re.fullmatch("[0-9a-f]{64}", digest) and digest != other_than:
+            found.append((path.stat().st_mtime, digest, path))
+    if not found:
+        return None
+    mtime, digest, path = max(found)
+    review = folder / f"{digest}.{REVIEW_SUFFIX}"
+    return BundledBefore(
+        sha256=digest,
+        at=datetime.fromtimestamp(mtime, timezone.utc).isoformat(timespec="seconds"),
+        sums=path.read_bytes(),
+        review=review.read_text(encoding="utf-8") if review.is_file() else "")

@@ -195,21 +195,54 @@ def init_script(c: Context, output: str | None = None, project: str | None = Non
     reporter.finish()
 
 
+REVIEW_HELP = {
+    "index_url": "The index whose JSON API lists each release's known vulnerabilities "
+    "(overrides 'index-url'; default: PyPI).",
+    "fail_on_vulnerable": "Make a known vulnerability an error (exit 12); nothing is written.",
+}
+
+
 @wheelferry_task(help=_help("project", "wheelhouse", "verbose", "quiet",
                  output="Where to write the bundle (default: wheelferry-bundle.sh in the "
                  "project).",
                  since="Make a delta over the wheelhouse on the platform: its SHA256SUMS file, "
-                 "or 'last' for the one the last bundle of this project packed."))
+                 "or 'last' for the one the last bundle of this project packed.",
+                 review="Also write the review pack beside it (see 'review'); the bundle then "
+                 "carries review.json and the SBOM ('sh BUNDLE --review' shows them).",
+                 index_url=REVIEW_HELP["index_url"],
+                 fail_on_vulnerable=REVIEW_HELP["fail_on_vulnerable"]))
 @edge
 def bundle(c: Context, output: str | None = None, since: str | None = None,
            project: str | None = None, wheelhouse: str | None = None,
-           verbose: bool = False, quiet: bool = False) -> None:
+           verbose: bool = False, quiet: bool = False, review: bool = False,
+           index_url: str | None = None, fail_on_vulnerable: bool = False) -> None:
     """Write one self-checking installer file of the wheelhouse: upload it, run it once."""
-    options = _options(project, wheelhouse=wheelhouse)
+    if fail_on_vulnerable and not review:
+        raise ConfigError("--fail-on-vulnerable goes with --review (it judges the review's "
+                          "vulnerability lookup).", hint="Add --review.")
+    options = _options(project, wheelhouse=wheelhouse, index_url=index_url)
     # Its final line is the bundle's path, on standard output.
     path = commands.bundle(options, reporter=Reporter(verbose=verbose, quiet=quiet),
-                           output=Path(output) if output else None, since=since)
+                           output=Path(output) if output else None, since=since,
+                           review=review, fail_on_vulnerable=fail_on_vulnerable)
     print(path, flush=True)
+
+
+@wheelferry_task(help=_help("project", "wheelhouse", "verbose", "quiet",
+                 output="The folder to write review.html, review.json, sbom.cdx.json and "
+                 "pylock.toml into (default: the project folder, beside the bundle).",
+                 **REVIEW_HELP))
+@edge
+def review(c: Context, output: str | None = None, project: str | None = None,
+           wheelhouse: str | None = None, index_url: str | None = None,
+           fail_on_vulnerable: bool = False, verbose: bool = False,
+           quiet: bool = False) -> None:
+    """Write the review pack for the airlock: review.html, review.json, SBOM, pylock.toml."""
+    options = _options(project, wheelhouse=wheelhouse, index_url=index_url)
+    reporter = Reporter(verbose=verbose, quiet=quiet)
+    commands.review(options, reporter=reporter, output=Path(output) if output else None,
+                    fail_on_vulnerable=fail_on_vulnerable)
+    reporter.finish()
 
 
 @wheelferry_task(help=_help("project", "python", "image", "wheelhouse", "platform_image", "arch",
@@ -323,4 +356,4 @@ def cache(c: Context, action: str | None = None, older_than: str | None = None,
         jsonout.emit(jsonout.cache_pruned(action, pruned))
 
 
-namespace = Collection(lock, build, verify, init_script, bundle, status, init, cache)
+namespace = Collection(lock, build, verify, init_script, bundle, status, init, review, cache)
