@@ -1,0 +1,28 @@
+"""The fasttext-setup-requires set on a desktop start: one real call per package."""
+
+import sys
+import traceback
+
+failed = []
+
+
+def check(name, call):
+    """Run one real call of a package; one line per package, a traceback when it fails."""
+    try:
+        print(f"ok {name}: {call()}", flush=True)
+    except Exception:
+        failed.append(name)
+        print(f"FAILED {name}:", flush=True)
+        traceback.print_exc(file=sys.stdout)
+
+
+def tokenize():
+    import fasttext
+
+    return fasttext.tokenize("wheels for a locked-down platform")
+
+
+check("fasttext", tokenize)
+
+if failed:
+    sys.exit(f"failed: {', '.join(failed)}")

@@ -1,0 +1,21 @@
+"""The psycopg2-system-lib set on a desktop start: one real call per package."""
+
+import sys
+import traceback
+
+failed = []
+
+
+def check(name, call):
+    """Run one real call of a package; one line per package, a traceback when it fails."""
+    try:
+        print(f"ok {name}: {call()}", flush=True)
+    except Exception:
+        failed.append(name)
+        print(f"FAILED {name}:", flush=True)
+        traceback.print_exc(file=sys.stdout)
+
+check("psycopg2", lambda: __import__("psycopg2.extensions").extensions.libpq_version())
+
+if failed:
+    sys.exit(f"failed: {', '.join(failed)}")

@@ -1,0 +1,21 @@
+"""The toprammer-pkg-resources set on a desktop start: one real call per package."""
+
+import sys
+import traceback
+
+failed = []
+
+
+def check(name, call):
+    """Run one real call of a package; one line per package, a traceback when it fails."""
+    try:
+        print(f"ok {name}: {call()}", flush=True)
+    except Exception:
+        failed.append(name)
+        print(f"FAILED {name}:", flush=True)
+        traceback.print_exc(file=sys.stdout)
+
+check("toprammer", lambda: __import__("libtoprammer").__name__)
+
+if failed:
+    sys.exit(f"failed: {', '.join(failed)}")
