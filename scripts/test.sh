@@ -13,6 +13,14 @@ if ! command -v shellcheck >/dev/null 2>&1; then
         || { "${sudo_cmd[@]}" apt-get update -qq && "${sudo_cmd[@]}" env DEBIAN_FRONTEND=noninteractive \
              apt-get install -y -qq shellcheck >/dev/null; }
 fi
+if ! command -v chromium >/dev/null 2>&1 || ! command -v pdftotext >/dev/null 2>&1; then
+    echo "[test] installing chromium and poppler-utils (the review page is printed to PDF by a" \
+        "headless browser and read back)" >&2
+    if [ "$(id -u)" -eq 0 ]; then sudo_cmd=(); else sudo_cmd=(sudo); fi
+    "${sudo_cmd[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils >/dev/null \
+        || { "${sudo_cmd[@]}" apt-get update -qq && "${sudo_cmd[@]}" env DEBIAN_FRONTEND=noninteractive \
+             apt-get install -y -qq chromium poppler-utils >/dev/null; }
+fi
 
 echo "[test] ruff and mypy (this host, and as on Windows and macOS hosts)" >&2
 .venv/bin/ruff check src tests tasks.py benchmarks

@@ -2,8 +2,8 @@
 with its one wheel, by a path relative to the lock file (the lock sits in `install-dir` beside
 the wheels, as the wheelhouse does on the platform), its size and sha256; `environments` is the
 target's marker (Linux, the Python version, the machine). Distributions the platform provides
-are not in it: they are there already (so install from it with `uv pip install -r pylock.toml`
-or `pip install -r pylock.toml`, never a sync that would remove them). Written with tomli-w."""
+are not in it: they are there already (so install from it with `uv pip install -r pylock.toml`,
+never a sync that would remove them). Written with tomli-w."""
 
 from __future__ import annotations
 
@@ -58,5 +58,5 @@ def render(review: Review) -> str:
             f"({review.platform.arch} Linux), written by wheelferry.\n"
             f"# Its wheel paths are relative to this file: put it in {review.platform.install_dir}"
             " beside the wheels,\n"
-            "# then: uv pip install --offline -r pylock.toml (or pip install -r pylock.toml).\n")
+            "# then, in the environment to install into: uv pip install --offline -r pylock.toml\n")
     return head + tomli_w.dumps(document(review))

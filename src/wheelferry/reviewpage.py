@@ -5,10 +5,12 @@ distribution with its origin, and the proof."""
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from html import escape
 
 from packaging.version import InvalidVersion, Version
 
+from wheelferry.report import format_size
 from wheelferry.review import Changes, Distribution, Review
 
 STYLE = """
@@ -36,6 +38,17 @@ code, .hash { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 
 
 def _e(text: object) -> str:
     return escape(str(text), quote=True)
+
+
+def _when(stamp: str) -> str:
+    """An ISO time as people read it: 2026-12-05 17:18 UTC."""
+    try:
+        parsed = datetime.fromisoformat(stamp)
+    except ValueError:
+        return stamp
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(timezone.utc)
+    return parsed.strftime("%Y-%m-%d %H:%M UTC")
 
 
 def _flag(text: str, kind: str = "flag") -> str:
@@ -103,7 +116,7 @@ def _changes(changes: Changes | None) -> str:
     rows += [f"<tr><td>rebuilt</td><td>{_e(item)} (same version, another wheel)</td></tr>"
              for item in changes.rebuilt]
     head = (f"<h2>Changes since the last bundle</h2><p class=\"sub\">Against the wheelhouse "
-            f"bundled at {_e(changes.since_at)} (SHA256SUMS sha256 "
+            f"bundled at {_e(_when(changes.since_at))} (SHA256SUMS sha256 "
             f'<span class="hash">{_e(changes.since)}</span>).</p>')
     if changes.none:
         return head + "<p>Nothing changed: the same wheels as the last bundle.</p>"
@@ -122,27 +135,38 @@ def render(review: Review) -> str:
     platform, vulns = review.platform, review.vulnerabilities
     unknown = [d for d in review.shipped if d.licence_source == "unknown"]
     size = sum(d.size for d in review.shipped)
-    proof = (_flag("proven", "ok") + f" at {_e(review.proof.at)} in <code>"
+    proof = (_flag("proven", "ok") + f" at {_e(_when(review.proof.at))} in <code>"
              f"{_e(review.proof.image)}</code>" if review.proof.proven else
              _flag("not proven") + " this wheelhouse was not proven by 'wheelferry verify'"
-             + (f" (the last proof, at {_e(review.proof.at)}, was of another one)"
+             + (f" (the last proof, at {_e(_when(review.proof.at))}, was of another one)"
                 if review.proof.at else ""))
+    concerns = [_flag(f"{d.name} {d.version}: " + ", ".join(a.id for a in d.advisories))
+                for d in review.vulnerable]
+    concerns += [_flag(f"{d.name} {d.version}: vulnerabilities not checked", "warn")
+                 for d in review.shipped if d.vulnerabilities != "checked"][:5]
+    concerns += [_flag(f"{d.name} {d.version}: licence unknown", "warn") for d in unknown]
+    concerns += [_flag(f"{d.name} {d.version}: licence {d.licence} not allowed")
+                 for d in review.not_allowed if d.licence_source != "unknown"]
+    if not review.proof.proven:
+        concerns.append(_flag("the wheelhouse was not proven by 'wheelferry verify'"))
+    attention = "<br>".join(concerns) if concerns else _flag("nothing", "ok")
     if vulns.status == "checked":
         vuln_text = (_flag(f"{vulns.found} known", "flag") if vulns.found else
                      _flag("none known", "ok"))
     else:
         vuln_text = _flag(vulns.status.upper(), "warn")
-    vuln_text += (f" &mdash; looked up at {_e(vulns.checked_at)} in {_e(vulns.source)}"
+    vuln_text += (f" &mdash; looked up at {_e(_when(vulns.checked_at))} in {_e(vulns.source)}"
                   if vulns.source else " &mdash; no lookup was made")
     glance = [
+        ("needs your attention", attention),
         ("what", f"{len(review.shipped)} Python distributions to install "
-                 f"({size / 1048576:.1f} MiB of wheels); {len(review.provided)} more are "
+                 f"({format_size(size)} of wheels); {len(review.provided)} more are "
                  "provided by the platform and not shipped"),
         ("for", f"Python {_e(platform.python_version)} on {_e(platform.arch)} Linux"
                 + (f", platform image <code>{_e(platform.platform_image)}</code>"
                    if platform.platform_image else "")),
         ("installed at", f"<code>{_e(platform.install_dir)}</code>"),
-        ("licences", f"{len(review.licences)} licences"
+        ("licences", f"{len(review.licences)} distinct"
                      + (f"; {_flag(f'{len(unknown)} unknown')}" if unknown else "")
                      + (f"; {_flag(f'{len(review.not_allowed)} not allowed')}"
                         if review.not_allowed else "")),
@@ -154,7 +178,7 @@ def render(review: Review) -> str:
            f"<title>Import review: {_e(review.project)}</title>",
            f"<style>{STYLE}</style></head><body>",
            f"<h1>Import review: the {_e(review.project)} wheelhouse</h1>",
-           f'<p class="sub">Prepared by {_e(review.generator)} at {_e(review.generated_at)} '
+           f'<p class="sub">Prepared by {_e(review.generator)} at {_e(_when(review.generated_at))} '
            f"for Python {_e(platform.python_version)} ({_e(platform.arch)}).</p>",
            _changes(review.changes),
            "<h2>At a glance</h2><table class=\"glance\">",
@@ -170,7 +194,7 @@ def render(review: Review) -> str:
         out.append(f"<tr><td>{name}</td><td>{_e(', '.join(row.distributions))}</td></tr>")
     out.append("</table>")
     out.append(f"<h2>Known vulnerabilities</h2><p>Each release was looked up in "
-               f"{_e(vulns.source or 'no source')} at {_e(vulns.checked_at)}. "
+               f"{_e(vulns.source or 'no source')} at {_e(_when(vulns.checked_at))}. "
                "&ldquo;Not checked&rdquo; means the lookup failed: it does not mean none are "
                "known.</p><table><tr><th>distribution</th><th>advisories</th></tr>")
     out += [f"<tr><td>{_e(d.name)} {_e(d.version)}</td><td>{_vulns(d)}</td></tr>"

@@ -195,6 +195,20 @@ def init_script(c: Context, output: str | None = None, project: str | None = Non
     reporter.finish()
 
 
+@wheelferry_task(help=_help("project", "verbose", "quiet",
+                            output="Where to write the script (default: fingerprint.py in the "
+                            "project folder, or here)."))
+@edge
+def fingerprint(c: Context, output: str | None = None, project: str | None = None,
+                verbose: bool = False, quiet: bool = False) -> None:
+    """Write fingerprint.py: run it once on the platform (python3 fingerprint.py >
+    platform.json), then set provided = "platform.json"."""
+    reporter = Reporter(verbose=verbose, quiet=quiet)
+    commands.fingerprint(output=Path(output) if output else Path(project or ".") /
+                         "fingerprint.py", reporter=reporter)
+    reporter.finish()
+
+
 REVIEW_HELP = {
     "index_url": "The index whose JSON API lists each release's known vulnerabilities "
     "(overrides 'index-url'; default: PyPI).",
@@ -356,4 +370,5 @@ def cache(c: Context, action: str | None = None, older_than: str | None = None,
         jsonout.emit(jsonout.cache_pruned(action, pruned))
 
 
-namespace = Collection(lock, build, verify, init_script, bundle, status, init, review, cache)
+namespace = Collection(lock, build, verify, init_script, bundle, status, init, review, cache,
+                       fingerprint)
