@@ -76,6 +76,7 @@ class Proof:
     at: str = ""
     image: str = ""
     image_id: str = ""
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -110,7 +110,7 @@ def _proof(options: Options) -> rv.Proof:
     if record is None:
         return rv.Proof(proven=False)
     return rv.Proof(proven=state.is_proven(options), at=record.proven_at, image=record.image,
-                    image_id=record.image_id)
+                    image_id=record.image_id, warnings=record.warnings)
 
 
 def _summary(checks: vulnerabilities.Checks | None, releases: int, when: str,

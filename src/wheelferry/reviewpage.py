@@ -214,6 +214,15 @@ def render(review: Review) -> str:
                    + (f" (from {_e(platform.provided_source)})" if platform.provided_source
                       else "") + "</p>")
     out.append(f"<h2>Proof</h2><p>{proof}.</p>")
+    if review.proof.proven:
+        out.append(f"<p>In a fresh container of <code>{_e(review.proof.image)}</code>, network "
+                   "off, as the platform's user: the generated init.sh installed the wheelhouse "
+                   "offline, pip check passed, and every shipped distribution's modules were "
+                   "imported"
+                   + (f"; {len(review.proof.warnings)} module(s) did not import for reasons the "
+                      "wheelhouse cannot change:</p><ul>"
+                      + "".join(f"<li>{_e(w)}</li>" for w in review.proof.warnings) + "</ul>"
+                      if review.proof.warnings else ".</p>"))
     out.append(f'<p class="small">Target image <code>{_e(platform.image)}</code> '
                f'<span class="hash">{_e(platform.image_digest)}</span>. The same facts are in '
                "review.json; the SBOM is sbom.cdx.json (CycloneDX), the lock pylock.toml "

@@ -33,6 +33,9 @@ class ProofRecord:
     image: str
     image_id: str
     proven_at: str
+    # The modules that did not import for reasons the wheelhouse cannot change (verify's
+    # warnings), each as verify said it.
+    warnings: tuple[str, ...] = ()
 
 
 def wheelhouse_fingerprint(wheelhouse: Path) -> str | None:
@@ -46,14 +49,14 @@ def record_path(options: Options) -> Path:
     return project.state_dir(options) / PROOF_RECORD
 
 
-def record_proof(options: Options, image: ImageInfo) -> None:
-    """Remember that the wheelhouse on disk was just proven in `image`."""
+def record_proof(options: Options, image: ImageInfo, *, warnings: tuple[str, ...] = ()) -> None:
+    """Remember that the wheelhouse on disk was just proven in `image` (with these warnings)."""
     fingerprint = wheelhouse_fingerprint(options.wheelhouse)
     if fingerprint is None:
         return
     write_proof(options, ProofRecord(
         sums_sha256=fingerprint, image=image.reference, image_id=image.id,
-        proven_at=datetime.now(timezone.utc).isoformat(timespec="seconds")))
+        proven_at=datetime.now(timezone.utc).isoformat(timespec="seconds"), warnings=warnings))
 
 
 def write_proof(options: Options, record: ProofRecord) -> None:
@@ -65,6 +68,7 @@ def write_proof(options: Options, record: ProofRecord) -> None:
 def read_proof(options: Options) -> ProofRecord | None:
     try:
         data = json.loads(record_path(options).read_text(encoding="utf-8"))
+        data["warnings"] = tuple(data.get("warnings", ()))
         return ProofRecord(**data)
     except (OSError, ValueError, TypeError):
         return None
