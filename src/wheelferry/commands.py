@@ -8,14 +8,26 @@ through the cleanup of every container and staging folder.
 from __future__ import annotations
 
 import contextlib
+import inspect
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from wheelferry import (
+    __version__,
+    files,
+    fingerprintscript,
+    initscript,
+    platform_image,
+    project,
+    reviewpack,
+    standin,
+    state,
+    wheelcache,
+)
 from wheelferry import build as building
 from wheelferry import bundle as bundling
-from wheelferry import initscript, platform_image, project, reviewpack, standin, state, wheelcache
 from wheelferry import lock as locking
 from wheelferry import manifest as mf
 from wheelferry import provided as provided_mod
@@ -66,10 +78,12 @@ def _platform(engine: Engine, options: Options,
     return found
 
 
-def _glibc(found: platform_image.Platform | None) -> str | None:
-    """The platform's glibc version, when the platform is known and uses glibc."""
+def _glibc(found: platform_image.Platform | None,
+           provided: provided_mod.Provided | None = None) -> str | None:
+    """The platform's glibc version, when the platform is known (its image, else its
+    fingerprint) and uses glibc."""
     if found is None or found.libc != "glibc" or not found.libc_version:
-        return None
+        return provided.glibc if provided is not None and provided.glibc else None
     return found.libc_version
 
 
@@ -170,7 +184,8 @@ def build(options: Options, *, reporter: Reporter, upgrade: bool = False,
                     return project.build_lock_pins(options)
 
                 made = building.execute(engine, options, target, plan, reporter, jobs=jobs,
-                                        platform_glibc=_glibc(found), wheel_cache=cache,
+                                        platform_glibc=_glibc(found, provided),
+                                        wheel_cache=cache,
                                         relock=relock)
                 return Built(made, frozenset(record.file for record in plan.reuse))
 
@@ -203,7 +218,7 @@ def verify(options: Options, *, reporter: Reporter, static_only: bool = False) -
             return Verified(wheels=len(manifest.wheels), static_only=True)
         with connected(options) as engine:
             found = _platform(engine, options, reporter)
-            glibc = _glibc(found)
+            glibc = _glibc(found, provided_mod.from_file(options))
             if glibc:
                 refused = building.glibc_too_new(options.wheelhouse,
                                                  [w.file for w in manifest.wheels], glibc)
@@ -226,7 +241,8 @@ def verify(options: Options, *, reporter: Reporter, static_only: bool = False) -
                           "wheelhouse cannot change (they do not fail verify):\n"
                           + "\n".join(w.render() for w in findings.warnings))
         verifying.raise_if(findings.problems, "in the offline install proof")
-        state.record_proof(options, site.image)
+        state.record_proof(options, site.image,
+                           warnings=tuple(w.render() for w in findings.warnings))
         imports = ("every shipped module imports" if not findings.warnings else
                    f"every shipped module imports but the {len(findings.warnings)} warned about")
         reporter.info(f"proven: the wheelhouse installs offline with the generated init.sh in "
@@ -247,9 +263,29 @@ def _plain_platform(engine: Engine, options: Options, manifest: mf.Manifest,
     pins = [pin for pin in merge(p for _, p in project.lock_pins(options))
             if provided.get(pin.name) == str(pin.version)]
     target = targets.prepare(engine, options, reporter.info)
+    described = provided_mod.from_file(options)
+    if described is not None and described.python_version \
+            and described.python_version != target.version:
+        reporter.warn(f"the stand-in runs python {target.version} ({options.image}), the "
+                      f"platform {described.python_version} ({described.source}): the proof "
+                      "is as good as the two agree; an image with the platform's exact Python "
+                      "makes it exact")
     with reporter.step(f"preparing a stand-in of the platform: {options.image} with the "
                        f"{len(pins)} provided package(s) installed as root (once)"):
         return standin.ensure(engine, options, target, pins, reporter)
+
+
+def fingerprint(*, output: Path, reporter: Reporter) -> Path:
+    """Write the script the platform describes itself with (stdlib only, run there once)."""
+    text = (f"#!/usr/bin/env python3\n# Written by `wheelferry fingerprint` (wheelferry "
+            f"{__version__}). On the platform:\n#     python3 {output.name} > platform.json\n"
+            "# then, in [tool.wheelferry]: provided = \"platform.json\"\n"
+            + inspect.getsource(fingerprintscript).replace("\r\n", "\n"))
+    files.replace_file(output, text.encode("utf-8"), new_mode=0o755)
+    reporter.info(f"wrote {output}: copy it to the platform, run 'python3 {output.name} > "
+                  "platform.json' there once, bring platform.json back into the project and set "
+                  "provided = \"platform.json\" in [tool.wheelferry]")
+    return output
 
 
 def init_script(options: Options, *, reporter: Reporter, output: Path | None = None) -> Path:

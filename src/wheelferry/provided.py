@@ -32,6 +32,11 @@ class Provided:
 
     source: str
     packages: tuple[tuple[NormalizedName, Version], ...] = ()
+    # From a fingerprint (platform.json, `wheelferry fingerprint`): the platform's own facts.
+    python_version: str = ""
+    machine: str = ""
+    glibc: str = ""
+    tags: tuple[str, ...] = ()
 
     def version(self, name: str) -> Version | None:
         wanted = canonicalize_name(name)
@@ -97,10 +102,70 @@ def read_freeze(path: Path, *, shown: str) -> Provided:
     return parse_freeze(text, shown=shown)
 
 
+FINGERPRINT_HINT = ("Make it on the platform with 'python3 fingerprint.py > platform.json' "
+                    "(fingerprint.py is what 'wheelferry fingerprint' writes), or give a freeze "
+                    "file instead.")
+
+
+def parse_fingerprint(text: str, *, shown: str) -> Provided:
+    """A fingerprint's packages and facts; ConfigError naming the file for anything else."""
+    try:
+        data = json.loads(text)
+        python, libc = data["python"], data.get("libc") or {}
+        listing = data["distributions"]
+        version, machine = str(python["version"]), str(data["machine"])
+        tags = tuple(str(tag) for tag in data["tags"])
+        if not isinstance(listing, dict) or not tags:
+            raise TypeError("'distributions' must be an object and 'tags' a non-empty list")
+        Version(version)
+    except (ValueError, KeyError, TypeError, InvalidVersion) as exc:
+        raise ConfigError(f"the platform fingerprint {shown} is not one that "
+                          f"'wheelferry fingerprint' makes ({type(exc).__name__}: {exc}).",
+                          hint=FINGERPRINT_HINT) from exc
+    found = from_listing(f"the fingerprint {shown}",
+                         ((str(name), str(v)) for name, v in listing.items()))
+    return Provided(source=found.source, packages=found.packages, python_version=version,
+                    machine=machine,
+                    glibc=str(libc.get("version") or "") if libc.get("name") == "glibc" else "",
+                    tags=tags)
+
+
+def is_fingerprint(path: Path, text: str) -> bool:
+    return path.suffix.lower() == ".json" or text.lstrip().startswith("{")
+
+
+def check_fingerprint(found: Provided, options: Options, *, shown: str) -> None:
+    """The fingerprint describes the platform the configuration targets: its Python's
+    major.minor is `python`, its machine is `arch`; ConfigError naming both otherwise."""
+    release = ".".join(found.python_version.split(".")[:2])
+    if release != options.python:
+        raise ConfigError(
+            f"the platform fingerprint {shown} says the platform runs python "
+            f"{found.python_version}, but the configuration's python is {options.python}.",
+            hint=f"Set python = \"{release}\" in [tool.wheelferry] (and an image with that "
+            "Python), or take the fingerprint with the platform's python3.")
+    if found.machine != options.arch:
+        raise ConfigError(
+            f"the platform fingerprint {shown} says the platform's machine is "
+            f"{found.machine}, but the configuration's arch is {options.arch}.",
+            hint=f"Set arch = \"{found.machine}\" in [tool.wheelferry], or take the "
+            "fingerprint on the platform itself.")
+
+
 def from_file(options: Options) -> Provided | None:
-    """The provided set from the configured freeze file (no engine needed), else None."""
+    """The provided set from the configured freeze file or fingerprint (no engine needed),
+    else None."""
     if options.provided_file is None:
         return None
-    shown = options.provided_file.relative_to(options.project_dir).as_posix() \
-        if options.project_dir in options.provided_file.parents else str(options.provided_file)
-    return read_freeze(options.provided_file, shown=shown)
+    path = options.provided_file
+    shown = path.relative_to(options.project_dir).as_posix() \
+        if options.project_dir in path.parents else str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read the provided-packages file {shown} ({exc}).") from exc
+    if not is_fingerprint(path, text):
+        return parse_freeze(text, shown=shown)
+    found = parse_fingerprint(text, shown=shown)
+    check_fingerprint(found, options, shown=shown)
+    return found

@@ -11,9 +11,11 @@ import wheelferry
 PACKAGE = Path(wheelferry.__file__).parent
 # Bottom to top, as in the README's "Development: where a change goes" table.
 STACK = ("errors", "report", "files", "elfcheck", "overrides", "pyprojectfile", "config",
-         "provided", "requirements", "project", "containerio", "engine", "containers", "target",
-         "platform_image", "diagnose", "manifest", "startup", "initscript", "platformdir", "unbundle",
-         "reviewsummary", "bundlescript", "wheelhouse", "freshness", "lock", "fetch", "wheelcache",
+         "provided", "fingerprintscript", "requirements", "project", "containerio", "engine",
+         "containers", "target",
+         "platform_image", "diagnose", "manifest", "startup", "initscript", "platformdir",
+         "unbundle", "reviewsummary", "bundlescript", "wheelhouse", "freshness", "lock", "fetch",
+         "wheelcache",
          "build", "standin",
          "verdicts", "proof", "upstream", "verify", "state",
          "wheelmeta", "vulnerabilities", "review", "reviewpage", "sbom", "pylock", "reviewpack",
