@@ -127,7 +127,13 @@ def test_pylock_installs_offline_in_the_target_image_with_uv(
               "/opt/wheelferry/bin/uv venv -q /tmp/venv --python /usr/local/bin/python3; "
               "/opt/wheelferry/bin/uv pip install --offline --python /tmp/venv/bin/python "
               "-r pylock.toml; /tmp/venv/bin/python -c 'import wferryfx_needs_pure, "
-              "wferryfx_buildhelper; print(\"imported\", wferryfx_buildhelper.ABI)'")
+              "wferryfx_buildhelper; print(\"imported\", wferryfx_buildhelper.ABI)'; "
+              # and a wheel that is not the one the lock names is refused:
+              "export UV_CACHE_DIR=/tmp/uv-cache2; cp -r /tools /tmp/altered; cd /tmp/altered; "
+              "sed -i '0,/sha256 = \"/s/sha256 = \"./sha256 = \"0/' pylock.toml; "
+              "/opt/wheelferry/bin/uv venv -q /tmp/venv2 --python /usr/local/bin/python3; "
+              "if /opt/wheelferry/bin/uv pip install --offline --python /tmp/venv2/bin/python "
+              "-r pylock.toml; then echo ALTERED-INSTALLED; else echo altered-refused; fi")
     started = docker_client.containers.run(
         target.toolchain, entrypoint=["bash", "-c", script], detach=True, network_mode="none",
         volumes={str(install): {"bind": "/tools", "mode": "ro"}})
@@ -138,6 +144,7 @@ def test_pylock_installs_offline_in_the_target_image_with_uv(
         started.remove(force=True)
     assert status["StatusCode"] == 0, output
     assert "imported 2" in output
+    assert "altered-refused" in output
     assert "wferryfx-tomlish==1.0" in output  # uv lists what it installed from the lock
 
 

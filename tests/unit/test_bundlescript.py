@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from wheelferry import bundle, bundlescript, initscript
+from wheelferry import bundle, bundlescript, initscript, reviewsummary
 from wheelferry import manifest as mf
 
 INSTALL_DIRS = ("~/persistent-home/my-tools", "$HOME/persistent-home/it's here",
@@ -175,4 +175,29 @@ def test_piped_into_sh_it_says_how_to_run_it(bundle_file: Path, tmp_path: Path) 
                           check=False)
     assert done.returncode == 1
     assert b"not through a pipe" in done.stderr
+    assert everything(home) == before
+
+
+def test_a_header_carrying_a_review_passes_shellcheck_and_reads_back(tmp_path: Path) -> None:
+    review = b'{\n  "a": "$(rm -rf /) `x` \' \\" ;; esac",\n  "b": [1, 2]\n}\n'
+    text = bundlescript.render(install_dir="~/persistent-home/my-tools", payload_size=10240,
+                               sums_sha256="a" * 64, since_sha256=None, summary="s",
+                               carried={"review.json": review, "sbom.cdx.json": b"{}\n"}).text
+    path = tmp_path / "head.sh"
+    path.write_bytes(text)
+    shellcheck = shutil.which("shellcheck")
+    assert shellcheck is not None, "shellcheck is not installed: scripts/test.sh installs it"
+    check(["bash", "-n"], path)
+    check([shellcheck, "--shell=sh"], path)
+    assert reviewsummary.carried(text.decode()) == {"review.json": review.decode(),
+                                                    "sbom.cdx.json": "{}\n"}
+
+
+def test_review_on_a_bundle_made_without_one_says_so(bundle_file: Path, tmp_path: Path) -> None:
+    home = home_with_a_previous_upload(tmp_path)
+    before = everything(home)
+    done = run(bundle_file, "--review", home=home)
+    assert done.returncode == 1
+    assert "this file is intact" in done.stderr
+    assert "carries no review" in done.stderr
     assert everything(home) == before
