@@ -182,3 +182,20 @@ def test_on_a_terminal_the_status_ends_with_an_error() -> None:
     assert console._live_stack == []
     assert not [t for t in threading.enumerate() if t.name == report.TICKER_THREAD]
     assert "done in" not in shown(out)
+
+
+def test_quiet_says_nothing_but_the_final_line(capsys: pytest.CaptureFixture[str],
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(report, "HEARTBEAT_SECONDS", 0.05)
+    quiet = Reporter(quiet=True, console=Console(file=io.StringIO(), force_terminal=False))
+    with quiet.step("building"):
+        quiet.output("$ pip wheel x")
+        quiet.info("1 wheel reused")
+        quiet.warn("not proven")
+        time.sleep(0.2)  # no heartbeat either
+    quiet.table("wheelhouse", ("package",), [("x",)], footer="1 wheels, 1.0 KiB in all")
+    assert capsys.readouterr().err == ""
+    quiet.finish()
+    assert capsys.readouterr().err == "wheelferry: 1 wheels, 1.0 KiB in all\n"
+    quiet.finish()  # said once
+    assert capsys.readouterr().err == ""

@@ -291,3 +291,26 @@ wferryfx-pure==1.0 \\
     off = plan_build(options, SITE.image_id, lock_pins(options), None, lambda r: True)
     assert off.cached == ()
     assert sorted(build.pin.name for build in off.jobs) == ["wferryfx-cext", "wferryfx-pure"]
+
+
+def test_a_lookup_marks_its_entry_used(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    entry = stored(cache, tmp_path)
+    long_ago = 1_000_000_000.0
+    os.utime(entry.folder / wc.RECORD, (long_ago, long_ago))
+    elsewhere = dataclasses.replace(SITE, image_id="sha256:other")
+    assert wc.lookup(cache, job(), elsewhere) is None
+    assert (entry.folder / wc.RECORD).stat().st_mtime == long_ago  # no entry found: untouched
+    assert wc.lookup(cache, job(), SITE) == entry
+    assert (entry.folder / wc.RECORD).stat().st_mtime > long_ago + 1e8
+
+
+def test_a_lease_holds_what_its_build_found_until_it_ends(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    entry = stored(cache, tmp_path)
+    with wc.Lease(cache) as lease:
+        assert lease.lookup(job(), SITE) == entry
+        assert lease.keys == [entry.key]
+        (listing,) = (cache / wc.LEASES).glob("*.keys")
+        assert listing.read_text() == f"{entry.key}\n"
+    assert list((cache / wc.LEASES).iterdir()) == []
