@@ -260,8 +260,8 @@ def run(header: Header, script: InitScript) -> int:
         say("the wheelhouse and init.sh are in place, but installing now failed (see above); "
             "every desktop or job start tries again through init.sh")
         return INSTALL_FAILED
-    say(f"done: the packages are installed, and every desktop or job start installs them "
-        f"through {init_path}. You can delete {header.bundle}.")
+    say(f"done: the packages are installed (once, into {folder.parent}), and every desktop or "
+        f"job start links them through {init_path}. You can delete {header.bundle}.")
     return 0
 
 

@@ -213,3 +213,18 @@ def test_block_appended_to_a_strict_script_passes_shellcheck_as_that_shell(
         sh_syntax_ok(path)
     else:
         bash_syntax_ok(path)
+
+
+def test_a_block_from_before_install_once_is_replaced_in_place(tmp_path: Path) -> None:
+    """An init.sh written by the version that installed into ~/.local at every start (kept
+    verbatim in tests/fixtures) gets the new block in its place; the user's lines stay."""
+    old = (Path(__file__).parents[1] / "fixtures" / "init_sh_before_issue_19.sh").read_text()
+    assert "--user" in old
+    path = tmp_path / "init.sh"
+    path.write_text(old)
+    initscript.write(path, install_dir="~/persistent-home/my-tools")
+    text = path.read_text()
+    head, tail = old.split(BEGIN)[0], old.split(END + "\n")[1]
+    assert text == head + initscript.render_block("~/persistent-home/my-tools") + tail
+    assert "--user" not in text
+    bash_syntax_ok(path)
