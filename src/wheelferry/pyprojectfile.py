@@ -24,7 +24,8 @@ def find_pyproject(start: Path) -> Path:
         raise ConfigError(
             f"no pyproject.toml in {start}.",
             hint="Run wheelferry in a project folder whose pyproject.toml has a "
-            "[tool.wheelferry] table, or pass --project DIR.",
+            "[tool.wheelferry] table, or pass --project DIR. To start one here: "
+            "wheelferry init REQUIREMENT... (or --from requirements.txt).",
         )
     return candidate
 
@@ -45,7 +46,8 @@ def read_table(pyproject: Path) -> dict[str, Any]:
         raise ConfigError(
             f"{pyproject} has no [{TABLE}] table.",
             hint='Add one, for example:\n[tool.wheelferry]\npython = "3.10"\n'
-            'requirements = ["requirements.in"]',
+            'requirements = ["requirements.in"]\n(or let wheelferry init REQUIREMENT... add it, '
+            'with requirements/base.in)',
         )
     if not isinstance(table, dict):
         raise ConfigError(f"[{TABLE}] in {pyproject} must be a table.")

@@ -115,10 +115,19 @@ def test_task_without_pyproject_is_a_clean_config_error(tmp_path: Path, task: st
     assert message == (
         f"configuration error: no pyproject.toml in {tmp_path.resolve()}. Run wheelferry in a "
         "project folder whose pyproject.toml has a [tool.wheelferry] table, or pass "
-        "--project DIR."
+        "--project DIR. To start one here: wheelferry init REQUIREMENT... (or --from "
+        "requirements.txt)."
     )
     assert not (tmp_path / ".wheelferry").exists(), "nothing written for a failed start"
     assert not (tmp_path / "init.sh").exists()
+
+
+def test_the_advice_to_start_a_project_works(tmp_path: Path) -> None:
+    assert run(WHEELFERRY, "status", cwd=tmp_path).returncode == 2
+    assert run(WHEELFERRY, "init", "wferryfx-pure", cwd=tmp_path).returncode == 0
+    result = run(WHEELFERRY, "status", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "requirements/base.txt: stale: no lock yet" in result.stdout
 
 
 def test_project_flag_pointing_nowhere(tmp_path: Path) -> None:
