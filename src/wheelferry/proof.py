@@ -136,6 +136,13 @@ def read_report(report: Mapping[str, Any], *, exit_code: int, project: Facts) ->
                                 advice="the output above says why pip could not install them "
                                 "offline; fix that cause (a wheel for another platform, a "
                                 "requirement the wheelhouse lacks) before uploading"))
+    if report.get("reinstalled"):
+        tail = "\n".join(str(report["reinstalled"]).strip().splitlines()[-12:])
+        problems.append(Problem("init.sh", "a second desktop start (a fresh container, only "
+                                "persistent-home kept) did not just link the install the first "
+                                f"start made in persistent-home:\n{tail}",
+                                advice="the output above says why; every start would pay for "
+                                "an install on the platform"))
     if report.get("check"):
         problems.append(Problem("pip check", str(report["check"]), advice=(
             "the installed distributions' requirements disagree: pin versions that agree with "

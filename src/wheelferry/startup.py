@@ -367,6 +367,16 @@ def drift(record: dict[str, Any], installs: Path) -> None:
 
 
 def main(folder: Path) -> int:
+    try:
+        return start(folder)
+    except OSError as error:
+        say(f"stopped: {error}. Nothing was changed for this start: the packages of the "
+            "previous one, if any, stay as they were. Check that persistent-home is writable "
+            "for you and has room.")
+        return 1
+
+
+def start(folder: Path) -> int:
     sums_file, requirements = folder / SUMS, folder / REQUIREMENTS
     if not sums_file.is_file() or not requirements.is_file():
         say(f"no wheelhouse at {folder}: upload the whole wheelhouse folder there; nothing "

@@ -15,6 +15,7 @@ import os
 import shutil
 import uuid
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 from packaging.utils import (
     InvalidWheelFilename,
@@ -25,6 +26,7 @@ from packaging.utils import (
 
 from wheelferry import containers, initscript, project, upstream
 from wheelferry import manifest as mf
+from wheelferry import provided as provided_mod
 from wheelferry.config import Options
 from wheelferry.engine import Engine, ImageInfo
 from wheelferry.errors import LockError, VerifyError
@@ -115,6 +117,8 @@ def _pin_problems(options: Options, manifest: mf.Manifest) -> list[Problem]:
         problems.append(Problem(mf.MANIFEST, f"built for python {manifest.target.python}, but "
                                 f"the configuration says {options.python}"))
     tags = tag_set(manifest.target.tags)
+    described = provided_mod.from_file(options)
+    platform_tags = tag_set(described.tags) if described is not None else frozenset()
     by_name: dict[NormalizedName, list[mf.WheelRecord]] = {}
     for record in manifest.wheels:
         try:
@@ -125,6 +129,12 @@ def _pin_problems(options: Options, manifest: mf.Manifest) -> list[Problem]:
         by_name.setdefault(name, []).append(record)
         if wheel_tags.isdisjoint(tags):
             problems.append(Problem(record.file, "its tags match none of the target's"))
+        elif platform_tags and described is not None and wheel_tags.isdisjoint(platform_tags):
+            problems.append(Problem(
+                record.file, "its tags match none of those the platform supports "
+                f"({described.source})", advice="the platform cannot install it: build with "
+                "the platform's Python and machine (python, arch, an image like the "
+                "platform's), or take the fingerprint on the platform again"))
         if name != canonicalize_name(record.name) or str(version) != record.version:
             problems.append(Problem(record.file, f"the manifest says {record.name} "
                                     f"{record.version}"))
@@ -175,32 +185,51 @@ def plain_site(image: ImageInfo) -> ProofSite:
 
 def prove(engine: Engine, options: Options, manifest: mf.Manifest, site: ProofSite,
           reporter: Reporter) -> Findings:
-    """A desktop start in a fresh container of the site's image: the generated init.sh installs
-    the wheelhouse; what the proof found, judged (problems, warnings, and submodule failures
-    left to the upstream check)."""
+    """Two desktop starts in fresh containers of the site's image, only persistent-home kept
+    between them: the first installs the wheelhouse through the generated init.sh, the second
+    only links that install; in both, pip check passes and what was shipped and the platform's
+    own packages import. What the proof found, judged (problems, warnings, and submodule
+    failures left to the upstream check)."""
     job_dir = project.state_dir(options) / f"verify-{uuid.uuid4().hex[:12]}"
     try:
         persistent = job_dir / "persistent-home"
         persistent.mkdir(parents=True)
         initscript.write(persistent / "init.sh", install_dir=options.install_dir)
-        scratch = job_dir / "home" if site.scratch_home else None
-        if scratch is not None:
-            scratch.mkdir()
-        job = {"shipped": {w.name: w.version for w in manifest.wheels},
-               "skip": list(options.skip_imports),
-               "init_script": "~/persistent-home/init.sh"}
         (job_dir / "job").mkdir()
-        (job_dir / "job" / "job.json").write_text(json.dumps(job))
-        # The platform's user is not the invoking one: it must read the job and own a home.
-        for folder in (job_dir, job_dir / "job", persistent, *([scratch] if scratch else [])):
-            os.chmod(folder, 0o777 if folder in (persistent, scratch) else 0o755)
-        os.chmod(job_dir / "job" / "job.json", 0o644)
-        spec = containers.proof_spec(options, image_id=site.image.id, user=site.user,
-                                     home=site.home, persistent_home=persistent,
-                                     scratch_home=scratch, job_dir=job_dir / "job")
-        result = engine.run(spec, on_line=reporter.output)
+        first = _start(engine, options, manifest, site, reporter, job_dir=job_dir, number=1)
+        if first.problems:
+            return first
+        second = _start(engine, options, manifest, site, reporter, job_dir=job_dir, number=2)
     finally:
         shutil.rmtree(job_dir, ignore_errors=True)
+    problems = tuple(replace(p, subject=f"{p.subject} (the second start)")
+                     for p in second.problems)
+    return replace(first, problems=problems)
+
+
+def _start(engine: Engine, options: Options, manifest: mf.Manifest, site: ProofSite,
+           reporter: Reporter, *, job_dir: Path, number: int) -> Findings:
+    """One desktop start of the proof: a fresh container (and a fresh scratch home), the
+    persistent-home the earlier starts left."""
+    persistent = job_dir / "persistent-home"
+    scratch = job_dir / "home" if site.scratch_home else None
+    if scratch is not None:
+        shutil.rmtree(scratch, ignore_errors=True)
+        scratch.mkdir()
+    job = {"shipped": {w.name: w.version for w in manifest.wheels},
+           "skip": list(options.skip_imports),
+           "init_script": "~/persistent-home/init.sh", "start": number}
+    (job_dir / "job" / "job.json").write_text(json.dumps(job))
+    # The platform's user is not the invoking one: it must read the job and own a home.
+    for folder in (job_dir, job_dir / "job", persistent, *([scratch] if scratch else [])):
+        os.chmod(folder, 0o777 if folder in (persistent, scratch) else 0o755)
+    os.chmod(job_dir / "job" / "job.json", 0o644)
+    spec = containers.proof_spec(options, image_id=site.image.id, user=site.user,
+                                 home=site.home, persistent_home=persistent,
+                                 scratch_home=scratch, job_dir=job_dir / "job")
+    if number > 1:
+        reporter.info(f"desktop start {number}: a fresh container, only persistent-home kept")
+    result = engine.run(spec, on_line=reporter.output)
     found = result.marked(PROOF_MARKER)
     if found is None:
         return Findings(problems=(Problem(

@@ -92,6 +92,7 @@ def test_what_the_platform_has_is_left_out_and_its_own_start_works(
     assert run("init-script", project=project).returncode == 0
     persistent = tmp_path / "persistent-home"
     persistent.mkdir()
+    persistent.chmod(0o777)  # the platform's user writes in it (the tests run as root)
     shutil.copy(project / "init.sh", persistent / "init.sh")
     shutil.copytree(project / "wheelhouse", persistent / "my-tools")
     for _ in range(2):
@@ -143,6 +144,50 @@ def test_the_platforms_freeze_file_gives_the_same_wheelhouse(
     assert (with_image / "requirements" / "base.txt").read_text() == (
         with_file / "requirements" / "base.txt").read_text().replace(
         _header(with_file), _header(with_image))
+
+
+def test_a_fingerprint_taken_on_the_platform_gives_the_same_lock_and_wheelhouse(
+        tmp_path: Path, local_index: str, platform_image: str) -> None:
+    """`wheelferry fingerprint`'s script, run in the platform as its user, describes it; with
+    provided = "platform.json" (and no platform image) the lock and the wheelhouse are those
+    the platform image gives, and its tags and glibc check the wheels."""
+    requirements = "wferryfx-needs-pure\nwferryfx-buildhelper\n"
+    with_image = platform_project(tmp_path / "image", local_index, platform_image, requirements)
+    with_print = write_project(tmp_path / "print" / "project", {"base.in": requirements},
+                               **{"index-url": local_index, "network": "host",
+                                  "ca-bundle": "none", "provided": "platform.json"})
+    assert run("fingerprint", project=with_print).returncode == 0
+    taken = run_in_replica(platform_image, ["python3", "/upload/fingerprint.py"],
+                           binds=[Bind(with_print, "/upload")])
+    assert taken.exit_code == 0, taken.stderr
+    (with_print / "platform.json").write_text(taken.stdout)
+    described = json.loads(taken.stdout)
+    assert described["user"]["name"] == "chaimeleon"
+    assert described["python"]["version"].startswith("3.10.")
+    assert described["libc"]["name"] == "glibc"
+    assert described["distributions"]["wferryfx-buildhelper"] == "1.0"
+    assert "cp310-cp310-manylinux_2_17_x86_64" in described["tags"]
+    assert described["writable"]["purelib"] is False
+    assert described["user_site"]["enabled"] is True
+    for project in (with_image, with_print):
+        done = run("build", project=project)
+        assert done.returncode == 0, done.stderr
+    assert manifest(with_image)["provided"] == manifest(with_print)["provided"] == {
+        "wferryfx-buildhelper": "1.0"}
+    assert manifest(with_print)["provided_source"] == "the fingerprint platform.json"
+    assert shipped(with_image) == shipped(with_print)
+    assert (with_image / "requirements" / "base.txt").read_text() == (
+        with_print / "requirements" / "base.txt").read_text().replace(
+        _header(with_print), _header(with_image))
+    checked = run("verify", "--static", project=with_print)
+    assert checked.returncode == 0, checked.stderr
+    # A platform that supports none of the wheels' tags: verify names the wheel and the file.
+    described["tags"] = ["cp310-cp310-manylinux_2_17_aarch64"]
+    (with_print / "platform.json").write_text(json.dumps(described))
+    refused = run("verify", "--static", project=with_print)
+    assert refused.returncode == 6, refused.stderr
+    assert "its tags match none of those the platform supports (the fingerprint " \
+        "platform.json)" in refused.stderr
 
 
 def test_a_platform_image_that_does_not_exist_is_named(tmp_path: Path,

@@ -30,7 +30,9 @@ V2 = "wferryfx-needs-pure\n"
 BUNDLE = f"{HOME}/wheelferry-bundle.sh"
 TOOLS = f"{HOME}/persistent-home/my-tools"
 OWN_LINES = "#!/bin/bash\n# my own setup\necho MY-OWN-LINE\n"
-IN_USER_SITE = "assert {module}.__file__.startswith('{HOME}/.local/'), {module}.__file__"
+# Installed once into persistent-home, linked from the user site.
+IN_USER_SITE = ("assert {module}.__file__.startswith("
+                "'{HOME}/persistent-home/.my-tools.wheelferry-installs/'), {module}.__file__")
 IMPORTS_V1 = "; ".join(["import wferryfx_pure, wferryfx_cext",
                         IN_USER_SITE.format(module="wferryfx_pure", HOME=HOME),
                         "assert wferryfx_cext.add(2, 3) == 5", "print('IMPORTS-V1-OK')"])
@@ -193,14 +195,17 @@ def test_a_full_bundle_installs_now_and_at_every_start_after(
     fresh = tmp_path / "fresh"
     fresh.mkdir()
     assert (v1_home / "init.sh").read_bytes() == init_script_output(v1, fresh, None)
-    assert sorted(os.listdir(persistent)) == [".my-tools.wheelferry-checked", "init.sh",
+    assert sorted(os.listdir(persistent)) == [".my-tools.wheelferry-checked",
+                                              ".my-tools.wheelferry-installs", "init.sh",
                                               "my-tools"]
 
-    # The next desktop start: a fresh container, only persistent-home kept.
+    # The next desktop start: a fresh container, only persistent-home kept: the bundle's
+    # install is linked, nothing installed again.
     after = start(platform_image, persistent, f"python3 -c {shlex.quote(IMPORTS_V1)}")
     assert after.exit_code == 0, after.stdout + after.stderr
     assert "MY-OWN-LINE" in after.stdout
-    assert f"wheelferry: installed the wheelhouse from {TOOLS}" in after.stderr
+    assert f"wheelferry: linked the install of {TOOLS}" in after.stderr
+    assert "installed the wheelhouse" not in after.stderr
     assert "IMPORTS-V1-OK" in after.stdout
 
 
@@ -241,8 +246,11 @@ def test_a_delta_over_the_previous_upload_gives_exactly_the_new_wheelhouse(
     assert carried[0] == mf.SUMS
     assert sorted(carried) == sorted(name for name in files_of(v2 / "wheelhouse")
                                      if not name.startswith("wferryfx_pure-"))
-    assert v2_delta.stat().st_size < sum(
-        len(data) for data in files_of(v2 / "wheelhouse").values()) + 60_000
+    # Only those bytes: against the full bundle of v2 (the same header), the kept wheel's bytes
+    # are all that is missing (give or take its tar header and padding, and the header's note).
+    full = bundle(copy_project(v2, tmp_path / "v2-copy"), tmp_path / "v2-full.sh").stat().st_size
+    kept_size = sum(len(data) for name, data in kept if name.endswith(".whl"))
+    assert full - 1024 - 512 < v2_delta.stat().st_size + kept_size < full + 1024
 
     persistent = copy_home(v1_home, tmp_path / "platform")
     run = start(platform_image, persistent,
@@ -252,7 +260,8 @@ def test_a_delta_over_the_previous_upload_gives_exactly_the_new_wheelhouse(
     assert "already holds this wheelferry block (unchanged)" in run.stderr
     assert "IMPORTS-V2-OK" in run.stdout
     assert files_of(persistent / "my-tools") == files_of(v2 / "wheelhouse")
-    assert sorted(os.listdir(persistent)) == [".my-tools.wheelferry-checked", "init.sh",
+    assert sorted(os.listdir(persistent)) == [".my-tools.wheelferry-checked",
+                                              ".my-tools.wheelferry-installs", "init.sh",
                                               "my-tools"]
 
     after = start(platform_image, persistent, f"python3 -c {shlex.quote(IMPORTS_V2)}")
@@ -316,7 +325,8 @@ def test_an_interrupted_unpack_leaves_the_old_wheelhouse_usable(
     again = start(platform_image, persistent, f"sh {BUNDLE}", bundle_file=v2_delta)
     assert again.exit_code == 0, again.stdout + again.stderr
     assert files_of(persistent / "my-tools") == files_of(v2 / "wheelhouse")
-    assert sorted(os.listdir(persistent)) == [".my-tools.wheelferry-checked", "init.sh",
+    assert sorted(os.listdir(persistent)) == [".my-tools.wheelferry-checked",
+                                              ".my-tools.wheelferry-installs", "init.sh",
                                               "my-tools"]
 
 

@@ -85,6 +85,15 @@ def test_a_failed_exit_with_nothing_reported_is_still_a_problem() -> None:
     assert [str(p) for p in found.problems] == ["the proof: exit code 3"]
 
 
+def test_a_second_start_that_installs_again_is_a_problem() -> None:
+    output = "wheelferry: installing the wheelhouse from /h/persistent-home/my-tools once\n"
+    found = read_report(report(reinstalled=output), exit_code=0, project=PROJECT)
+    [problem] = found.problems
+    assert problem.subject == "init.sh"
+    assert "did not just link the install the first start made" in problem.text
+    assert "installing the wheelhouse from /h/persistent-home/my-tools" in problem.text
+
+
 def pending(module: str = "up._accel", message: str = "broken in 1.0",
             kind: str = "ImportError") -> Findings:
     failure = ImportFailure("up", module, False, kind, message)

@@ -3,7 +3,9 @@ the platform's user: a desktop start, proven.
 
 1. Baseline: which distributions the Python already has, and which of their modules import,
    before anything is installed.
-2. ~/persistent-home/init.sh, the generated one, run the way the platform runs it (bash).
+2. ~/persistent-home/init.sh, the generated one, run the way the platform runs it (bash): the
+   first start installs into persistent-home; a later one (`start` > 1 in the job, a fresh
+   container with the same persistent-home) must only link that install.
 3. Every shipped distribution installed at its version; `pip check` over the whole environment.
 4. Every shipped distribution's modules import (find_modules.py: top-level modules and packages,
    namespace packages descended to their first real packages, compiled extension modules), each
@@ -76,6 +78,21 @@ def show(module: str, owner: str, error: dict[str, Any] | None, *, top: bool) ->
     print(f"{mark} import {module}  ({owner}): {status}", flush=True)
 
 
+def open_up(folder: Path) -> None:
+    """What the start wrote into persistent-home (the install), removable by whoever runs
+    wheelferry on the host, whose uid the platform's user need not have."""
+    if sys.platform == "win32":  # containers are Linux; the guard is for type checkers
+        return
+    for root, dirs, files in os.walk(folder):
+        for name in dirs + files:
+            path = os.path.join(root, name)
+            try:
+                if not os.path.islink(path) and os.stat(path).st_uid == os.getuid():
+                    os.chmod(path, 0o777 if name in dirs else 0o666)
+            except OSError:
+                pass
+
+
 def skipped(module: str, skip: set[str]) -> bool:
     # A skipped module skips its submodules too.
     return any(module == s or module.startswith(s + ".") for s in skip)
@@ -89,6 +106,7 @@ def prove(job: dict[str, Any]) -> int:
 
     def finish(ok: bool) -> int:
         print("WHEELFERRY-PROOF " + json.dumps(report), flush=True)
+        open_up(Path("~/persistent-home").expanduser())
         return 0 if ok else 1
 
     # 1. The platform before: what it has, and what of it imports.
@@ -104,6 +122,10 @@ def prove(job: dict[str, Any]) -> int:
     print(f"$ {shell} {init}", flush=True)
     code, output = run([shell, str(init)], cwd=os.path.expanduser("~"))
     print(output, end="", flush=True)
+    if job.get("start", 1) > 1 and ("nothing to install" not in output
+                                    or "installing the wheelhouse" in output):
+        # A later start links what the first installed into persistent-home: no pip, no wheel.
+        report["reinstalled"] = output[-4000:]
     after = listing()
     missing = [f"{name}=={version}" for name, version in sorted(shipped.items())
                if name not in after or after[name]["version"] != version]
