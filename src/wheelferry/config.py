@@ -104,7 +104,8 @@ _KEYS: dict[str, tuple[tuple[type, ...], str]] = {
     "skip-imports": ((list,), "a list of module names"),
     "platform-image": ((str,), "an image reference such as \"myplatform/workstation:1.4\""),
     "platform-user": ((str,), "a user as \"UID:GID\" or a name in the platform image"),
-    "provided": ((str,), "\"auto\", \"none\" or the path of a `pip list --format=freeze` file"),
+    "provided": ((str,), "\"auto\", \"none\" or the path of a `pip list --format=freeze` file "
+                 "or of the platform's fingerprint (platform.json)"),
     "replace-provided": ((list,), "a list of package names"),
     "overrides": ((dict,), "a table of per-package tables"),
     "allowed-licenses": ((list,), "a list of licences (SPDX identifiers or classifier names)"),
@@ -236,7 +237,9 @@ def parse_options(raw: Mapping[str, Any], *, project_dir: Path, pyproject: Path)
         if not provided_file.is_file():
             raise bad("provided", f"names {provided!r}, which is not a file",
                       "Point it at the output of 'pip list --format=freeze' run on the "
-                      "platform, or use \"auto\" (read it from platform-image) or \"none\".")
+                      "platform, or at platform.json ('wheelferry fingerprint' writes the "
+                      "script that makes it there), or use \"auto\" (read it from "
+                      "platform-image) or \"none\".")
     replace_provided = []
     for name in raw.get("replace-provided", []):
         try:
