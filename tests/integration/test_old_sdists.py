@@ -73,10 +73,12 @@ def test_the_index_serves_upload_times_to_json_clients_and_html_to_the_rest(
         "wferryfx-oldsdist-1.0.tar.gz": f"{OLD_DATE}T22:13:20.000000Z"}
     assert upload_times(local_index, "wferryfx-pure") == {
         "wferryfx-pure-1.0.tar.gz": "2023-11-14T22:13:20.000000Z"}
-    # The bootstrap wheels count as released before every fixture.
+    # The bootstrap wheels count as released before every fixture, but for today's setuptools:
+    # released after the old sdists, whose day had only the one with pkg_resources.
     assert BOOTSTRAP_UPLOADED < SOURCE_DATE_EPOCH - 60 * 86400
-    assert all(time.startswith("2022-11-14T")
-               for time in upload_times(local_index, "setuptools").values())
+    setuptools = upload_times(local_index, "setuptools")
+    assert setuptools.pop("setuptools-80.9.0-py3-none-any.whl").startswith("2022-11-14T")
+    assert [time[:10] for time in setuptools.values()] == ["2023-10-25"]
     for accept in (None, "*/*", "text/html", f"{JSON_API}; q=0.1, text/html"):
         content_type, body = page(f"{local_index}wferryfx-buildtool/", accept)
         assert content_type.startswith("text/html"), accept

@@ -87,19 +87,22 @@ def failing_package(log: str) -> str | None:
 
 
 def attempts(log: str) -> list[tuple[str, str]]:
-    """A build log split at its attempt lines: (what the attempt was, its own output). Output
-    before the first attempt line belongs to the first attempt (fetching, today's tools)."""
+    """A build log split at its attempt lines: (what the attempt was, its own output). What
+    comes before the first attempt (fetching: pip prepares metadata to download) is left out
+    when there are attempts; a log with none is one part, "fetching it"."""
     parts: list[tuple[str, str]] = []
-    title, lines = "with today's build tools", list[str]()
+    title, lines = "fetching it", list[str]()
     for line in log.splitlines(keepends=True):
         if line.startswith(ATTEMPT):
-            if "".join(lines).strip() or parts:
+            if parts:
                 parts.append((title, "".join(lines)))
+            else:
+                parts.append(("", ""))  # the fetching preamble, dropped below
             title, lines = line[len(ATTEMPT):].strip(), []
         else:
             lines.append(line)
     parts.append((title, "".join(lines)))
-    return parts
+    return parts[1:] if len(parts) > 1 else parts
 
 
 # -- what an sdist declares -------------------------------------------------------------------

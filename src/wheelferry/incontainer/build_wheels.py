@@ -524,7 +524,7 @@ def install_build_tools(requires: Sequence[str], locked: Mapping[str, str], targ
     for folder in folders:
         for info in sorted(folder.glob("*.dist-info")):
             name, _, found = info.name[: -len(".dist-info")].partition("-")
-            installed.append(f"{utils.canonicalize_name(name)}=={found}")
+            installed.append(f"{name}=={found}")
     return sorted(set(installed))
 
 
@@ -573,9 +573,8 @@ def retry_build(name: str, sdist: Path, work: Path, built: Path, log: Path,
         except Failed as failure:
             needs.pop()
             result["unknown_distribution"] = distribution
-            raise Failed(f"building its wheel (it imports {module!r}, and {failure.step} "
-                         f"failed: no distribution named {distribution!r} provides it)"
-                         ) from failure
+            raise Failed(f"building its wheel (no distribution named {distribution!r} "
+                         f"provides the module it imports, {module!r})") from failure
         attempt(log, f"with {', '.join(needs)} importable, without build isolation")
         shutil.rmtree(built, ignore_errors=True)
         built.mkdir(parents=True)

@@ -1,0 +1,108 @@
+"""Real sdists with no hand-holding (issue 17), from blank projects with the default settings
+(uv locks): what an sdist's build imports without declaring it is found when it is built, round
+after round, recorded in the build lock and the manifest; a module that today's build tools
+removed (pkg_resources) leads to the build tools of the sdist's day, at lock time and at build
+time, never to a requirement named after the module; and when a module cannot be found, the
+advice holds everything the build needs at once, and applying it works."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tests.support import build_fails, index_project, wheelferry
+
+pytestmark = pytest.mark.engine
+
+FOUND = "its build imports {module!r} without declaring it"
+
+
+def manifest_of(project: Path) -> dict[str, dict[str, Any]]:
+    manifest = json.loads((project / "wheelhouse" / "wheelferry-manifest.json").read_text())
+    return {record["name"]: record for record in manifest["wheels"]}
+
+
+def test_undeclared_build_imports_are_found_when_building(local_index: str,
+                                                          tmp_path: Path) -> None:
+    """wferryfx-needsboth has static metadata: uv locks it without running its setup.py, which
+    imports two modules it never declares. The build finds one, then the other, records both
+    in the build lock, and builds it again from that lock, hash-checked."""
+    project = index_project(tmp_path / "project", local_index, "wferryfx-needsboth\n")
+    run = wheelferry("build", project=project)
+    output = run.stdout + run.stderr
+    assert run.returncode == 0, output
+    assert FOUND.format(module="wferryfx_buildhelper") in output
+    assert FOUND.format(module="wferryfx_buildtool") in output
+    build_lock = (project / "requirements" / "wheelferry-build.txt").read_text()
+    assert ("# wheelferry-discovered: wferryfx-needsboth needs wferryfx-buildhelper "
+            "wferryfx-buildtool") in build_lock
+    assert "wferryfx-buildtool==2.0" in build_lock
+    records = manifest_of(project)
+    both = records["wferryfx-needsboth"]
+    assert both["origin"] == "built"
+    assert both["discovered_build_requires"] == ["wferryfx-buildhelper", "wferryfx-buildtool"]
+    # As their dist-info names them; the helper at the version that ships beside it.
+    locked_helper = f"wferryfx_buildhelper=={records['wferryfx-buildhelper']['version']}"
+    assert locked_helper in both["build_requires"]
+    assert "wferryfx_buildtool==2.0" in both["build_requires"]
+
+    again = wheelferry("build", project=project)
+    assert again.returncode == 0, again.stderr
+    assert "without declaring it" not in again.stdout + again.stderr
+    assert "reused" in again.stdout + again.stderr
+
+    verify = wheelferry("verify", project=project)
+    assert verify.returncode == 0, verify.stderr
+
+
+@pytest.mark.parametrize("resolver", ["uv", "pip-compile"])
+def test_a_removed_module_leads_to_the_build_tools_of_its_day(local_index: str, tmp_path: Path,
+                                                              resolver: str) -> None:
+    """wferryfx-pkgres' setup.py imports pkg_resources, which today's setuptools removed: the
+    lock and the build both retry with the setuptools of its release date (the index's 80.9.0),
+    and nothing ever asks for a distribution named after the module."""
+    project = index_project(tmp_path / "project", local_index, "wferryfx-pkgres\n",
+                            resolver=resolver)
+    run = wheelferry("build", project=project)
+    output = run.stdout + run.stderr
+    assert run.returncode == 0, output
+    assert ("==> wferryfx-pkgres: preparing its metadata failed with today's build tools; "
+            "retrying with those of its release date (2023-10-15): setuptools==80.9.0") in output
+    assert ("==> wferryfx-pkgres: failed with today's build tools (its build imports "
+            "'pkg_resources', which today's build tools no longer have); retrying with those "
+            "of its release date (2023-10-15): setuptools==80.9.0") in output
+    assert "pkg-resources" not in output
+    assert 'build-requires = ["pkg_resources"]' not in output
+    record = manifest_of(project)["wferryfx-pkgres"]
+    assert "setuptools==80.9.0" in record["dated_build_requires"]
+    verify = wheelferry("verify", project=project)
+    assert verify.returncode == 0, verify.stderr
+
+
+def test_the_advice_for_a_module_it_cannot_place_holds_everything_and_works(
+        local_index: str, tmp_path: Path) -> None:
+    """wferryfx-needsodd's setup.py imports wferryfx_buildhelper (found) and wferryfx_odd, which
+    no distribution is named after. The failure names both attempts' causes and gives one
+    override with what was found and a place for the missing one; filled in, it builds."""
+    project = index_project(tmp_path / "project", local_index, "wferryfx-needsodd\n")
+    stderr = build_fails(project, code=5, says=[
+        "wferryfx-needsodd==1.0 failed while building its wheel",
+        "needs the module 'wferryfx_odd'",
+        "no distribution named 'wferryfx-odd' provides",
+        "[tool.wheelferry.overrides.wferryfx-needsodd]",
+        'build-requires = ["wferryfx-buildhelper", "DISTRIBUTION"]',
+        "no-build-isolation = true",
+        "attempt 1 (with today's build tools, in isolation): ModuleNotFoundError: No module "
+        "named 'wferryfx_buildhelper'",
+    ])
+    snippet = stderr[stderr.index("[tool.wheelferry.overrides.wferryfx-needsodd]"):]
+    snippet = "\n".join(snippet.splitlines()[:3]).replace("DISTRIBUTION", "wferryfx-oddname")
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text() + "\n" + snippet + "\n")
+    run = wheelferry("build", project=project)
+    assert run.returncode == 0, run.stderr
+    record = manifest_of(project)["wferryfx-needsodd"]
+    assert record["origin"] == "built"
+    assert "wferryfx_oddname==1.0" in record["build_requires"]
