@@ -142,8 +142,12 @@ def render(review: Review) -> str:
                 if review.proof.at else ""))
     concerns = [_flag(f"{d.name} {d.version}: " + ", ".join(a.id for a in d.advisories))
                 for d in review.vulnerable]
-    concerns += [_flag(f"{d.name} {d.version}: vulnerabilities not checked", "warn")
-                 for d in review.shipped if d.vulnerabilities != "checked"][:5]
+    unchecked = [d for d in review.shipped if d.vulnerabilities != "checked"]
+    if unchecked:
+        concerns.append(_flag(f"known vulnerabilities NOT CHECKED for {len(unchecked)} of "
+                              f"{len(review.shipped)}: "
+                              + ", ".join(f"{d.name} {d.version}" for d in unchecked[:4])
+                              + (", ..." if len(unchecked) > 4 else ""), "warn"))
     concerns += [_flag(f"{d.name} {d.version}: licence unknown", "warn") for d in unknown]
     concerns += [_flag(f"{d.name} {d.version}: licence {d.licence} not allowed")
                  for d in review.not_allowed if d.licence_source != "unknown"]
