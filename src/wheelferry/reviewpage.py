@@ -148,7 +148,10 @@ def render(review: Review) -> str:
                               f"{len(review.shipped)}: "
                               + ", ".join(f"{d.name} {d.version}" for d in unchecked[:4])
                               + (", ..." if len(unchecked) > 4 else ""), "warn"))
-    concerns += [_flag(f"{d.name} {d.version}: licence unknown", "warn") for d in unknown]
+    if unknown:
+        concerns.append(_flag("licence unknown: " + ", ".join(
+            f"{d.name} {d.version}" for d in unknown[:6]) + (", ..." if len(unknown) > 6
+                                                              else ""), "warn"))
     concerns += [_flag(f"{d.name} {d.version}: licence {d.licence} not allowed")
                  for d in review.not_allowed if d.licence_source != "unknown"]
     if not review.proof.proven:
