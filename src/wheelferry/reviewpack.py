@@ -172,6 +172,12 @@ def write(folder: Path, pack: Pack) -> list[Path]:
         raise ReviewError(f"the folder {folder} does not exist.",
                           hint="Create it, or give another --output.")
     paths = {folder / name: data for name, data in pack.files.items()}
+    theirs = [path for path in paths if path.is_file() and b"wheelferry" not in path.read_bytes()]
+    if theirs:
+        raise ReviewError(f"{', '.join(str(p) for p in theirs)} exists and was not written by "
+                          "wheelferry (a lock of your own?); nothing was written.",
+                          hint="Give another folder with --output (for bundle --review, "
+                          "another bundle --output), or move that file away.")
     replace_all(dict(paths))
     return list(paths)
 

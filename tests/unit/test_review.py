@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import sys
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from packaging.requirements import Requirement
@@ -15,8 +16,8 @@ from tests.support import sample_review
 
 from wheelferry import pylock, reviewpage, sbom
 from wheelferry import review as rv
-from wheelferry.errors import LicenceNotAllowed, VulnerableError
-from wheelferry.reviewpack import check
+from wheelferry.errors import LicenceNotAllowed, ReviewError, VulnerableError
+from wheelferry.reviewpack import check, render, write
 from wheelferry.wheelmeta import Licence, WheelMeta
 
 if sys.version_info >= (3, 11):
@@ -176,3 +177,17 @@ def test_pylock_lists_the_shipped_wheels_beside_it_for_the_target() -> None:
         "hashes": {"sha256": "b" * 64}}]
     assert packages["oldlib"]["dependencies"] == [{"name": "attrs"}]
     assert lock["tool"]["wheelferry"]["provided-by-the-platform"] == ["numpy==1.26.4"]
+
+
+def test_a_pylock_of_the_users_own_is_never_overwritten(tmp_path: Path) -> None:
+    own = tmp_path / "pylock.toml"
+    own.write_text('lock-version = "1.0"\ncreated-by = "uv"\n')
+    pack = render(sample_review())
+    with pytest.raises(ReviewError, match="was not written by wheelferry"):
+        write(tmp_path, pack)
+    assert own.read_text() == 'lock-version = "1.0"\ncreated-by = "uv"\n'
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pylock.toml"]
+    own.unlink()
+    write(tmp_path, pack)
+    write(tmp_path, pack)  # its own files it replaces
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(pack.files)
