@@ -8,13 +8,33 @@ import json
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 from tests.support import WHEELFERRY
 
+from wheelferry import sbom
+
 pytestmark = [pytest.mark.engine, pytest.mark.pypi]
 
 REPOSITORY = Path(__file__).resolve().parents[2]
+
+
+def reviewed(project: Path) -> Any:
+    """`wheelferry review` of the example: the four files, the SBOM valid, pyradiomics in the
+    lock as built here; review.json's content."""
+    review = subprocess.run([WHEELFERRY, "review", "-p", str(project)], capture_output=True,
+                            text=True)
+    assert review.returncode == 0, review.stderr
+    for name in ("review.html", "review.json", "sbom.cdx.json", "pylock.toml"):
+        assert (project / name).is_file(), name
+    assert sbom.validate((project / "sbom.cdx.json").read_text()) is None
+    assert 'name = "pyradiomics"' in (project / "pylock.toml").read_text()
+    data = json.loads((project / "review.json").read_text())
+    pyradiomics = next(d for d in data["distributions"] if d["name"] == "pyradiomics")
+    assert pyradiomics["build"]["sdist"] == "pyradiomics-3.0.1.tar.gz"
+    assert pyradiomics["licence"] != "unknown"
+    return data
 
 
 def test_the_shipped_example_builds_and_its_extensions_import(tmp_path: Path) -> None:
@@ -35,6 +55,8 @@ def test_the_shipped_example_builds_and_its_extensions_import(tmp_path: Path) ->
     assert verify.returncode == 0, verify.stderr
     for module in ("radiomics", "radiomics._cmatrices", "radiomics._cshape"):
         assert f"import {module}  (pyradiomics): ok" in verify.stderr
+    review = reviewed(project)
+    assert {d["name"] for d in review["distributions"]} >= {"pyradiomics", "numpy"}
 
 
 def test_the_platform_example_ships_only_what_the_workstation_lacks(tmp_path: Path) -> None:
@@ -64,6 +86,10 @@ def test_the_platform_example_ships_only_what_the_workstation_lacks(tmp_path: Pa
     assert "the platform's own packages still import" in verify.stderr
     assert subprocess.run([WHEELFERRY, "init-script", "-p", str(project)],
                           capture_output=True).returncode == 0
+    review = reviewed(project)
+    provided = {d["name"]: d["version"] for d in review["distributions"]
+                if d["origin"] == "provided"}
+    assert provided["numpy"] == "1.26.4"
 
     persistent = tmp_path / "persistent-home"
     persistent.mkdir()
