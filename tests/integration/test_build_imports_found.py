@@ -62,9 +62,10 @@ def test_a_removed_module_leads_to_the_build_tools_of_its_day(local_index: str, 
                                                               resolver: str) -> None:
     """wferryfx-pkgres' setup.py imports pkg_resources, which today's setuptools removed: the
     lock and the build both retry with the setuptools of its release date (the index's 80.9.0),
-    and nothing ever asks for a distribution named after the module."""
-    project = index_project(tmp_path / "project", local_index, "wferryfx-pkgres\n",
-                            resolver=resolver)
+    and nothing ever asks for a distribution named after the module. The retry keeps what it
+    declares: wferryfx-buildhelper, released after it, at the version the lock pins."""
+    project = index_project(tmp_path / "project", local_index,
+                            "wferryfx-pkgres\nwferryfx-buildhelper==1.0\n", resolver=resolver)
     run = wheelferry("build", project=project)
     output = run.stdout + run.stderr
     assert run.returncode == 0, output
@@ -77,6 +78,7 @@ def test_a_removed_module_leads_to_the_build_tools_of_its_day(local_index: str, 
     assert 'build-requires = ["pkg_resources"]' not in output
     record = manifest_of(project)["wferryfx-pkgres"]
     assert "setuptools==80.9.0" in record["dated_build_requires"]
+    assert "wferryfx-buildhelper==1.0" in record["dated_build_requires"]
     verify = wheelferry("verify", project=project)
     assert verify.returncode == 0, verify.stderr
 

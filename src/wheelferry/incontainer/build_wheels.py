@@ -452,10 +452,15 @@ def dated_tools(project: str, sdist_file: str, requires: Sequence[str],
         files = listing(requirement.name) or []
         capped = choose_release(requirement, files, before=uploaded, supported=supported,
                                 python_version=python_version)
-        if capped is None:
-            return f"no release of {requirement} was uploaded before {sdist_file}"
         newest = choose_release(requirement, files, before=None, supported=supported,
                                 python_version=python_version)
+        if capped is None and number >= declared:
+            return f"no release of {requirement} was uploaded before {sdist_file}"
+        if capped is None:
+            # Released only after the sdist: nothing of its day to cap it at; today's it is.
+            if newest is None:
+                return f"no release of {requirement} fits this interpreter"
+            capped = newest
         if number < declared:  # a retry is worth it only if a declared one differs
             changed = changed or newest is None or newest.version != capped.version
         releases.append(capped)
