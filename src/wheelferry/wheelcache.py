@@ -14,10 +14,12 @@ taken only when its bytes match the sha256 its record gives, and an entry that d
 removed. `WHEELFERRY_WHEEL_CACHE` moves the cache (a folder) or turns it off (`off`).
 
 Each lookup that finds an entry marks it used (its record's modification time), which is what
-`wheelferry cache prune` orders by. A build holds a lease on the entries it found (`Lease`,
-`<root>/.in-use/`) until it ends, and pruning never removes a leased entry: both take the
-cache's lock (`<root>/.lock`) around their look, so no entry is removed between a build finding
-it and leasing it. A lease whose run died is recognised (its lock file is free) and dropped.
+`wheelferry cache prune` orders by. A build holds a lease on the entries it found (`Lease`)
+until it ends, and pruning never removes a leased entry: both take the cache's lock around their
+look, so no entry is removed between a build finding it and leasing it. A lease whose run died is
+recognised (its lock file is free) and dropped. The lock and the leases live in wheelferry's user
+cache (`wheel-cache-leases/<digest of the cache's path>/`), not in the cache, which holds
+entries only.
 """
 
 from __future__ import annotations
@@ -54,8 +56,7 @@ RECORD = "record.json"
 KEY_FORMAT = 1
 RECORD_FORMAT = 1
 TEMPORARY_MARK = ".tmp-"
-LOCK = ".lock"
-LEASES = ".in-use"
+LEASES = "wheel-cache-leases"
 # A temporary folder this old is a killed run's (a write takes a moment).
 STALE_SECONDS = 3600.0
 
@@ -191,9 +192,17 @@ def lookup(cache: Path, job: BuildJob, site: BuildSite) -> Entry | None:
     return None
 
 
+def leases(cache: Path) -> Path:
+    """The folder of the cache's lock and of the leases running builds hold on its entries."""
+    where = hashlib.sha256(str(cache.absolute()).encode()).hexdigest()[:16]
+    return cache_root() / LEASES / where
+
+
 def cache_lock(cache: Path) -> FileLock:
-    """The lock that lookups under a lease and pruning take around their look at the cache."""
-    return FileLock(cache / LOCK)
+    """The lock that lookups under a lease and pruning take around their look at the cache
+    (OSError when its folder cannot be made)."""
+    leases(cache).mkdir(parents=True, exist_ok=True)
+    return FileLock(leases(cache) / "lock")
 
 
 class Lease:
@@ -208,7 +217,7 @@ class Lease:
 
     def __enter__(self) -> Lease:
         try:
-            folder = self.cache / LEASES
+            folder = leases(self.cache)
             folder.mkdir(parents=True, exist_ok=True)
             held = FileLock(folder / f"{self._name}.lock")
             held.acquire(timeout=0)
@@ -221,20 +230,24 @@ class Lease:
         if self._held is None:
             return
         with contextlib.suppress(OSError):
-            (self.cache / LEASES / f"{self._name}.keys").unlink(missing_ok=True)
+            (leases(self.cache) / f"{self._name}.keys").unlink(missing_ok=True)
         self._held.release()
         with contextlib.suppress(OSError):
-            (self.cache / LEASES / f"{self._name}.lock").unlink(missing_ok=True)
+            (leases(self.cache) / f"{self._name}.lock").unlink(missing_ok=True)
 
     def lookup(self, job: BuildJob, site: BuildSite) -> Entry | None:
         """`lookup`, and the entry found leased to this build."""
-        if self._held is None:
+        try:
+            lock = cache_lock(self.cache)
+        except OSError:
+            lock = None
+        if self._held is None or lock is None:
             return lookup(self.cache, job, site)
-        with cache_lock(self.cache):
+        with lock:
             entry = lookup(self.cache, job, site)
             if entry is not None:
                 self.keys.append(entry.key)
-                (self.cache / LEASES / f"{self._name}.keys").write_text(
+                (leases(self.cache) / f"{self._name}.keys").write_text(
                     "".join(f"{key}\n" for key in self.keys), encoding="utf-8")
         return entry
 
@@ -244,7 +257,7 @@ def leased(cache: Path) -> set[str]:
     died are removed."""
     keys: set[str] = set()
     try:
-        locks = sorted((cache / LEASES).glob("*.lock"))
+        locks = sorted(p for p in leases(cache).glob("*.lock") if p.name != "lock")
     except OSError:
         return keys
     for path in locks:

@@ -101,7 +101,7 @@ def test_an_entry_a_running_build_leased_is_kept(user_cache: Path) -> None:
             "import sys, time; from pathlib import Path; from wheelferry import wheelcache\n"
             "lease = wheelcache.Lease(Path(sys.argv[1])).__enter__()\n"
             "lease.keys.append('leased')\n"
-            "(Path(sys.argv[1]) / wheelcache.LEASES / (lease._name + '.keys'))"
+            "(wheelcache.leases(Path(sys.argv[1])) / (lease._name + '.keys'))"
             ".write_text('leased\\n')\n"
             "print('held', flush=True); time.sleep(60)"), str(user_cache)],
         stdout=subprocess.PIPE, text=True)
@@ -119,7 +119,8 @@ def test_an_entry_a_running_build_leased_is_kept(user_cache: Path) -> None:
     # Its run died: the lease is dropped, and the entry goes like any other.
     pruned = caches.prune(older_than=None, max_size=None, names=("wheels",))
     assert [e.key for e in pruned.removed] == ["leased"]
-    assert list((user_cache / wheelcache.LEASES).iterdir()) == []
+    assert [p.name for p in wheelcache.leases(user_cache).iterdir()] == ["lock"]
+    assert sorted(p.name for p in user_cache.iterdir()) == []  # entries only, none left
 
 
 def test_clean_empties_every_cache(user_cache: Path) -> None:

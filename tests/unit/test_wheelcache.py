@@ -305,12 +305,15 @@ def test_a_lookup_marks_its_entry_used(tmp_path: Path) -> None:
     assert (entry.folder / wc.RECORD).stat().st_mtime > long_ago + 1e8
 
 
-def test_a_lease_holds_what_its_build_found_until_it_ends(tmp_path: Path) -> None:
+def test_a_lease_holds_what_its_build_found_until_it_ends(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     cache = tmp_path / "cache"
     entry = stored(cache, tmp_path)
     with wc.Lease(cache) as lease:
         assert lease.lookup(job(), SITE) == entry
         assert lease.keys == [entry.key]
-        (listing,) = (cache / wc.LEASES).glob("*.keys")
+        (listing,) = wc.leases(cache).glob("*.keys")
         assert listing.read_text() == f"{entry.key}\n"
-    assert list((cache / wc.LEASES).iterdir()) == []
+    assert [p.name for p in wc.leases(cache).iterdir()] == ["lock"]
+    assert [p.name for p in cache.iterdir()] == [entry.key]  # the cache holds entries only
