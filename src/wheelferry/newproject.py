@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 import tomlkit
 from packaging.requirements import InvalidRequirement, Requirement
 from tomlkit.exceptions import TOMLKitError
+from tomlkit.items import Table
 
 from wheelferry.config import DEFAULT_PYTHON, load_options
 from wheelferry.errors import ConfigError
@@ -117,11 +118,7 @@ def start(folder: Path, *, requirements: Sequence[str] = (), from_file: Path | N
         table.add("platform-image", platform_image)
     if provided:
         table.add("provided", provided)
-    if tool is None:
-        tool = tomlkit.table(is_super_table=True)
-        document.add("tool", tool)
-    tool.add("wheelferry", table)
-    text = tomlkit.dumps(document)
+    text = _with_table(document, table, pyproject)
     created = not pyproject.exists()
     previous = None if created else pyproject.read_bytes()
     inputs.parent.mkdir(parents=True, exist_ok=True)
@@ -140,6 +137,34 @@ def start(folder: Path, *, requirements: Sequence[str] = (), from_file: Path | N
         raise
     return Started(pyproject=pyproject, created_pyproject=created, inputs=inputs,
                    requirements=tuple(lines), network_host=network_host)
+
+
+def _with_table(document: tomlkit.TOMLDocument, table: Table, pyproject: Path) -> str:
+    """The file's text with [tool.wheelferry] added: after everything, the text before it byte
+    for byte, where TOML allows a table there; else placed by tomlkit in the tool table."""
+    own = tomlkit.dumps(document)
+    alone = tomlkit.document()
+    alone.add("tool", tomlkit.table(is_super_table=True))
+    alone["tool"].add("wheelferry", table)
+    appended = own + ("" if not own or own.endswith("\n") else "\n") + ("\n" if own else "")
+    appended += tomlkit.dumps(alone)
+    try:
+        if tomlkit.parse(appended)["tool"]["wheelferry"] == table:
+            return appended
+    except (TOMLKitError, KeyError, TypeError):
+        pass
+    tool = document.get("tool")
+    if tool is None:
+        tool = tomlkit.table(is_super_table=True)
+        document.add("tool", tool)
+    try:
+        tool.add("wheelferry", table)
+    except (ValueError, TOMLKitError, AttributeError) as exc:
+        raise ConfigError(f"{pyproject}: init cannot add a [tool.wheelferry] table beside the "
+                          f"way 'tool' is written there ({exc}).",
+                          hint="Write its tools as [tool.NAME] tables, or add [tool.wheelferry] "
+                          "by hand.") from exc
+    return tomlkit.dumps(document)
 
 
 def _inside(folder: Path, path: Path) -> str:

@@ -118,3 +118,23 @@ def test_malformed_toml_is_named(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text("[project\n")
     with pytest.raises(ConfigError, match="is not valid TOML"):
         start(tmp_path, requirements=["six"])
+
+
+@pytest.mark.parametrize("own", ['[tool.black]\nline-length = 88\n\n[project]\nname = "x"\n',
+                                 '[project]\nname = "x"'])
+def test_the_table_goes_after_everything_else_byte_for_byte(tmp_path: Path, own: str) -> None:
+    (tmp_path / "pyproject.toml").write_text(own)
+    start(tmp_path, requirements=["six"])
+    text = (tmp_path / "pyproject.toml").read_text()
+    assert text.startswith(own)
+    assert text[len(own):].lstrip("\n").startswith("[tool.wheelferry]\n")
+    assert load_options(tmp_path).requirements == (tmp_path / INPUT,)
+
+
+def test_a_tool_table_written_inline_is_named_and_nothing_written(tmp_path: Path) -> None:
+    own = "tool = {ruff = {line-length = 90}}\n"
+    (tmp_path / "pyproject.toml").write_text(own)
+    with pytest.raises(ConfigError, match=r"cannot add a \[tool\.wheelferry\] table"):
+        start(tmp_path, requirements=["six"])
+    assert (tmp_path / "pyproject.toml").read_text() == own
+    assert not (tmp_path / "requirements").exists()
