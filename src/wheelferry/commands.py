@@ -229,9 +229,10 @@ def verify(options: Options, *, reporter: Reporter, static_only: bool = False) -
                                            scratch_home=False)
             else:
                 site = verifying.plain_site(_plain_platform(engine, options, manifest, reporter))
-            with reporter.step(f"a desktop start in a fresh {site.image.reference} container "
-                               f"(network off, as {site.user}): the generated init.sh, then "
-                               "pip check and imports"):
+            with reporter.step(f"two desktop starts in fresh {site.image.reference} "
+                               f"containers (network off, as {site.user}, only persistent-home "
+                               "kept): the generated init.sh installs, then only links; pip "
+                               "check and imports in both"):
                 findings = verifying.prove(engine, options, manifest, site, reporter)
             if findings.pending:
                 findings = verifying.check_upstream(engine, options, manifest, findings,
