@@ -13,6 +13,7 @@ from typing import Any
 
 from packaging.markers import default_environment
 from packaging.utils import canonicalize_name, parse_wheel_filename
+from packaging.version import InvalidVersion, Version
 
 from wheelferry import __version__
 from wheelferry.vulnerabilities import Advisory, Checks
@@ -92,6 +93,7 @@ class Upgrade:
     name: str
     before: str
     after: str
+    kind: str = "upgraded"  # or "downgraded"
 
 
 @dataclass(frozen=True)
@@ -107,7 +109,7 @@ class Changes:
     since_at: str
     added: tuple[str, ...] = ()  # "name version"
     removed: tuple[str, ...] = ()
-    upgraded: tuple[Upgrade, ...] = ()  # also downgrades: before and after say which
+    upgraded: tuple[Upgrade, ...] = ()  # and downgraded: each says which (kind)
     licence_changes: tuple[LicenceChange, ...] = ()
     rebuilt: tuple[str, ...] = ()  # same version, another wheel (sha256)
 
@@ -246,7 +248,8 @@ def changes(*, since: str, since_at: str, before: Mapping[str, str],
     for name in sorted(set(new) & set(old)):
         version, digest = old[name]
         if version != new[name].version:
-            upgraded.append(Upgrade(name, version, new[name].version))
+            upgraded.append(Upgrade(name, version, new[name].version,
+                                    _direction(version, new[name].version)))
         elif digest != new[name].wheel_sha256:
             rebuilt.append(f"{name} {version}")
         previous = before_licences.get(name)
@@ -255,6 +258,13 @@ def changes(*, since: str, since_at: str, before: Mapping[str, str],
     return Changes(since=since, since_at=since_at, added=added, removed=removed,
                    upgraded=tuple(upgraded), licence_changes=tuple(licences),
                    rebuilt=tuple(rebuilt))
+
+
+def _direction(before: str, after: str) -> str:
+    try:
+        return "downgraded" if Version(after) < Version(before) else "upgraded"
+    except InvalidVersion:
+        return "upgraded"
 
 
 def licences_of(review_json: str) -> dict[str, str]:

@@ -8,8 +8,6 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from html import escape
 
-from packaging.version import InvalidVersion, Version
-
 from wheelferry.report import format_size
 from wheelferry.review import Changes, Distribution, Review
 
@@ -108,7 +106,7 @@ def _changes(changes: Changes | None) -> str:
                 "known: review everything below.</p>")
     rows = [f"<tr><td>added</td><td>{_e(item)}</td></tr>" for item in changes.added]
     rows += [f"<tr><td>removed</td><td>{_e(item)}</td></tr>" for item in changes.removed]
-    rows += [f"<tr><td>{'upgraded' if _newer(u.after, u.before) else 'downgraded'}</td>"
+    rows += [f"<tr><td>{_e(u.kind)}</td>"
              f"<td>{_e(u.name)} {_e(u.before)} &rarr; {_e(u.after)}</td></tr>"
              for u in changes.upgraded]
     rows += [f"<tr><td>licence changed</td><td>{_e(c.name)}: {_e(c.before)} &rarr; "
@@ -122,13 +120,6 @@ def _changes(changes: Changes | None) -> str:
         return head + "<p>Nothing changed: the same wheels as the last bundle.</p>"
     return head + "<table><tr><th>change</th><th>distribution</th></tr>" + "".join(rows) \
         + "</table>"
-
-
-def _newer(after: str, before: str) -> bool:
-    try:
-        return Version(after) > Version(before)
-    except InvalidVersion:
-        return True
 
 
 def render(review: Review) -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sys
 import tarfile
 from typing import Any
@@ -106,16 +107,17 @@ def summary(review: Any) -> list[str]:
         + (" (NOT ALLOWED)" if row["allowed"] is False else "")
         + f": {len(row['distributions'])}" for row in review["licences"]))
     where = f" at {vulns['checked_at']} in {vulns['source']}" if vulns["source"] else ""
-    lines.append(f"known vulnerabilities: {vulns['status']}{where}: {vulns['found']} found")
+    found = (f"{vulns['found']} found" if vulns["status"] == "checked" else
+             f"{vulns['found']} found where looked up; NOT CHECKED does not mean none are known")
+    lines.append(f"known vulnerabilities: {vulns['status']}{where}: {found}")
     lines.append("proof: " + (f"installed offline and imported in {proof['image']} at "
                               f"{proof['at']}" if proof["proven"] else "NOT proven by verify"))
     changes = review.get("changes")
     if changes:
         parts = [f"added {', '.join(changes['added'])}" if changes["added"] else "",
                  f"removed {', '.join(changes['removed'])}" if changes["removed"] else "",
-                 "upgraded " + ", ".join(f"{u['name']} {u['before']} -> {u['after']}"
-                                         for u in changes["upgraded"])
-                 if changes["upgraded"] else "",
+                 ", ".join(f"{u.get('kind', 'upgraded')} {u['name']} {u['before']} -> "
+                           f"{u['after']}" for u in changes["upgraded"]),
                  "licence changed " + ", ".join(f"{c['name']} {c['before']} -> {c['after']}"
                                                 for c in changes["licence_changes"])
                  if changes["licence_changes"] else ""]
@@ -149,5 +151,5 @@ def main(argv: list[str]) -> int:
         return 0
     print("\n".join(summary(review)))
     print(f"every wheel is the one the review names (sha256 against SHA256SUMS {sums_sha256}); "
-          "the SBOM: sh THIS-FILE --sbom")
+          f"the SBOM: sh {os.path.basename(bundle)} --sbom")
     return 0

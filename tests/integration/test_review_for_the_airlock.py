@@ -216,7 +216,7 @@ def test_a_changed_wheelhouse_shows_exactly_its_changes_and_the_bundle_carries_t
     assert changes["added"] == ["wferryfx-ns-good 1.0"]
     assert changes["removed"] == []
     assert changes["upgraded"] == [{"name": "wferryfx-buildhelper", "before": "2.0",
-                                    "after": "1.0"}]
+                                    "after": "1.0", "kind": "downgraded"}]
     assert changes["rebuilt"] == []
     assert changes["licence_changes"] == []
     text = browser_text(copy / "review.html", tmp_path)

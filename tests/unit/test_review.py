@@ -80,9 +80,12 @@ def test_changes_name_exactly_what_changed() -> None:
                        before_licences={"a": "MIT", "b": "MIT"}, now=now)
     assert found.added == ("e 3.0",)
     assert found.removed == ()
-    assert found.upgraded == (rv.Upgrade("c", "2.0", "1.5"),)
+    assert found.upgraded == (rv.Upgrade("c", "2.0", "1.5", "downgraded"),)
     assert found.rebuilt == ("d 1.0",)
     assert found.licence_changes == (rv.LicenceChange("b", "MIT", "Apache-2.0"),)
+    up = rv.changes(since="f" * 64, since_at="then", before=before, before_licences={},
+                    now=[replace(now[2], version="10.0")])
+    assert up.upgraded == (rv.Upgrade("c", "2.0", "10.0", "upgraded"),)
     gone = rv.changes(since="f" * 64, since_at="then", before=before, before_licences={},
                       now=now[:1])
     assert gone.removed == ("b 1.0", "c 2.0", "d 1.0")

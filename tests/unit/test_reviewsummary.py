@@ -9,6 +9,7 @@ from dataclasses import replace
 
 from tests.support import sample_review
 
+from wheelferry import review as rv
 from wheelferry import reviewsummary
 
 
@@ -48,3 +49,12 @@ def test_the_summary_says_what_from_where_licences_and_advisories() -> None:
     assert "oldlib 1.0  [unknown]  built from oldlib-1.0.tar.gz; ADVISORIES PYSEC-2026-1" in text
     assert "UNKNOWN: 1" in text
     assert "proof: installed offline and imported in ws:1" in text
+
+
+def test_the_summary_names_the_changes_since_the_last_bundle() -> None:
+    changed = rv.Changes(since="f" * 64, since_at="then", added=("e 3.0",),
+                         upgraded=(rv.Upgrade("c", "2.0", "1.0", "downgraded"),),
+                         licence_changes=(rv.LicenceChange("b", "MIT", "GPL-3.0-only"),))
+    text = "\n".join(reviewsummary.summary(json.loads(sample_review(changes=changed).to_json())))
+    assert ("since the bundle of then: added e 3.0; downgraded c 2.0 -> 1.0; licence changed "
+            "b MIT -> GPL-3.0-only") in text
