@@ -89,8 +89,16 @@ def _origin(dist: Distribution) -> str:
              f"in <code>{_e(build.image)}</code>"
              + (f' <span class="hash">{_e(build.image_digest)}</span>' if build.image_digest
                 else "")]
-    tools = (*build.build_requires, *build.discovered_build_requires, *build.dated_build_requires)
-    parts.append("build tools: " + (_e(", ".join(tools)) if tools else "its own, isolated"))
+    if build.build_requires:
+        parts.append("build tools: " + _e(", ".join(build.build_requires)))
+    if build.dated_build_requires:
+        parts.append("the build tools of its release date: "
+                     + _e(", ".join(build.dated_build_requires)))
+    if not build.build_requires and not build.dated_build_requires:
+        parts.append("build tools: its own, installed in isolation by pip")
+    if build.discovered_build_requires:
+        parts.append("needed by its setup.py without being declared (found by wheelferry): "
+                     + _e(", ".join(build.discovered_build_requires)))
     if build.system_packages:
         parts.append("system packages: " + _e(", ".join(build.system_packages)))
     if build.grafted_libraries:
