@@ -164,18 +164,13 @@ def failed_step(command: str, exit_code: int) -> str:
 
 
 def error_paragraph(output: str) -> str:
-    """wheelferry's own error from a command's standard error: the paragraph that starts with
-    an error title and its indented log lines; else the last lines it printed."""
+    """wheelferry's own error from a command's standard error: from the line that starts with
+    an error title to the end (the error is the last thing wheelferry prints: its message, an
+    override snippet, the indented log lines); else the last lines it printed."""
     lines = output.splitlines()
     for index, line in enumerate(lines):
         if line.startswith(tuple(f"{title}:" for title in ERROR_TITLES)):
-            paragraph = [line]
-            for rest in lines[index + 1:]:
-                if rest.startswith((" ", "\t")) or not rest.strip():
-                    paragraph.append(rest)
-                else:
-                    break
-            return "\n".join(paragraph).rstrip()
+            return "\n".join(lines[index:]).rstrip()
     tail = [line for line in lines if line.strip()][-5:]
     return "\n".join(tail)
 

@@ -134,13 +134,16 @@ def test_the_cause_is_wheelferrys_own_error_paragraph() -> None:
         "    Traceback (most recent call last):\n"
         "\n"
         "    AttributeError: cython_sources\n"
-        "wheelferry: [9.0 s] done\n")
+        "[tool.wheelferry.overrides.pyyaml]\n"
+        'build-requires = ["cython<3"]\n\n')
     assert run.error_paragraph(stderr) == (
         "build failed: pyyaml 5.4.1 could not be built: AttributeError: cython_sources. "
         "Pin a newer release.\n"
         "    Traceback (most recent call last):\n"
         "\n"
-        "    AttributeError: cython_sources")
+        "    AttributeError: cython_sources\n"
+        "[tool.wheelferry.overrides.pyyaml]\n"
+        'build-requires = ["cython<3"]')
     assert run.error_paragraph("one\n\ntwo\nthree\n") == "one\ntwo\nthree"
 
 
