@@ -4,8 +4,10 @@ and left nothing behind. (conftest.py holds only fixtures and hooks; tests never
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import importlib.util
+import json
 import shutil
 import ssl
 import subprocess
@@ -295,3 +297,59 @@ def sample_review(**changes: Any) -> Any:
                                            checked_at="2026-12-05T17:00:00+00:00", found=1),
         licences=rv.licence_rows(dists, ()))
     return replace(review, **changes)
+
+
+# -- wheelhouses made by hand (the platform side's tests) ----------------------------------------
+
+
+def pure_wheel(folder: Path, name: str, version: str, module: str, *, script: str = "") -> Path:
+    """A pure-Python wheel with one module (VALUE = version, main() prints RAN and it) and
+    optionally a console script running main, with a RECORD pip accepts."""
+    stem = name.replace("-", "_")
+    dist_info = f"{stem}-{version}.dist-info"
+    members = {
+        f"{module}.py": f"VALUE = {version!r}\ndef main():\n    print('RAN', VALUE)\n".encode(),
+        f"{dist_info}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
+        .encode(),
+        f"{dist_info}/WHEEL": b"Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\n"
+                              b"Tag: py3-none-any\n",
+    }
+    if script:
+        members[f"{dist_info}/entry_points.txt"] = (
+            f"[console_scripts]\n{script} = {module}:main\n".encode())
+    record = []
+    for member, data in members.items():
+        digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+        record.append(f"{member},sha256={digest},{len(data)}")
+    members[f"{dist_info}/RECORD"] = ("\n".join([*record, f"{dist_info}/RECORD,,"]) + "\n"
+                                      ).encode()
+    path = folder / f"{stem}-{version}-py3-none-any.whl"
+    with zipfile.ZipFile(path, "w") as archive:
+        for member, data in members.items():
+            archive.writestr(member, data)
+    return path
+
+
+def made_wheelhouse(folder: Path, wheels: list[tuple[str, str, str, str]],
+                         provided: dict[str, str] | None = None) -> Path:
+    """A wheelhouse laid out as `build` writes it (wheels, requirements with hashes, manifest
+    with the provided versions, SHA256SUMS) from (name, version, module, console script)."""
+    from wheelferry import manifest as mf
+
+    if folder.exists():
+        for path in folder.iterdir():
+            path.unlink()
+    folder.mkdir(parents=True, exist_ok=True)
+    lines, sums = [], []
+    for name, version, module, script in wheels:
+        path = pure_wheel(folder, name, version, module, script=script)
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        lines.append(f"{name}=={version} --hash=sha256:{digest}")
+        sums.append((path.name, digest))
+    (folder / mf.REQUIREMENTS).write_text("\n".join(lines) + "\n")
+    (folder / mf.MANIFEST).write_text(json.dumps({"provided": provided or {},
+                                                  "provided_source": "platform.txt"}))
+    for name in mf.METADATA_FILES:
+        sums.append((name, hashlib.sha256((folder / name).read_bytes()).hexdigest()))
+    (folder / mf.SUMS).write_text(mf.sums_text(sorted(sums)))
+    return folder

@@ -6,68 +6,16 @@ scripts are linked; a killed install's leftovers go; drifted provided packages a
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import json
 import subprocess
 import sys
-import zipfile
 from pathlib import Path
 
 import pytest
+from tests.support import made_wheelhouse
 
 from wheelferry import initscript, startup
 from wheelferry import manifest as mf
-
-
-def record_line(name: str, data: bytes) -> str:
-    digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
-    return f"{name},sha256={digest},{len(data)}"
-
-
-def wheel(folder: Path, name: str, version: str, module: str, *, script: str = "") -> Path:
-    """A pure-Python wheel with one module (VALUE = version) and optionally a console script."""
-    stem = name.replace("-", "_")
-    dist_info = f"{stem}-{version}.dist-info"
-    members = {
-        f"{module}.py": f"VALUE = {version!r}\ndef main():\n    print('RAN', VALUE)\n".encode(),
-        f"{dist_info}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
-        .encode(),
-        f"{dist_info}/WHEEL": b"Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\n"
-                              b"Tag: py3-none-any\n",
-    }
-    if script:
-        members[f"{dist_info}/entry_points.txt"] = (
-            f"[console_scripts]\n{script} = {module}:main\n".encode())
-    record = [record_line(n, d) for n, d in members.items()] + [f"{dist_info}/RECORD,,"]
-    members[f"{dist_info}/RECORD"] = ("\n".join(record) + "\n").encode()
-    path = folder / f"{stem}-{version}-py3-none-any.whl"
-    with zipfile.ZipFile(path, "w") as archive:
-        for member, data in members.items():
-            archive.writestr(member, data)
-    return path
-
-
-def wheelhouse(folder: Path, wheels: list[tuple[str, str, str, str]],
-               provided: dict[str, str] | None = None) -> Path:
-    """A wheelhouse as `build` lays it out: wheels, requirements with hashes, manifest, sums."""
-    if folder.exists():
-        for path in folder.iterdir():
-            path.unlink()
-    folder.mkdir(parents=True, exist_ok=True)
-    lines, sums = [], []
-    for name, version, module, script in wheels:
-        path = wheel(folder, name, version, module, script=script)
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
-        lines.append(f"{name}=={version} --hash=sha256:{digest}")
-        sums.append((path.name, digest))
-    (folder / mf.REQUIREMENTS).write_text("\n".join(lines) + "\n")
-    (folder / mf.MANIFEST).write_text(json.dumps({"provided": provided or {},
-                                                  "provided_source": "platform.txt"}))
-    for name in mf.METADATA_FILES:
-        sums.append((name, hashlib.sha256((folder / name).read_bytes()).hexdigest()))
-    (folder / mf.SUMS).write_text(mf.sums_text(sorted(sums)))
-    return folder
 
 
 @pytest.fixture(scope="module")
@@ -110,7 +58,7 @@ def test_constants_are_the_wheelhouse_s_names() -> None:
 
 def test_installed_once_then_only_linked_and_a_new_upload_switches(
         venv: Path, tmp_path: Path) -> None:
-    tools = wheelhouse(tmp_path / "my-tools", [("wfx-one", "1.0", "wfx_one", "wfx-one-run")])
+    tools = made_wheelhouse(tmp_path / "my-tools", [("wfx-one", "1.0", "wfx_one", "wfx-one-run")])
     first = start(venv, tools)
     assert first.returncode == 0, first.stderr
     assert f"installed the wheelhouse from {tools}" in first.stderr
@@ -134,7 +82,7 @@ def test_installed_once_then_only_linked_and_a_new_upload_switches(
     assert python(venv, "import wfx_one; print(wfx_one.VALUE)") == "1.0"
 
     # A new upload: installed, switched to, the old install and its script gone.
-    wheelhouse(tools, [("wfx-one", "2.0", "wfx_one", ""), ("wfx-two", "1.0", "wfx_two", "")])
+    made_wheelhouse(tools, [("wfx-one", "2.0", "wfx_one", ""), ("wfx-two", "1.0", "wfx_two", "")])
     third = start(venv, tools)
     assert third.returncode == 0, third.stderr
     assert "removing the previous install" in third.stderr
@@ -148,7 +96,7 @@ def test_installed_once_then_only_linked_and_a_new_upload_switches(
 
 def test_what_we_ship_comes_before_the_interpreter_s_own(venv: Path, tmp_path: Path) -> None:
     (site_packages(venv) / "wfx_shadow.py").write_text("VALUE = 'the platform'\n")
-    tools = wheelhouse(tmp_path / "my-tools", [("wfx-shadow", "9.0", "wfx_shadow", "")])
+    tools = made_wheelhouse(tmp_path / "my-tools", [("wfx-shadow", "9.0", "wfx_shadow", "")])
     done = start(venv, tools)
     assert done.returncode == 0, done.stderr
     assert python(venv, "import wfx_shadow; print(wfx_shadow.VALUE)") == "9.0"
@@ -157,13 +105,13 @@ def test_what_we_ship_comes_before_the_interpreter_s_own(venv: Path, tmp_path: P
 
 def test_a_killed_install_s_leftovers_go_and_a_failed_one_keeps_the_previous(
         venv: Path, tmp_path: Path) -> None:
-    tools = wheelhouse(tmp_path / "my-tools", [("wfx-kept", "1.0", "wfx_kept", "")])
+    tools = made_wheelhouse(tmp_path / "my-tools", [("wfx-kept", "1.0", "wfx_kept", "")])
     assert start(venv, tools).returncode == 0
     [previous] = installs(tools)
     leftover = startup.installs_of(tools) / f"{startup.TEMPORARY}x-1234"
     (leftover / "half").mkdir(parents=True)
     # A new upload whose wheel is damaged: refused, the previous install stays linked.
-    wheelhouse(tools, [("wfx-kept", "2.0", "wfx_kept", "")])
+    made_wheelhouse(tools, [("wfx-kept", "2.0", "wfx_kept", "")])
     damaged = next(tools.glob("*.whl"))
     damaged.write_bytes(damaged.read_bytes()[:-10])
     refused = start(venv, tools)
@@ -180,7 +128,7 @@ def test_a_provided_package_that_moved_is_named_and_the_start_goes_on(
     (site_packages(venv) / "wfx_base-2.1.dist-info").mkdir()
     (site_packages(venv) / "Wfx.Same-1.0.dist-info").mkdir()
     try:
-        tools = wheelhouse(tmp_path / "my-tools", [("wfx-user", "1.0", "wfx_user", "")],
+        tools = made_wheelhouse(tmp_path / "my-tools", [("wfx-user", "1.0", "wfx_user", "")],
                            provided={"wfx-base": "1.4", "wfx-same": "1.0.0",
                                      "wfx-gone": "3.0"})
         for attempt in range(2):
