@@ -15,7 +15,7 @@ from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 
 from wheelferry import containers
 from wheelferry.config import Options
-from wheelferry.diagnose import Diagnosis, diagnose, log_tail, override_hint
+from wheelferry.diagnose import Diagnosis, diagnose, log_tail, missing_module, override_hint
 from wheelferry.engine import Engine
 from wheelferry.errors import BuildError
 from wheelferry.files import read_json_object, sha256_file
@@ -146,6 +146,9 @@ def _failure_advice(job: BuildJob, item: Mapping[str, Any], log: str) -> Diagnos
     """When the build still misses a module after what was found: one override with everything
     it needs at once (configured, found, and the module still missing)."""
     module = item.get("missing_module")
+    if module is None and job.override is not None:
+        # A configured build is not second-guessed: the advice extends the configuration.
+        module = missing_module(log)
     if not isinstance(module, str):
         return None
     known = [str(r) for r in job.override.build_requires] if job.override else []

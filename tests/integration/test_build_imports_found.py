@@ -108,3 +108,27 @@ def test_the_advice_for_a_module_it_cannot_place_holds_everything_and_works(
     record = manifest_of(project)["wferryfx-needsodd"]
     assert record["origin"] == "built"
     assert "wferryfx_oddname==1.0" in record["build_requires"]
+
+
+def test_advice_for_a_configured_build_that_misses_a_removed_module_extends_it_and_works(
+        local_index: str, tmp_path: Path) -> None:
+    """A configured override is not second-guessed; when its build misses pkg_resources, the
+    advice keeps what was configured and adds the build tools of its day; applied, it builds."""
+    project = index_project(
+        tmp_path / "project", local_index, "wferryfx-pkgres\n",
+        overrides={"wferryfx-pkgres": {"build-requires": ["wferryfx-buildhelper"],
+                                       "no-build-isolation": True}})
+    stderr = build_fails(project, code=5, says=[
+        "building wferryfx-pkgres needs the module 'pkg_resources', which today's build tools "
+        "removed",
+        'build-requires = ["wferryfx-buildhelper", "setuptools<81", "wheel"]',
+    ])
+    snippet = stderr[stderr.index("[tool.wheelferry.overrides.wferryfx-pkgres]"):]
+    pyproject = project / "pyproject.toml"
+    text = pyproject.read_text()
+    configured = text[text.index("[tool.wheelferry.overrides.wferryfx-pkgres]"):]
+    pyproject.write_text(text.replace(configured, "\n".join(snippet.splitlines()[:3]) + "\n"))
+    run = wheelferry("build", project=project)
+    assert run.returncode == 0, run.stderr
+    record = manifest_of(project)["wferryfx-pkgres"]
+    assert "setuptools==80.9.0" in record["build_requires"]

@@ -118,3 +118,15 @@ def test_declared_build_requires_read_pyproject_and_setup_cfg(tmp_path: Path) ->
         "setup.py": "from setuptools import setup\nsetup()\n"})
     assert build_needs.declared_build_requires(sdist) == [
         "setuptools", "oldest-supported-numpy", "pytest-runner"]
+
+
+def test_the_package_pip_was_processing_is_named() -> None:
+    assert build_needs.processing_package(
+        "Collecting wferryfx-pure==1.0 (from -r base.in (line 1))\n"
+        "  Processing ./dist/wferryfx_pkgres-1.0.tar.gz (from -r base.in (line 2))\n"
+        "Traceback (most recent call last):\n") == "wferryfx-pkgres"
+    assert build_needs.processing_package(
+        "Collecting Wferryfx_Pure==1.0 (from -r base.in (line 1))\n") == "wferryfx-pure"
+    assert build_needs.processing_package("nothing here") is None
+    assert build_needs.failing_package(
+        f"==> wferryfx-pkgres: {build_needs.METADATA_FAILED}\n") == "wferryfx-pkgres"

@@ -56,7 +56,12 @@ _FAILED_PACKAGE = (
     re.compile(r"^\s*(?:ERROR: )?Failed to build ([A-Za-z0-9][\w.-]*)\s*$", re.MULTILINE),
     re.compile(r"^\s*Building wheel for ([A-Za-z0-9][\w.-]*) \(.*\) \.\.\. error\s*$",
                re.MULTILINE),
+    # compile_locks.py's own line, once it learned which sdist pip was processing.
+    re.compile(r"^==> ([A-Za-z0-9][\w.-]*): preparing its metadata failed", re.MULTILINE),
 )
+METADATA_FAILED = "preparing its metadata failed"
+# What pip says it is working on (shown without --quiet): the last one is what failed.
+_PROCESSING = re.compile(r"^\s*(?:Collecting|Processing) (\S+)", re.MULTILINE)
 
 
 def missing_modules(log: str) -> list[str]:
@@ -84,6 +89,25 @@ def failing_package(log: str) -> str | None:
     if not found:
         return None
     return str(utils.canonicalize_name(max(found)[1]))
+
+
+def processing_package(log: str) -> str | None:
+    """The package pip was processing last (`Collecting name==1.0`, `Processing
+    ./name-1.0.tar.gz`), as a canonical name."""
+    found = _PROCESSING.findall(log)
+    if not found:
+        return None
+    text = found[-1]
+    filename = text.rsplit("/", 1)[-1]
+    try:
+        if filename.endswith(".whl"):
+            return str(utils.parse_wheel_filename(filename)[0])
+        if filename.endswith((".tar.gz", ".zip", ".tar.bz2", ".tgz")):
+            return str(utils.parse_sdist_filename(filename)[0])
+        return str(utils.canonicalize_name(requirements.Requirement(text).name))
+    except (utils.InvalidWheelFilename, utils.InvalidSdistFilename,
+            requirements.InvalidRequirement, ValueError):
+        return None
 
 
 def attempts(log: str) -> list[tuple[str, str]]:

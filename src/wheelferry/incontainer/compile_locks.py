@@ -88,6 +88,25 @@ def failed_sdist(output: str) -> str | None:
     return build_needs.failing_package(output)
 
 
+def name_the_failing_sdist(item: dict[str, str], plan: dict[str, object],
+                           constraints: list[str], isolated: bool, env: dict[str, str],
+                           output: str) -> str:
+    """When pip-compile's failure names no package (pip's metadata errors do not, and --quiet
+    hides what pip was processing), run it once more verbosely to learn which sdist it was
+    processing; a line that says so (read by build_needs.failing_package), or nothing."""
+    if build_needs.failing_package(output) is not None or not (
+            "metadata" in output.lower() or build_needs.missing_modules(output)):
+        return ""
+    code, verbose = compile_one(item, plan, constraints, isolated=isolated, env=env,
+                                verbose=True)
+    package = build_needs.processing_package(verbose) if code != 0 else None
+    if package is None:
+        return ""
+    line = f"==> {package}: {build_needs.METADATA_FAILED}"
+    print(line, flush=True)
+    return f"\n{line}\n"
+
+
 def set_pythonpath(env: dict[str, str]) -> None:
     """What sdists prepared without isolation import: the tools of an old sdist's day first."""
     env["PYTHONPATH"] = os.pathsep.join(
@@ -215,6 +234,7 @@ def main() -> int:
                       "an sdist needs or to explain the failure", flush=True)
                 resolver = "pip-compile"
                 continue
+            output += name_the_failing_sdist(item, plan, constraints, isolated, env, output)
             found = undeclared_build_import(output)
             if found is None:
                 package = failed_sdist(output)
@@ -263,15 +283,16 @@ def main() -> int:
 
 
 def compile_one(item: dict[str, str], plan: dict[str, object], constraints: list[str], *,
-                isolated: bool, env: dict[str, str], resolver: str = "pip-compile"
-                ) -> tuple[int, str]:
+                isolated: bool, env: dict[str, str], resolver: str = "pip-compile",
+                verbose: bool = False) -> tuple[int, str]:
     upgrades: list[str] = ["--upgrade"] if plan["upgrade"] else []
     for name in plan["upgrade_packages"]:  # type: ignore[attr-defined]
         upgrades += ["--upgrade-package", name]
     if resolver == "uv":
         return echo_run(uv_command(item, constraints, upgrades), uv_environment(env))
     cmd = [
-        *PIP_COMPILE, "--quiet", "--generate-hashes", "--allow-unsafe", "--strip-extras",
+        *PIP_COMPILE, "--verbose" if verbose else "--quiet", "--generate-hashes",
+        "--allow-unsafe", "--strip-extras",
         "--no-emit-index-url", "--no-emit-trusted-host", "--no-emit-find-links",
         "--output-file", item["out"], *([] if item.get("build") else constraints),
         item["in"], *upgrades,
