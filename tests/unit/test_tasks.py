@@ -28,9 +28,16 @@ def test_a_short_flag_means_the_same_long_flag_in_every_command() -> None:
     assert {short: longs for short, longs in meanings.items() if len(longs) > 1} == {}
 
 
+# Commands that work on no project (cache: the user's caches).
+NO_PROJECT = ("cache",)
+
+
 def test_project_is_p_in_every_command_and_only_table_flags_are_short() -> None:
     for task, flags in flag_names().items():
-        assert flags["project"] == ["p"], task
+        if task in NO_PROJECT:
+            assert "project" not in flags
+        else:
+            assert flags["project"] == ["p"], task
         for long_name, shorts in flags.items():
             expected = [SHORT_FLAGS[long_name.replace("-", "_")]] \
                 if long_name.replace("-", "_") in SHORT_FLAGS else []
