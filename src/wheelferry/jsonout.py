@@ -44,6 +44,9 @@ def status(project: str, found: ProjectStatus) -> dict[str, Any]:
         "status", project=project,
         target={"python": found.python, "image": found.image, "arch": found.arch},
         platform=found.platform, provided=found.provided, input_problem=found.input_problem,
+        drift=found.drift,
+        # The text's lines as they are printed: (subject, state).
+        lines=[{"subject": subject, "state": text} for subject, text in found.rows()],
         locks=[{"path": lock.path, "fresh": lock.fresh, "reason": lock.reason}
                for lock in found.locks],
         wheelhouse={"path": house.path, "built": house.built, "wheels": house.wheels,

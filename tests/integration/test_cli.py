@@ -198,6 +198,9 @@ def test_status_json_carries_the_facts_of_its_text(tmp_path: Path) -> None:
     assert house["built"] is False
     assert facts[house["path"]].startswith("not built")
     assert document["ready"] is False
+    assert document["drift"] == ""
+    assert [f"{line['subject']}: {line['state']}" for line in document["lines"]] == [
+        line.strip() for line in text.stdout.splitlines()[1:]]
 
 
 def test_errors_in_json_mode_are_json_with_the_exit_code(tmp_path: Path) -> None:
