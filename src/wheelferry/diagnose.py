@@ -90,8 +90,10 @@ def override_hint(package: str, module: str, *, known: Sequence[str] = (),
             f"DISTRIBUTION:\n" + override_snippet(package, [*known, "DISTRIBUTION"]))
 
 
-def diagnose(log: str, *, package: str | None = None) -> Diagnosis | None:
-    """The most specific explanation of a pip failure found in its output, if any."""
+def diagnose(log: str, *, package: str | None = None,
+             tried_dated: bool = False) -> Diagnosis | None:
+    """The most specific explanation of a pip failure found in its output, if any
+    (`tried_dated`: the output is that of a retry with the build tools of its release date)."""
     if "No space left on device" in log:
         return Diagnosis(
             "the disk is full (No space left on device)",
@@ -157,6 +159,13 @@ def diagnose(log: str, *, package: str | None = None) -> Diagnosis | None:
             "Relax or fix the pins named in the log below.",
         )
     failing = build_needs.failing_package(log)
+    if failing and tried_dated:
+        return Diagnosis(
+            f"{failing} could not be built, even with the build tools of its release date",
+            "The lines below show why, in its own words. When they name something its build "
+            "needs that it does not declare, give it with an override, with that distribution's "
+            "name in place of DISTRIBUTION:\n" + override_snippet(failing, ["DISTRIBUTION"])
+            + f"\nOtherwise pin a release of {failing} that builds on this Python.")
     if failing:
         return Diagnosis(
             f"{failing} could not be built (preparing its metadata runs its build step)",
@@ -165,6 +174,22 @@ def diagnose(log: str, *, package: str | None = None) -> Diagnosis | None:
             "give it the build tools of its day with an override (build-requires = "
             '["setuptools<NN", ...] and no-build-isolation = true).')
     return None
+
+
+def one_line_cause(text: str) -> str:
+    """An attempt's own cause, in one line: its explaining exception, else its last line."""
+    lines = [line.strip() for line in log_tail(text, lines=8).splitlines() if line.strip()]
+    found = [line for line in lines if "Error" in line or "error:" in line]
+    return (found[-1] if found else lines[-1] if lines else "no output")[:300]
+
+
+def attempts_told_apart(log: str) -> tuple[str, str, list[str]]:
+    """A log of several attempts (build_needs.ATTEMPT lines): the last attempt's title and
+    output, and one line per earlier attempt with its own cause."""
+    parts = build_needs.attempts(log)
+    earlier = [f"attempt {number} ({title}): {one_line_cause(text)}"
+               for number, (title, text) in enumerate(parts[:-1], start=1)]
+    return parts[-1][0], parts[-1][1], earlier
 
 
 _FRAME = re.compile(r'^\s*File "[^"]+", line \d+')

@@ -15,7 +15,14 @@ from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 
 from wheelferry import containers
 from wheelferry.config import Options
-from wheelferry.diagnose import Diagnosis, diagnose, log_tail, missing_module, override_hint
+from wheelferry.diagnose import (
+    Diagnosis,
+    attempts_told_apart,
+    diagnose,
+    log_tail,
+    missing_module,
+    override_hint,
+)
 from wheelferry.engine import Engine
 from wheelferry.errors import BuildError
 from wheelferry.files import read_json_object, sha256_file
@@ -118,22 +125,20 @@ def _raise_failures(builds: Sequence[BuildJob], results: Mapping[str, Any], work
     log = log_path.read_text(errors="replace") if readable else tail
     # Each attempt (today's tools, then with what was found, then the tools of its day) has its
     # own cause: the last one explains the failure, the earlier ones are shown before it.
-    attempts = build_needs.attempts(log)
-    last = attempts[-1][1]
+    title, last, earlier = attempts_told_apart(log)
     step = item.get("step", "building it")
-    found = _failure_advice(first, item, last) or diagnose(last, package=first.pin.name)
+    found = _failure_advice(first, item, last) or diagnose(
+        last, package=first.pin.name, tried_dated="release date" in title)
     others = ", ".join(f"{j.pin.name}=={j.pin.version}" for j in failed[1:])
     message = f"{first.pin.name}=={first.pin.version} failed while {step}"
     if found:
         message += f": {found.summary}"
     if others:
         message += f" (also failed: {others})"
-    earlier = [f"attempt {number} ({title}): {_cause(text)}"
-               for number, (title, text) in enumerate(attempts[:-1], start=1)]
     details = log_tail(last)
     if earlier:
-        details = "\n".join([*earlier, f"attempt {len(attempts)} ({attempts[-1][0]}), the end "
-                              "of its log:", details])
+        details = "\n".join([*earlier, f"attempt {len(earlier) + 1} ({title}), the end of its "
+                              "log:", details])
     raise BuildError(
         message + ".",
         hint=(found.hint + "\n" if found else "")
@@ -159,10 +164,3 @@ def _failure_advice(job: BuildJob, item: Mapping[str, Any], log: str) -> Diagnos
     what = ("which today's build tools removed" if build_needs.removed_module(module)
             else "which it does not declare")
     return Diagnosis(f"building {job.pin.name} needs the module '{module}', {what}", hint)
-
-
-def _cause(text: str) -> str:
-    """An attempt's own cause, in one line: its explaining exception, else its last line."""
-    lines = [line.strip() for line in log_tail(text, lines=8).splitlines() if line.strip()]
-    found = [line for line in lines if "Error" in line or "error:" in line]
-    return (found[-1] if found else lines[-1] if lines else "no output")[:300]

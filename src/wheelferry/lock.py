@@ -19,7 +19,13 @@ from packaging.utils import canonicalize_name
 
 from wheelferry import containers, project
 from wheelferry.config import Options
-from wheelferry.diagnose import Diagnosis, diagnose, log_tail, provided_conflict
+from wheelferry.diagnose import (
+    Diagnosis,
+    attempts_told_apart,
+    diagnose,
+    log_tail,
+    provided_conflict,
+)
 from wheelferry.engine import Engine
 from wheelferry.errors import LockError
 from wheelferry.files import read_json_object, replace_all
@@ -193,14 +199,22 @@ def execute(engine: Engine, options: Options, target: Target, plan: LockPlan,
         if not result.ok or not outcome.get("ok"):
             failed = str(outcome.get("failed", "the requirements"))
             log = "\n".join(result.tail)
-            found = _provided_conflict(log, plan.provided) or diagnose(log)
+            # Each attempt (uv, pip-compile, with what was found, with the build tools of an
+            # sdist's day) failed its own way: the last one explains the failure.
+            title, last, earlier = attempts_told_apart(log)
+            found = _provided_conflict(log, plan.provided) or diagnose(
+                last, tried_dated="release date" in title)
             summary = found.summary if found else "pip-compile failed"
+            details = log_tail(last)
+            if earlier:
+                details = "\n".join([*earlier, f"attempt {len(earlier) + 1} ({title}), the end "
+                                      "of its output:", details])
             raise LockError(
                 f"locking {failed} for python {options.python} in {options.image} failed: "
                 f"{summary}.",
                 hint=(found.hint if found else "See pip-compile's output below.")
                 + " The previous locks are unchanged.",
-                details=log_tail(log),
+                details=details,
             )
         discoveries = _kept_discoveries(options, plan, staging, outcome.get("discovered"))
         written = _stamped_locks(options, plan, staging, dict(snapshot), discoveries,

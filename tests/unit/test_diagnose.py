@@ -240,3 +240,25 @@ def test_the_failed_package_is_named_however_pip_quotes_it(line: str) -> None:
     found = diagnose(f"some output\n{line}\n")
     assert found is not None
     assert found.summary.startswith("wferryfx-oldbroken could not be built")
+
+
+def test_attempts_are_told_apart_and_the_last_one_explains() -> None:
+    from wheelferry.diagnose import attempts_told_apart
+    from wheelferry.incontainer.build_needs import ATTEMPT
+
+    log = (f"{ATTEMPT}uv, in isolation\nFailed to build `toprammer==0.19`\n"
+           "ModuleNotFoundError: No module named 'pkg_resources'\n"
+           f"{ATTEMPT}pip-compile without build isolation, with the build tools of the release "
+           "date of toprammer\nPython USB (PyUSB) support module not found.\n"
+           "Failed to build 'toprammer' when getting requirements to build wheel\n")
+    title, last, earlier = attempts_told_apart(log)
+    assert "release date" in title
+    assert "pkg_resources" not in last
+    assert earlier == ["attempt 1 (uv, in isolation): ModuleNotFoundError: No module named "
+                       "'pkg_resources'"]
+    found = diagnose(last, tried_dated=True)
+    assert found is not None
+    assert found.summary == ("toprammer could not be built, even with the build tools of its "
+                             "release date")
+    assert "[tool.wheelferry.overrides.toprammer]" in found.hint
+    assert "pin a newer release" not in found.hint

@@ -107,6 +107,19 @@ def name_the_failing_sdist(item: dict[str, str], plan: dict[str, object],
     return f"\n{line}\n"
 
 
+def attempt_title(resolver: str, isolated: bool, build_requires: list[str],
+                  dated: dict[str, list[str]]) -> str:
+    """What an attempt to lock was, for the host to tell each attempt's failure apart."""
+    if isolated:
+        return f"{resolver}, in isolation"
+    title = f"{resolver} without build isolation"
+    if build_requires:
+        title += f", with {', '.join(build_requires)} importable"
+    if dated:
+        title += ", with the build tools of the release date of " + ", ".join(sorted(dated))
+    return title
+
+
 def set_pythonpath(env: dict[str, str]) -> None:
     """What sdists prepared without isolation import: the tools of an old sdist's day first."""
     env["PYTHONPATH"] = os.pathsep.join(
@@ -225,6 +238,8 @@ def main() -> int:
             isolated = not (build_requires or dated)
             if resolver == "uv" and not isolated:
                 resolver = "pip-compile"
+            print(build_needs.ATTEMPT + attempt_title(resolver, isolated, build_requires, dated),
+                  flush=True)
             code, output = compile_one(item, plan, constraints, isolated=isolated, env=env,
                                        resolver=resolver)
             if code == 0:
