@@ -341,7 +341,8 @@ def cache(c: Context, action: str | None = None, older_than: str | None = None,
         if json:
             jsonout.emit(jsonout.cache_info(found))
             return
-        rows = [(each.name, (f"{len(entries)} entries, {format_size(sum(e.size for e in entries))}"
+        rows = [(each.name, (f"{len(entries)} entr{'y' if len(entries) == 1 else 'ies'}, "
+                             f"{format_size(sum(e.size for e in entries))}"
                              f" in {each.folder} ({each.holds})") if each.folder is not None
                  else f"turned off ({each.holds})") for each, entries in found]
         total = sum(e.size for _, entries in found for e in entries)
