@@ -24,8 +24,9 @@ from tests.fixtures.platform_replica import (
     ensure_updated_image,
     run_in_replica,
 )
-from tests.support import LEGACY_OVERRIDE, built_project, wheelferry
+from tests.support import LEGACY_OVERRIDE, built_project, made_wheelhouse, wheelferry
 
+from wheelferry import initscript
 from wheelferry.engine import LABEL
 
 pytestmark = pytest.mark.engine
@@ -208,3 +209,20 @@ def test_a_provided_package_that_moved_is_named_at_start(
             f"(platform image {platform_image}): wferryfx-buildhelper 1.0 -> 2.0") in said
     assert "build it again against the platform as it is now" in said
     assert "This start goes on." in said
+
+
+def test_console_scripts_are_on_the_platform_s_path_at_every_start(
+        platform_image: str, tmp_path: Path) -> None:
+    """A console script of what was shipped is linked into ~/.local/bin (on the platform's
+    PATH) at every start, the second from the install the first made."""
+    persistent = tmp_path / "persistent-home"
+    persistent.mkdir()
+    persistent.chmod(0o777)
+    made_wheelhouse(persistent / "my-tools", [("wfx-tool", "1.0", "wfx_tool", "wfx-tool")])
+    initscript.write(persistent / "init.sh", install_dir="~/persistent-home/my-tools")
+    for said in ("installed the wheelhouse", "nothing to install"):
+        run = start(platform_image, persistent, "wfx-tool && command -v wfx-tool")
+        assert run.exit_code == 0, run.stdout + run.stderr
+        assert said in run.stderr
+        assert "RAN 1.0" in run.stdout
+        assert f"{HOME}/.local/bin/wfx-tool" in run.stdout
