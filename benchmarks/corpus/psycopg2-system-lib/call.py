@@ -14,6 +14,7 @@ def check(name, call):
         failed.append(name)
         print(f"FAILED {name}:", flush=True)
         traceback.print_exc(file=sys.stdout)
+        sys.stdout.flush()
 
 check("psycopg2", lambda: __import__("psycopg2.extensions").extensions.libpq_version())
 

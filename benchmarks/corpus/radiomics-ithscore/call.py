@@ -14,6 +14,7 @@ def check(name, call):
         failed.append(name)
         print(f"FAILED {name}:", flush=True)
         traceback.print_exc(file=sys.stdout)
+        sys.stdout.flush()
 
 
 def radiomics_features():
@@ -22,7 +23,9 @@ def radiomics_features():
     from radiomics import featureextractor
 
     image = sitk.GetImageFromArray(np.random.RandomState(0).rand(8, 8, 8) * 100)
-    mask = sitk.GetImageFromArray(np.ones((8, 8, 8), dtype=np.uint8))
+    segmented = np.zeros((8, 8, 8), dtype=np.uint8)
+    segmented[2:6, 2:6, 2:6] = 1
+    mask = sitk.GetImageFromArray(segmented)
     extractor = featureextractor.RadiomicsFeatureExtractor()
     extractor.disableAllFeatures()
     extractor.enableFeatureClassByName("glcm")
