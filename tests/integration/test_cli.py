@@ -17,8 +17,8 @@ from tests.support import WHEELFERRY
 INV = Path(sys.executable).parent / "inv"
 REPO_ROOT = Path(__file__).parents[2]
 # The tasks that work on a project (init starts one; cache is the user's).
-PROJECT_TASKS = ("lock", "build", "verify", "init-script", "bundle", "status")
-TASKS = (*PROJECT_TASKS, "init", "cache")
+PROJECT_TASKS = ("lock", "build", "verify", "init-script", "bundle", "status", "review")
+TASKS = (*PROJECT_TASKS, "init", "cache", "fingerprint")
 # invoke's core options, which mean nothing for wheelferry.
 INVOKE_OPTIONS = ("--pty", "--dry", "--write-pyc", "--prompt-for-sudo-password", "--echo",
                   "--hide", "--warn-only", "--command-timeout", "--config", "--debug",

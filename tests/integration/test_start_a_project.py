@@ -71,7 +71,7 @@ def test_from_an_empty_folder_to_a_proven_bundle(local_index: str, tmp_path: Pat
     assert f"{proof['wheels']} wheels match SHA256SUMS" in verified.stderr
     assert (f"proven: the wheelhouse installs offline with the generated init.sh in "
             f"{proof['proof']['image']}") in verified.stderr
-    assert f"as {proof['proof']['user']})" in verified.stderr
+    assert f"network off, as {proof['proof']['user']}" in verified.stderr
     assert proof["warnings"] == []
 
     bundled = run("bundle", cwd=folder)
