@@ -29,7 +29,7 @@ from wheelferry import wheelhouse as wh
 from wheelferry.config import Options
 from wheelferry.elfcheck import describe, glibc_needs, too_new
 from wheelferry.engine import Engine
-from wheelferry.errors import BuildError
+from wheelferry.errors import BuildError, LockGapError
 from wheelferry.fetch import BuildJob
 from wheelferry.files import sha256_file
 from wheelferry.overrides import BuildOverride
@@ -287,6 +287,17 @@ def execute(engine: Engine, options: Options, target: Target, plan: BuildPlan,
                                f"{options.image}"):
                 fetched = _fetch_and_build(engine, options, target, plan, to_build, work,
                                            reporter, jobs=jobs, relock=relock)
+            gaps = {str(build.pin.name): tuple(str(r) for r in item["unlocked_requires"])
+                    for build, item, _ in fetched if item.get("unlocked_requires")}
+            if gaps:
+                raise LockGapError(
+                    "; ".join(f"the wheel built from {name}'s sdist requires "
+                              f"{', '.join(needs)}, which the lock does not pin"
+                              for name, needs in sorted(gaps.items()))
+                    + ": its sdist's metadata, which the resolver read, does not say so.",
+                    gaps=gaps,
+                    hint="Add what it requires to the requirements file that holds it; the "
+                    "previous wheelhouse is unchanged.")
             # Re-read: building may have found what sdists import undeclared.
             discovered = {name: needs for name, needs in project.discovered(options).items()
                           if options.override_for(name) is None}
@@ -327,7 +338,8 @@ def execute(engine: Engine, options: Options, target: Target, plan: BuildPlan,
                                    image=options.image, image_id=target.image.id,
                                    image_digest=target.image.digest, tags=target.tags,
                                    arch=options.arch),
-            locks=plan.locks,
+            # As they are now: building may have re-made the build lock.
+            locks=tuple(sorted(project.lock_sums(options).items())),
             wheels=tuple(records),
             provided=tuple((pin.name, str(pin.version)) for pin in plan.provided),
             provided_source=plan.provided_source if plan.provided else "",

@@ -14,6 +14,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from packaging.utils import canonicalize_name
+
 from wheelferry import (
     __version__,
     files,
@@ -37,6 +39,7 @@ from wheelferry import verify as verifying
 from wheelferry import wheelhouse as wh
 from wheelferry.config import Options
 from wheelferry.engine import Engine, ImageInfo
+from wheelferry.errors import LockGapError
 from wheelferry.proof import Problem
 from wheelferry.report import Reporter
 from wheelferry.requirements import Pin, merge
@@ -158,36 +161,81 @@ def build(options: Options, *, reporter: Reporter, upgrade: bool = False,
                       upgrade_packages=upgrade_packages, engine=engine, target=target,
                       provided=provided)
                 cache = wheelcache.root()
-                site = wheelcache.BuildSite.of(target, options.arch)
                 # The wheel cache's entries this build takes are kept from pruning till its end.
                 lease = None if cache is None else stack.enter_context(wheelcache.Lease(cache))
-                plan = building.plan_build(
-                    options, target.image.id, project.lock_pins(options),
-                    mf.read_manifest(options.wheelhouse), building.intact_in(options.wheelhouse),
-                    project.build_lock_pins(options), provided,
-                    cached=None if lease is None else lambda job: lease.lookup(job, site))
-                if plan.reuse:
-                    reporter.info(f"{len(plan.reuse)} wheel(s) already built for these pins are "
-                                  "reused")
-                if plan.cached:
-                    reporter.info(f"{len(plan.cached)} wheel(s) built earlier from the same sdist "
-                                  f"with the same settings are taken from the wheel cache "
-                                  f"({cache}): " + ", ".join(
-                                      f"{job.pin.name}=={job.pin.version}"
-                                      for job, _ in plan.cached))
+                build_once = _BuildOnce(options, engine, target, provided, reporter,
+                                        lease=lease, jobs=jobs,
+                                        platform_glibc=_glibc(found, provided))
+                try:
+                    return build_once()
+                except LockGapError as gap:
+                    # uv read an sdist's static metadata, which said less than its wheel does.
+                    _relock_with(options, build_once.plan, gap, reporter=reporter,
+                                 engine=engine, target=target, provided=provided)
+                return build_once()
 
-                def relock(found_imports: Mapping[str, tuple[str, ...]]) -> tuple[Pin, ...]:
-                    with reporter.step("recording what builds import in the build lock"):
-                        lock_plan = locking.plan_locks(options, provided=provided,
-                                                       found=found_imports)
-                        locking.execute(engine, options, target, lock_plan, reporter)
-                    return project.build_lock_pins(options)
 
-                made = building.execute(engine, options, target, plan, reporter, jobs=jobs,
-                                        platform_glibc=_glibc(found, provided),
-                                        wheel_cache=cache,
-                                        relock=relock)
-                return Built(made, frozenset(record.file for record in plan.reuse))
+@dataclass
+class _BuildOnce:
+    """Plan the build from the locks as they are, and execute it (what builds find sdists to
+    import undeclared is recorded in the build lock on the way). `plan`: the last one made."""
+
+    options: Options
+    engine: Engine
+    target: targets.Target
+    provided: provided_mod.Provided | None
+    reporter: Reporter
+    lease: wheelcache.Lease | None
+    jobs: int
+    platform_glibc: str | None
+    plan: building.BuildPlan | None = None
+
+    def __call__(self) -> Built:
+        options, reporter, lease = self.options, self.reporter, self.lease
+        site = wheelcache.BuildSite.of(self.target, options.arch)
+        plan = self.plan = building.plan_build(
+            options, self.target.image.id, project.lock_pins(options),
+            mf.read_manifest(options.wheelhouse), building.intact_in(options.wheelhouse),
+            project.build_lock_pins(options), self.provided,
+            cached=None if lease is None else lambda job: lease.lookup(job, site))
+        if plan.reuse:
+            reporter.info(f"{len(plan.reuse)} wheel(s) already built for these pins are reused")
+        if plan.cached:
+            reporter.info(f"{len(plan.cached)} wheel(s) built earlier from the same sdist with "
+                          f"the same settings are taken from the wheel cache "
+                          f"({wheelcache.root()}): " + ", ".join(
+                              f"{job.pin.name}=={job.pin.version}" for job, _ in plan.cached))
+        made = building.execute(self.engine, options, self.target, plan, reporter,
+                                jobs=self.jobs, platform_glibc=self.platform_glibc,
+                                wheel_cache=wheelcache.root(), relock=self.relock)
+        return Built(made, frozenset(record.file for record in plan.reuse))
+
+    def relock(self, found_imports: Mapping[str, tuple[str, ...]]) -> tuple[Pin, ...]:
+        """Record what builds found sdists to import undeclared in the build lock."""
+        with self.reporter.step("recording what builds import in the build lock"):
+            lock_plan = locking.plan_locks(self.options, provided=self.provided,
+                                           found=found_imports)
+            locking.execute(self.engine, self.options, self.target, lock_plan, self.reporter)
+        return project.build_lock_pins(self.options)
+
+
+def _relock_with(options: Options, plan: building.BuildPlan | None, gap: LockGapError, *,
+                 reporter: Reporter, engine: Engine, target: targets.Target,
+                 provided: provided_mod.Provided | None) -> None:
+    """Lock again with what wheels built from sdists require beyond their sdists' metadata
+    (uv reads an sdist's static metadata, which may say less than its setup.py): added to the
+    input of each lock that pins such a package, for this resolution."""
+    reporter.warn(f"{gap.message[:1].upper()}{gap.message[1:]} Locking again with it.")
+    by_lock: dict[Path, list[str]] = {}
+    pin_locks = dict(plan.pin_locks) if plan is not None else {}
+    for name, needs in sorted(gap.gaps.items()):
+        for lock in pin_locks.get(canonicalize_name(name), ()):
+            by_lock.setdefault(options.project_dir / lock, []).extend(needs)
+    lock_plan = locking.plan_locks(options, provided=provided, added=by_lock)
+    for path, reason in lock_plan.reasons:
+        reporter.info(f"{project.relative(options, path)} will be re-resolved: {reason}")
+    with reporter.step(f"locking again for python {target.version} in {options.image}"):
+        locking.execute(engine, options, target, lock_plan, reporter)
 
 
 @dataclass(frozen=True)

@@ -63,6 +63,16 @@ class BuildError(WheelferryError):
     title = "build failed"
 
 
+class LockGapError(BuildError):
+    """A wheel built from an sdist requires what the lock does not pin: the sdist's metadata,
+    which the resolver read, did not say so. `gaps`: package -> what its wheel requires."""
+
+    def __init__(self, message: str, *, gaps: dict[str, tuple[str, ...]],
+                 hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.gaps = gaps
+
+
 class VerifyError(WheelferryError):
     """The wheelhouse did not pass verification."""
 

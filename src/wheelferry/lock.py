@@ -67,6 +67,9 @@ class LockPlan:
     # What building found that sdists import undeclared, besides what the build lock records:
     # the build lock is re-made with it.
     found: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # Requirements added to an input for this resolution (its lock -> lines): what wheels built
+    # from its sdists require beyond their sdists' metadata.
+    added: tuple[tuple[Path, tuple[str, ...]], ...] = ()
 
     def discovered(self, options: Options) -> dict[str, tuple[str, ...]]:
         """What the build lock must record: what it records now, and what was found since."""
@@ -95,8 +98,10 @@ def check_inputs(options: Options) -> None:
 def plan_locks(options: Options, *, upgrade: bool = False,
                upgrade_packages: Sequence[str] = (),
                provided: Provided | None = None,
-               found: Mapping[str, Sequence[str]] | None = None) -> LockPlan:
-    """`found`: what building found sdists to import undeclared (re-makes the build lock)."""
+               found: Mapping[str, Sequence[str]] | None = None,
+               added: Mapping[Path, Sequence[str]] | None = None) -> LockPlan:
+    """`found`: what building found sdists to import undeclared (re-makes the build lock);
+    `added`: requirements to add to the input of each of these locks (re-makes them)."""
     check_inputs(options)
     entries = project.lock_entries(options)
     stale: list[LockEntry] = []
@@ -104,6 +109,9 @@ def plan_locks(options: Options, *, upgrade: bool = False,
     stale_locks: set[Path] = set()
     for entry in entries:
         reason = _stale_reason(options, entry, stale_locks, provided)
+        if added and added.get(entry.lock):
+            reason = reason or ("the wheels built from its sdists require "
+                                + ", ".join(added[entry.lock]))
         if upgrade or upgrade_packages:
             reason = reason or ("--upgrade" if upgrade else "--upgrade-package")
         if reason:
@@ -132,7 +140,8 @@ def plan_locks(options: Options, *, upgrade: bool = False,
     return LockPlan(entries=entries, stale=tuple(stale), reasons=tuple(reasons),
                     upgrade=upgrade, upgrade_packages=tuple(upgrade_packages),
                     build_lock=build_lock, build_stale=build_reason is not None,
-                    provided=provided, found=tuple(sorted(new.items())))
+                    provided=provided, found=tuple(sorted(new.items())),
+                    added=tuple((lock, tuple(lines)) for lock, lines in (added or {}).items()))
 
 
 def _stale_reason(options: Options, entry: LockEntry, stale_locks: set[Path],
@@ -168,10 +177,13 @@ def execute(engine: Engine, options: Options, target: Target, plan: LockPlan,
         # The inputs as they are now, copied for the container and fingerprinted from the same
         # bytes: an edit saved during a long resolution cannot be stamped as locked.
         snapshot = input_snapshot(plan)
+        added = {entry.source: dict(plan.added).get(entry.lock, ()) for entry in plan.stale}
         for path, data in snapshot.items():
             copy = staging / "inputs" / project.relative(options, path)
             copy.parent.mkdir(parents=True, exist_ok=True)
-            copy.write_bytes(data)
+            extra = "".join(f"{line}\n" for line in added.get(path, ()))
+            copy.write_bytes(data + (b"\n" if data and not data.endswith(b"\n") else b"")
+                             + extra.encode() if extra else data)
         job = {
             "files": [{"in": project.relative(options, e.source),
                        "out": project.relative(options, e.lock)} for e in plan.stale],

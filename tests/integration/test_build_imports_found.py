@@ -47,14 +47,13 @@ def test_undeclared_build_imports_are_found_when_building(local_index: str,
     locked_helper = f"wferryfx_buildhelper=={records['wferryfx-buildhelper']['version']}"
     assert locked_helper in both["build_requires"]
     assert "wferryfx_buildtool==2.0" in both["build_requires"]
+    verify = wheelferry("verify", project=project)  # the manifest knows the new build lock
+    assert verify.returncode == 0, verify.stderr
 
     again = wheelferry("build", project=project)
     assert again.returncode == 0, again.stderr
     assert "without declaring it" not in again.stdout + again.stderr
     assert "reused" in again.stdout + again.stderr
-
-    verify = wheelferry("verify", project=project)
-    assert verify.returncode == 0, verify.stderr
 
 
 @pytest.mark.parametrize("resolver", ["uv", "pip-compile"])
@@ -132,3 +131,26 @@ def test_advice_for_a_configured_build_that_misses_a_removed_module_extends_it_a
     assert run.returncode == 0, run.stderr
     record = manifest_of(project)["wferryfx-pkgres"]
     assert "setuptools==80.9.0" in record["build_requires"]
+
+
+def test_what_a_built_wheel_requires_beyond_its_sdists_metadata_is_locked_too(
+        local_index: str, tmp_path: Path) -> None:
+    """uv trusts an sdist's static metadata; wferryfx-liar's says nothing of the wferryfx-pure
+    that its setup.py (and so its wheel) requires. The build notices, locks again with it, and
+    the wheelhouse is complete: verify proves it, and the next build changes nothing."""
+    project = index_project(tmp_path / "project", local_index, "wferryfx-liar\n")
+    run = wheelferry("build", project=project)
+    output = run.stdout + run.stderr
+    assert run.returncode == 0, output
+    assert ("wheel built from wferryfx-liar's sdist requires wferryfx-pure, which the lock "
+            "does not pin") in output
+    lock = (project / "requirements" / "base.txt").read_text()
+    assert "wferryfx-pure==1.0" in lock
+    assert "wferryfx-pure" not in (project / "requirements" / "base.in").read_text()
+    assert set(manifest_of(project)) == {"wferryfx-liar", "wferryfx-pure"}
+    verify = wheelferry("verify", project=project)
+    assert verify.returncode == 0, verify.stderr
+    again = wheelferry("build", project=project)
+    assert again.returncode == 0, again.stderr
+    assert "does not pin" not in again.stdout + again.stderr
+    assert "requirements/base.txt is up to date" in again.stderr

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import configparser
+import email.parser
 import importlib
 import re
 import tarfile
@@ -251,3 +252,37 @@ def _name(text: str) -> str:
         return str(utils.canonicalize_name(requirements.Requirement(text).name))
     except requirements.InvalidRequirement:
         return text
+
+
+# -- what a built wheel requires --------------------------------------------------------------
+
+
+def wheel_requires(wheel: Path) -> list[str]:
+    """The wheel's Requires-Dist that apply here (this interpreter, no extra)."""
+    with zipfile.ZipFile(wheel) as archive:
+        name = next((member for member in archive.namelist()
+                     if member.count("/") == 1 and member.endswith(".dist-info/METADATA")), None)
+        if name is None:
+            return []
+        metadata = email.parser.Parser().parsestr(archive.read(name).decode("utf-8", "replace"))
+    found = []
+    for text in metadata.get_all("Requires-Dist") or []:
+        try:
+            requirement = requirements.Requirement(text)
+        except requirements.InvalidRequirement:
+            continue
+        if requirement.marker is None or requirement.marker.evaluate({"extra": ""}):
+            found.append(str(requirement))
+    return found
+
+
+def unlocked_requires(wheel: Path, locked_versions: dict[str, str]) -> list[str]:
+    """What the built wheel requires that the lock (name -> version) does not satisfy: its
+    sdist's metadata, which the resolver read, did not say so."""
+    missing = []
+    for text in wheel_requires(wheel):
+        requirement = requirements.Requirement(text)
+        version = locked_versions.get(str(utils.canonicalize_name(requirement.name)))
+        if version is None or not requirement.specifier.contains(version, prereleases=True):
+            missing.append(text)
+    return missing

@@ -731,6 +731,12 @@ def process(pin: dict[str, Any], base_env: dict[str, str],
         final = OUT / "wheels" / wheels[0].name
         shutil.move(str(wheels[0]), final)
         result.update(ok=True, origin="built", file=final.name)
+        if locked:
+            # The resolver read the sdist's metadata; the built wheel may say more.
+            gaps = build_needs.unlocked_requires(
+                final, {name: locked_version(line) for name, line in locked.items()})
+            if gaps:
+                result["unlocked_requires"] = gaps
     except Failed as failure:
         result["step"] = failure.step
     except Exception as exc:
