@@ -75,6 +75,10 @@ def override_hint(package: str, module: str, *, known: Sequence[str] = (),
                   distribution: str | None = None) -> str:
     """What to add when `package`'s build imports `module` undeclared: one override with
     everything it needs at once (`known`: what was configured or found already)."""
+    if module == "numpy.distutils" or module.startswith("numpy.distutils."):
+        return (f"{package}'s build imports '{module}', which numpy 2 removed: it builds only "
+                "against numpy 1, and the numpy it is built against is the one that ships beside "
+                "it. Add numpy<2 to your requirements file.")
     if build_needs.removed_module(module):
         cap = _REMOVED_BY.get(module.split(".")[0], "setuptools<81")
         return (f"{package}'s build imports '{module}', which today's build tools removed; it "
@@ -162,10 +166,11 @@ def diagnose(log: str, *, package: str | None = None,
     if failing and tried_dated:
         return Diagnosis(
             f"{failing} could not be built, even with the build tools of its release date",
-            "The lines below show why, in its own words. When they name something its build "
-            "needs that it does not declare, give it with an override, with that distribution's "
-            "name in place of DISTRIBUTION:\n" + override_snippet(failing, ["DISTRIBUTION"])
-            + f"\nOtherwise pin a release of {failing} that builds on this Python.")
+            f"The lines below show why, in its own words. Pin a newer release of {failing} in "
+            "your requirements file, one that has a wheel for this Python or builds on it. Only "
+            "if the lines name something its build needs that it does not declare (as 'install "
+            "python3-usb' names pyusb), give it that with an override, the distribution's name "
+            "in place of DISTRIBUTION:\n" + override_snippet(failing, ["DISTRIBUTION"]))
     if failing:
         return Diagnosis(
             f"{failing} could not be built (preparing its metadata runs its build step)",

@@ -182,9 +182,9 @@ def test_no_retry_when_nothing_would_change() -> None:
     assert "same newest releases" in plan(["setuptools<70", "tool<2"])
 
 
-def test_a_requirement_released_only_after_it_is_taken_at_its_newest() -> None:
-    # Capping only what it must (issue 17): nothing of its day to cap `newer` at, so today's
-    # release; the others still get their releases of its day.
+def test_a_requirement_released_only_after_it_is_taken_at_its_first_release() -> None:
+    # Capping only what it must (issue 17): nothing of its day to cap `newer` at, so its first
+    # release after; the others still get their releases of its day.
     planned = plan(["tool", "newer"], {**TOOLS, "newer": [entry("newer-1.0.tar.gz", at(9))]})
     assert planned.pins == ["newer==1.0", "tool==1.0"]
     assert "no release of absent fits" in plan(["absent"])
@@ -284,3 +284,39 @@ def test_a_listed_file_is_downloaded_only_with_the_hash_the_index_lists(tmp_path
     with pytest.raises(ValueError, match="does not match the sha256"):
         bw.download_file({**file, "hashes": {"sha256": "0" * 64}}, tmp_path / "bad", {})
     assert not (tmp_path / "bad" / "old-1.0.tar.gz").exists()
+
+
+def test_of_its_day_from_a_wheel_else_the_first_wheel_after_it() -> None:
+    # An old numpy has no wheel for today's Python, and its sdist does not build today: the
+    # first release with a wheel here is taken instead (a pure wheel counts).
+    numpy = [entry("numpy-1.19.1.tar.gz", at(2)),
+             entry("numpy-1.21.0-cp310-cp310-manylinux_2_17_x86_64.whl", at(8)),
+             entry("numpy-1.26.0-cp310-cp310-manylinux_2_17_x86_64.whl", at(15))]
+    planned = plan(["numpy", "tool"], {**TOOLS, "numpy": numpy})
+    assert planned.pins == ["numpy==1.21.0", "tool==1.0"]
+    pure = [entry("cython-0.29.0-py2.py3-none-any.whl", at(3)),
+            entry("cython-3.0.0-py2.py3-none-any.whl", at(12))]
+    assert plan(["cython", "tool"], {**TOOLS, "cython": pure}).pins == [
+        "cython==0.29.0", "tool==1.0"]
+
+
+def test_pips_floor_for_a_legacy_setup_py_is_not_the_sdists() -> None:
+    # setuptools>=40.8.0 is what pip asks for any setup.py: an sdist older than that gets the
+    # setuptools of its day.
+    old = {**TOOLS, "setuptools": [entry("setuptools-39.0.0-py2.py3-none-any.whl", at(1)),
+                                   entry("setuptools-80.0.0-py3-none-any.whl", at(20))]}
+    planned = plan(list(bw.LEGACY_BUILD_REQUIRES), old)
+    assert planned.pins == ["setuptools==39.0.0", "wheel==0.37.0"]
+
+
+def test_a_retry_of_its_day_keeps_what_the_lock_pins_but_not_its_build_tools() -> None:
+    locked = {"numpy": "numpy==2.2.6 --hash=sha256:aa", "cython": "cython==3.3.1 --hash=sha256:bb",
+              "scipy": "scipy==1.15.0 --hash=sha256:cc"}
+    kept, dated = bw.split_locked(
+        ["setuptools", "cython>=0.29", "oldest-supported-numpy", "scipy<1.10", "pybind11"],
+        locked)
+    # numpy stands for oldest-supported-numpy: built against the numpy that ships.
+    assert kept == ["numpy==2.2.6 --hash=sha256:aa"]
+    # Cython is a build tool: of its day although the lock pins 3.3.1; a scipy bound the lock
+    # does not meet is dated too.
+    assert dated == ["setuptools", "cython>=0.29", "scipy<1.10", "pybind11"]

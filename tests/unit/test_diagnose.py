@@ -261,4 +261,13 @@ def test_attempts_are_told_apart_and_the_last_one_explains() -> None:
     assert found.summary == ("toprammer could not be built, even with the build tools of its "
                              "release date")
     assert "[tool.wheelferry.overrides.toprammer]" in found.hint
-    assert "pin a newer release" not in found.hint
+    assert "Pin a newer release of toprammer" in found.hint
+    assert "build tools of its day" not in found.hint
+
+
+def test_numpy_distutils_asks_for_numpy_1_where_it_ships() -> None:
+    from wheelferry.diagnose import override_hint
+
+    hint = override_hint("scikit-fmm", "numpy.distutils.core")
+    assert "Add numpy<2 to your requirements file" in hint
+    assert "build-requires" not in hint

@@ -38,6 +38,16 @@ REMOVED_MODULES = (
     "setuptools.command.upload", "setuptools.command.register", "setuptools.extern",
     "setuptools.sandbox", "Cython.Distutils.old_build_ext",
 )
+# Build tools: a retry with the build tools of an sdist's day takes them of its day even where
+# the lock pins them (the lock's Cython 3 is what broke it); what the lock pins besides (numpy,
+# scipy: compiled against, shipped beside) is taken at the locked version.
+BUILD_TOOLS = frozenset({
+    "setuptools", "wheel", "cython", "setuptools-scm", "pybind11", "scikit-build", "cmake",
+    "ninja", "meson", "meson-python", "packaging", "pip", "versioneer", "extension-helpers",
+    "flit-core", "hatchling", "poetry-core", "pdm-backend", "numpy-distutils",
+})
+# Build requirements that stand for a locked distribution: built against the numpy that ships.
+LOCKED_AS = {"oldest-supported-numpy": "numpy"}
 # Modules published under another distribution name; any other module is looked up by its own.
 MODULE_DISTRIBUTIONS = {
     "cv2": "opencv-python-headless", "PIL": "pillow", "sklearn": "scikit-learn",

@@ -17,6 +17,7 @@ parser (tomllib, else tomli or pip's vendored copy) for an sdist's pyproject.tom
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import os
 import re
@@ -271,11 +272,13 @@ def _fits(file: Mapping[str, Any], supported: frozenset[tags.Tag], python_versio
 
 def choose_release(requirement: requirements.Requirement, files: Iterable[Mapping[str, Any]], *,
                    before: datetime | None, supported: frozenset[tags.Tag],
-                   python_version: str) -> Release | None:
+                   python_version: str, wheels_only: bool = False,
+                   earliest: bool = False) -> Release | None:
     """The newest release that satisfies `requirement` and has a file for this interpreter, from
     a PEP 691 listing of the project's files; with `before`, only releases whose files were all
     uploaded before that moment (PEP 700 upload times; a file without one does not count as
-    before). Yanked files are left out; None when no release fits."""
+    before). `wheels_only`: only releases with a wheel for this interpreter (none to build);
+    `earliest`: the oldest such release. Yanked files are left out; None when no release fits."""
     project = utils.canonicalize_name(requirement.name)
     releases: dict[version.Version, list[Mapping[str, Any]]] = {}
     for file in files:
@@ -294,11 +297,13 @@ def choose_release(requirement: requirements.Requirement, files: Iterable[Mappin
                 continue
         live = [file for file in group if not file.get("yanked")]
         hashed = [file for file in live if _sha256(file)]
-        if any(_fits(file, supported, python_version) for file in hashed):
+        usable = [file for file in hashed if _fits(file, supported, python_version)
+                  and (not wheels_only or str(file.get("filename", "")).endswith(".whl"))]
+        if usable:
             fitting.append((release, hashed))
     if not fitting:
         return None
-    release, hashed = max(fitting, key=lambda item: item[0])
+    release, hashed = (min if earliest else max)(fitting, key=lambda item: item[0])
     return Release(project, str(release), tuple(sorted({_sha256(file) for file in hashed})))
 
 
@@ -431,6 +436,9 @@ def dated_tools(project: str, sdist_file: str, requires: Sequence[str],
         return f"the index gives no upload time (PEP 700) for {sdist_file}"
     wanted: list[requirements.Requirement] = []
     for text in requires:
+        if text in LEGACY_BUILD_REQUIRES:
+            # pip's floor for building a legacy setup.py, not the sdist's: of its day, unbounded.
+            text = text.split(">=", 1)[0]
         try:
             requirement = requirements.Requirement(text)
         except requirements.InvalidRequirement as exc:
@@ -450,17 +458,18 @@ def dated_tools(project: str, sdist_file: str, requires: Sequence[str],
     changed = False
     for number, requirement in enumerate(wanted):
         files = listing(requirement.name) or []
-        capped = choose_release(requirement, files, before=uploaded, supported=supported,
-                                python_version=python_version)
-        newest = choose_release(requirement, files, before=None, supported=supported,
-                                python_version=python_version)
-        if capped is None and number >= declared:
-            return f"no release of {requirement} was uploaded before {sdist_file}"
+        pick = functools.partial(choose_release, requirement, files, supported=supported,
+                                 python_version=python_version)
+        # Of its day, installed from a wheel (an old numpy's sdist does not build today); else
+        # the first release after its day with a wheel here; else from source, of its day or
+        # the first after it.
+        capped = (pick(before=uploaded, wheels_only=True)
+                  or pick(before=None, wheels_only=True, earliest=True)
+                  or pick(before=uploaded) or pick(before=None, earliest=True))
+        newest = pick(before=None)
         if capped is None:
-            # Released only after the sdist: nothing of its day to cap it at; today's it is.
-            if newest is None:
-                return f"no release of {requirement} fits this interpreter"
-            capped = newest
+            return (f"no release of {requirement} fits this interpreter" if newest is None
+                    else f"no release of {requirement} was uploaded before {sdist_file}")
         if number < declared:  # a retry is worth it only if a declared one differs
             changed = changed or newest is None or newest.version != capped.version
         releases.append(capped)
@@ -592,6 +601,28 @@ def retry_build(name: str, sdist: Path, work: Path, built: Path, log: Path,
         return
 
 
+def split_locked(wanted: Sequence[str], locked: Mapping[str, str]) -> tuple[list[str], list[str]]:
+    """Build requirements for a retry with the build tools of an sdist's day: (the lock lines of
+    those taken at the locked version, the requirements to date). What the lock pins is taken
+    at its version (numpy, scipy: compiled against and shipped beside), but build tools are of
+    the sdist's day even where the lock pins them (its Cython 3 may be what broke the build)."""
+    kept: list[str] = []
+    dated: list[str] = []
+    for text in wanted:
+        requirement = requirements.Requirement(text)
+        own = utils.canonicalize_name(requirement.name)
+        name = build_needs.LOCKED_AS.get(own, own)
+        line = locked.get(name)
+        if name in build_needs.BUILD_TOOLS or line is None:
+            dated.append(text)
+        elif name != own or requirement.specifier.contains(locked_version(line),
+                                                            prereleases=True):
+            kept.append(line)
+        else:
+            dated.append(text)
+    return kept, dated
+
+
 def build_with_dated_tools(name: str, sdist: Path, work: Path, built: Path, log: Path,
                            env: dict[str, str], locked: Mapping[str, str] | None = None,
                            requires: Sequence[str] | None = None,
@@ -604,16 +635,7 @@ def build_with_dated_tools(name: str, sdist: Path, work: Path, built: Path, log:
     locked = locked or {}
     wanted = list(requires) if requires is not None else \
         build_needs.declared_build_requires(sdist)
-    dated_names: list[str] = []
-    kept: list[str] = []
-    for text in wanted:
-        requirement = requirements.Requirement(text)
-        line = locked.get(utils.canonicalize_name(requirement.name))
-        if line is not None and requirement.specifier.contains(locked_version(line),
-                                                               prereleases=True):
-            kept.append(line)
-        else:
-            dated_names.append(text)
+    kept, dated_names = split_locked(wanted, locked)
     try:
         supported = frozenset(tags.sys_tags())
         python_version = ".".join(str(part) for part in sys.version_info[:3])
