@@ -138,9 +138,10 @@ def complete(install: Path) -> dict[str, Any] | None:
 
 
 @contextlib.contextmanager
-def turn(installs: Path) -> Iterator[bool]:
+def turn(installs: Path, *, wait: bool = True) -> Iterator[bool]:
     """One install at a time per install dir: a lock the kernel releases when its holder dies.
-    Yields whether it is held (False where the file system has no locks)."""
+    Yields whether it is held (False where the file system has no locks, or, unless `wait`,
+    while another start holds it)."""
     if sys.platform == "win32":  # the platform is Linux; the guard is for type checkers
         yield False
         return
@@ -150,6 +151,9 @@ def turn(installs: Path) -> Iterator[bool]:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
+            if not wait:
+                yield False
+                return
             say("another start is installing into " + str(installs) + "; waiting for it")
             fcntl.flock(handle, fcntl.LOCK_EX)
         except OSError:
@@ -286,13 +290,16 @@ def link(folder: Path, install: Path, record: dict[str, Any], site_dir: Path,
 
 def sweep(installs: Path, keep: Path) -> None:
     """After the switch: the other installs of this interpreter go (never another
-    interpreter's, nor one that a start is building)."""
+    interpreter's), and what a killed start left; only while no start is installing (this
+    start does not wait for one: the next start sweeps)."""
     tag = interpreter()
-    with turn(installs) as held:
+    with turn(installs, wait=False) as held:
         if not held:
             return
         for path in installs.iterdir():
-            if path != keep and path.name.startswith(tag + "-") and path.is_dir():
+            if path.name.startswith(TEMPORARY):
+                remove(path)
+            elif path != keep and path.name.startswith(tag + "-") and path.is_dir():
                 say(f"removing the previous install {path}")
                 remove(path)
 
@@ -405,7 +412,8 @@ def start(folder: Path) -> int:
     if read_json(installs / "current.json").get("install") != str(target):
         with contextlib.suppress(OSError):
             write_beside(installs / "current.json", json.dumps({"install": str(target)}))
-    if any(p != target and p.name.startswith(interpreter() + "-") for p in installs.iterdir()):
+    if any((p != target and p.name.startswith(interpreter() + "-"))
+           or p.name.startswith(TEMPORARY) for p in installs.iterdir()):
         sweep(installs, target)
     if not fresh:
         say(f"linked the install of {folder} ({'switched to ' if changed else ''}{target}; "

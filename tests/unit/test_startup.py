@@ -121,6 +121,13 @@ def test_a_killed_install_s_leftovers_go_and_a_failed_one_keeps_the_previous(
     assert installs(tools) == [previous]
     assert not leftover.exists()
     assert python(venv, "import wfx_kept; print(wfx_kept.VALUE)") == "1.0"
+    # With the install complete, a start that only links clears what a killed one left too.
+    wheelhouse_again = made_wheelhouse(tools, [("wfx-kept", "1.0", "wfx_kept", "")])
+    assert start(venv, wheelhouse_again).returncode == 0
+    leftover.mkdir()
+    linked = start(venv, tools)
+    assert "nothing to install" in linked.stderr
+    assert not leftover.exists()
 
 
 def test_a_provided_package_that_moved_is_named_and_the_start_goes_on(
