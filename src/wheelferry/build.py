@@ -22,7 +22,7 @@ from typing import Any
 
 from packaging.utils import NormalizedName, canonicalize_name
 
-from wheelferry import fetch, project
+from wheelferry import fetch, project, systemimage
 from wheelferry import manifest as mf
 from wheelferry import wheelcache as wc
 from wheelferry import wheelhouse as wh
@@ -55,13 +55,14 @@ class BuildPlan:
 
 def build_job(pin: Pin, override: BuildOverride | None,
               pinned: Mapping[NormalizedName, Pin],
-              build_pins: tuple[Pin, ...] = ()) -> BuildJob:
+              build_pins: tuple[Pin, ...] = (), *,
+              system_packages: tuple[str, ...] = ()) -> BuildJob:
     """The job for a pin, with its override's build requirements split into those the lock pins
     (built against exactly that version) and the rest. With a build lock (`build_pins`), every
     build requirement is installed from it, hash-checked, and nothing is left unlocked."""
     locked: list[str] = []
     unlocked: list[str] = []
-    if override is not None:
+    if override is not None and override.states_build_environment:
         named = set()
         for requirement in override.build_requires:
             name = canonicalize_name(requirement.name)
@@ -83,13 +84,17 @@ def build_job(pin: Pin, override: BuildOverride | None,
         if build_pins:
             locked = sorted(p.line for p in build_pins)
             unlocked = []
-    key_data = {
-        "override": None if override is None else [
+    system = tuple(sorted({*system_packages,
+                           *(override.system_packages if override is not None else ())}))
+    key_data: dict[str, Any] = {
+        "override": None if override is None or not override.states_build_environment else [
             [str(r) for r in override.build_requires], override.no_build_isolation],
         "locked": sorted(locked),
     }
+    if system:  # only when set: wheels built before the setting existed stay reusable
+        key_data["system_packages"] = list(system)
     build_key = hashlib.sha256(json.dumps(key_data, sort_keys=True).encode()).hexdigest()[:16]
-    return BuildJob(pin, build_key, override, tuple(locked), tuple(unlocked))
+    return BuildJob(pin, build_key, override, tuple(locked), tuple(unlocked), system)
 
 
 def intact_in(wheelhouse: Path) -> Callable[[mf.WheelRecord], bool]:
@@ -123,7 +128,8 @@ def plan_build(options: Options, target_image_id: str,
         if provided is not None and provided.version(pin.name) == pin.version:
             left_out.append(pin)
             continue
-        job = build_job(pin, project.override_for(options, pin.name), by_name, build_pins)
+        job = build_job(pin, project.override_for(options, pin.name), by_name, build_pins,
+                        system_packages=options.system_packages)
         record = old.wheel(pin.name) if old and old.target.image_id == target_image_id else None
         if record is not None and _reusable(record, pin, job) and intact(record):
             reuse.append(record)
@@ -213,14 +219,42 @@ def _store_built(cache: Path, built: list[tuple[BuildJob, mf.WheelRecord, dict[s
 Relock = Callable[[Mapping[str, tuple[str, ...]]], tuple[Pin, ...]]
 
 
+def _in_build_images(engine: Engine, options: Options, target: Target,
+                     to_build: list[BuildJob], work: Path, reporter: Reporter, *, jobs: int,
+                     locked: tuple[Pin, ...]) -> list[tuple[BuildJob, dict[str, Any], Path]]:
+    """Fetch and build `to_build` in one container per set of OS packages their builds need
+    (the toolchain image itself for none); each result records the packages' versions."""
+    groups: dict[tuple[str, ...], list[BuildJob]] = {}
+    for job in to_build:
+        groups.setdefault(job.system_packages, []).append(job)
+    fetched: list[tuple[BuildJob, dict[str, Any], Path]] = []
+    for number, (packages, group) in enumerate(sorted(groups.items())):
+        image = None
+        installed: tuple[str, ...] = ()
+        if packages:
+            made = systemimage.ensure(engine, options, toolchain=target.toolchain,
+                                      packages=packages, log=reporter.info,
+                                      on_line=reporter.output)
+            image, installed = made.reference, made.installed
+        folder = work if number == 0 else work.with_name(f"{work.name}-{number}")
+        folder.mkdir(exist_ok=True)
+        for job, item, source in fetch.fetch_and_build(engine, options, target, group, folder,
+                                                       reporter, jobs=jobs, locked=locked,
+                                                       image=image):
+            if installed:
+                item["system_packages"] = list(installed)
+            fetched.append((job, item, source))
+    return fetched
+
+
 def _fetch_and_build(engine: Engine, options: Options, target: Target, plan: BuildPlan,
                      to_build: list[BuildJob], work: Path, reporter: Reporter, *, jobs: int,
                      relock: Relock | None) -> list[tuple[BuildJob, dict[str, Any], Path]]:
     """Fetch and build `to_build`. A build that needed what its sdist does not declare (found
     by retrying, round after round) is recorded in the build lock, then built once more from it,
     hash-checked, as every later build of it will be."""
-    fetched = fetch.fetch_and_build(engine, options, target, to_build, work, reporter,
-                                    jobs=jobs, locked=plan.pins)
+    fetched = _in_build_images(engine, options, target, to_build, work, reporter, jobs=jobs,
+                               locked=plan.pins)
     found: dict[str, tuple[str, ...]] = {
         str(build.pin.name): tuple(str(n) for n in item["discovered"])
         for build, item, _ in fetched
@@ -233,13 +267,14 @@ def _fetch_and_build(engine: Engine, options: Options, target: Target, plan: Bui
     build_pins = relock(found)
     by_name = {pin.name: pin for pin in plan.pins}
     again = [build_job(build.pin, project.override_for(options, build.pin.name), by_name,
-                       build_pins) for build, _, _ in fetched if build.pin.name in found]
+                       build_pins, system_packages=options.system_packages)
+             for build, _, _ in fetched if build.pin.name in found]
     second = work.with_name(work.name + "-again")
     second.mkdir()
     with reporter.step(f"building {len(again)} package(s) again with what they import, "
                        "from the build lock"):
-        rebuilt = fetch.fetch_and_build(engine, options, target, again, second, reporter,
-                                        jobs=jobs, locked=plan.pins)
+        rebuilt = _in_build_images(engine, options, target, again, second, reporter,
+                                   jobs=jobs, locked=plan.pins)
     return [entry for entry in fetched if entry[0].pin.name not in found] + rebuilt
 
 
@@ -316,6 +351,7 @@ def execute(engine: Engine, options: Options, target: Target, plan: BuildPlan,
                     discovered_build_requires=discovered.get(build.pin.name, ()),
                     dated_build_requires=tuple(
                         str(r) for r in item.get("dated_build_requires", ())),
+                    system_packages=tuple(str(p) for p in item.get("system_packages", ())),
                 ))
                 if item.get("discovered") and not discovered.get(build.pin.name):
                     # Found by a build that then needed the tools of its day too.
@@ -329,7 +365,8 @@ def execute(engine: Engine, options: Options, target: Target, plan: BuildPlan,
                 rows.append((build.pin.name, str(build.pin.version), origin,
                              format_size(records[-1].size), f"{item.get('seconds', 0)} s"))
             shutil.rmtree(work)
-            shutil.rmtree(work.with_name(work.name + "-again"), ignore_errors=True)
+            for leftover in work.parent.glob(f"{work.name}-*"):
+                shutil.rmtree(leftover, ignore_errors=True)
         records.sort(key=lambda r: r.name)
         if platform_glibc:
             check_platform_glibc(staging, [r.file for r in records], platform_glibc)

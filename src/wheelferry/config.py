@@ -19,7 +19,7 @@ from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from wheelferry.errors import ConfigError
-from wheelferry.overrides import BuildOverride, parse_overrides
+from wheelferry.overrides import BuildOverride, parse_overrides, parse_system_packages
 from wheelferry.pyprojectfile import TABLE, find_pyproject, read_table
 
 DEFAULT_PYTHON = "3.10"
@@ -56,6 +56,8 @@ class Options:
     network: str = "bridge"
     resolver: str = "uv"
     skip_imports: tuple[str, ...] = ()
+    # OS packages installed in the build container for every build (overrides add their own).
+    system_packages: tuple[str, ...] = ()
     # The platform's machine: every container runs as it (emulated where the host differs).
     arch: str = "x86_64"
     # The platform's own image (read and proven in, never built in), and what it provides.
@@ -102,6 +104,8 @@ _KEYS: dict[str, tuple[tuple[type, ...], str]] = {
     "resolver": ((str,), "\"uv\" or \"pip-compile\""),
     "arch": ((str,), "\"x86_64\" or \"aarch64\" (as `uname -m` says it on the platform)"),
     "skip-imports": ((list,), "a list of module names"),
+    "system-packages": ((list,), "a list of OS package names installed for every build (e.g. "
+                        "\"libpq-dev\")"),
     "platform-image": ((str,), "an image reference such as \"myplatform/workstation:1.4\""),
     "platform-user": ((str,), "a user as \"UID:GID\" or a name in the platform image"),
     "provided": ((str,), "\"auto\", \"none\" or the path of a `pip list --format=freeze` file "
@@ -268,6 +272,8 @@ def parse_options(raw: Mapping[str, Any], *, project_dir: Path, pyproject: Path)
         resolver=resolver,
         arch=arch,
         skip_imports=skip_imports,
+        system_packages=parse_system_packages(list(raw.get("system-packages", [])),
+                                              "system-packages", where),
         overrides=overrides,
         platform_image=platform_image,
         platform_user=platform_user,

@@ -7,6 +7,7 @@ what it may reach (network), and as whom.
 | toolchain | target    | configured     | nothing (commit)  | root, to install     |
 | lock      | toolchain | configured     | /out, pip cache   | invoking user        |
 | build     | toolchain | configured     | /out, pip cache   | invoking user        |
+| system-packages | toolchain | configured | /out (commit)   | root, to install     |
 | platform-probe | platform | none        | nothing           | the platform's user  |
 | standin   | target    | none           | nothing (commit)  | root, to install     |
 | verify    | platform or target | none  | ~/persistent-home | the platform's user, never root |
@@ -251,6 +252,22 @@ def _online(options: Options, *, image: str, purpose: str, script_name: str,
         environment=pip_environment(options, online=True),
         network=options.network,
         workdir="/tmp",
+    ))
+
+
+def system_packages_spec(options: Options, *, image: str, packages: tuple[str, ...],
+                         out: Path) -> ContainerSpec:
+    """Installs OS packages into a build image with its own package manager, as root, to be
+    committed (the build then runs in that image); the versions installed go to `out`."""
+    return _watched(ContainerSpec(
+        platform=options.engine_platform,
+        image=image,
+        command=("python3", script("install_system_packages.py"), *packages),
+        purpose="system-packages",
+        mounts=(_scripts(), Mount(out, OUT_MOUNT, read_only=False)),
+        network=options.network,
+        user="0:0",
+        hardened=False,
     ))
 
 

@@ -16,6 +16,7 @@ from packaging.utils import (
 )
 
 from wheelferry.incontainer import build_needs
+from wheelferry.incontainer.system_needs import SystemNeed, missing_system_part
 
 # The build tools that still had a module today's removed: what an override caps them at.
 _REMOVED_BY = {
@@ -61,6 +62,25 @@ def missing_module(log: str) -> str | None:
     """The last module a log says was missing, as its full dotted name."""
     found = build_needs.missing_modules(log)
     return found[-1] if found else None
+
+
+def system_need_advice(package: str, need: SystemNeed,
+                       configured: Sequence[str] = ()) -> Diagnosis:
+    """What to add when `package`'s build lacks an OS part: one override with every OS package
+    its build needs (`configured`: those it has already)."""
+    summary = (f"building {package} needs {need.describe()} from the operating system, which "
+               "the build image lacks")
+    if need.package:
+        listed = ", ".join(f'"{name}"' for name in dict.fromkeys([*configured, need.package]))
+        return Diagnosis(summary, (
+            f"Add to pyproject.toml (the package as Debian and Ubuntu name it, for Debian-based "
+            f"build images such as python:X.Y):\n[tool.wheelferry.overrides.{package}]\n"
+            f"system-packages = [{listed}]"))
+    listed = ", ".join(f'"{name}"' for name in dict.fromkeys([*configured, "PACKAGE"]))
+    return Diagnosis(summary, (
+        f"Find the OS package that provides {need.name} for the build image (on Debian, "
+        f"`apt-file search {need.name}`) and add to pyproject.toml, its name in place of "
+        f"PACKAGE:\n[tool.wheelferry.overrides.{package}]\nsystem-packages = [{listed}]"))
 
 
 def override_snippet(package: str, requires: Sequence[str]) -> str:
@@ -129,6 +149,10 @@ def diagnose(log: str, *, package: str | None = None,
             "The index served a different file than the one locked: check the index, or "
             "re-lock with --upgrade-package NAME if the release was replaced on purpose.",
         )
+    need = missing_system_part(log)
+    named = package or build_needs.failing_package(log)
+    if need is not None and named:
+        return system_need_advice(named, need)
     module = missing_module(log)
     if module and package is None:
         package = build_needs.failing_package(log)

@@ -173,6 +173,17 @@ class Engine:
         arch = _UNAME.get(image.attrs.get("Architecture", ""), image.attrs.get("Architecture", ""))
         return ImageInfo(reference=reference, id=image.id, digest=digest, user=user, arch=arch)
 
+    def labels(self, reference: str) -> dict[str, str]:
+        """The image's labels ({} when it is absent)."""
+        try:
+            image = self._client.images.get(reference)
+        except docker.errors.ImageNotFound:
+            return {}
+        except docker.errors.APIError as exc:
+            raise EngineError(f"the engine failed to look up image {reference!r}: "
+                              f"{_short(exc)}.") from exc
+        return dict((image.attrs.get("Config") or {}).get("Labels") or {})
+
     def ensure_image(self, reference: str, *, platform: str | None = None) -> ImageInfo:
         """The image, pulled if it is not present; ImageError saying how to provide it."""
         found = self.image(reference)

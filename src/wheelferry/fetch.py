@@ -22,11 +22,13 @@ from wheelferry.diagnose import (
     log_tail,
     missing_module,
     override_hint,
+    system_need_advice,
 )
 from wheelferry.engine import Engine
 from wheelferry.errors import BuildError
 from wheelferry.files import read_json_object, sha256_file
 from wheelferry.incontainer import build_needs
+from wheelferry.incontainer.system_needs import missing_system_part
 from wheelferry.overrides import BuildOverride
 from wheelferry.report import Reporter
 from wheelferry.requirements import Pin
@@ -42,10 +44,12 @@ class BuildJob:
     override: BuildOverride | None = None
     locked_build_requires: tuple[str, ...] = ()
     unlocked_build_requires: tuple[str, ...] = ()
+    # OS packages its build container has (the project's and its override's).
+    system_packages: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"name": self.pin.name, "line": self.pin.line}
-        if self.override is not None:
+        if self.override is not None and self.override.states_build_environment:
             data["override"] = {
                 "no_build_isolation": self.override.no_build_isolation,
                 "locked": list(self.locked_build_requires),
@@ -75,18 +79,18 @@ def check_wheel(file: str, pin: Pin, tags: frozenset[Tag]) -> None:
 
 def fetch_and_build(engine: Engine, options: Options, target: Target,
                     builds: Sequence[BuildJob], work: Path, reporter: Reporter, *,
-                    jobs: int = 0, locked: Sequence[Pin] = ()
+                    jobs: int = 0, locked: Sequence[Pin] = (), image: str | None = None
                     ) -> list[tuple[BuildJob, dict[str, Any], Path]]:
     """Fetch each pin hash-checked and build the sdists, in one toolchain container writing to
     `work`; every wheel is checked against its pin and the target's tags, and every artifact
     against the lock's hashes. (job, its result, the wheel file in work/wheels) per pin.
     `locked`: every pin of the project's locks; what a build is found to import is installed at
-    the locked version, hash-checked."""
+    the locked version, hash-checked. `image`: the build image (default: the toolchain)."""
     tags = tag_set(target.tags)
     (work / "job.json").write_text(json.dumps(
         {"jobs": jobs, "pins": [j.to_json() for j in builds],
          "locked": {pin.name: pin.line for pin in locked}}, indent=2))
-    spec = containers.build_spec(options, toolchain=target.toolchain, out=work)
+    spec = containers.build_spec(options, toolchain=image or target.toolchain, out=work)
     result = engine.run(spec, on_line=reporter.output)
     outcome = read_json_object(work / "result.json")
     results = {r["name"]: r for r in outcome.get("packages", [])}
@@ -149,7 +153,11 @@ def _raise_failures(builds: Sequence[BuildJob], results: Mapping[str, Any], work
 
 def _failure_advice(job: BuildJob, item: Mapping[str, Any], log: str) -> Diagnosis | None:
     """When the build still misses a module after what was found: one override with everything
-    it needs at once (configured, found, and the module still missing)."""
+    it needs at once (configured, found, and the module still missing); when it lacks an OS
+    part, the OS packages it has and the one that brings it."""
+    need = missing_system_part(log)
+    if need is not None:
+        return system_need_advice(job.pin.name, need, job.system_packages)
     module = item.get("missing_module")
     if module is None and job.override is not None:
         # A configured build is not second-guessed: the advice extends the configuration.

@@ -55,8 +55,12 @@ def fingerprint(options: Options, entry: LockEntry, contents: Mapping[Path, byte
         "image": options.image,
         "arch": options.arch,
         "index": [options.index_url, list(options.extra_index_urls)],
-        "overrides": [[o.name, [str(r) for r in o.build_requires], o.no_build_isolation]
+        "overrides": [[o.name, [str(r) for r in o.build_requires], o.no_build_isolation,
+                       # Only when set: locks made before the setting existed stay fresh.
+                       *([list(o.system_packages)] if o.system_packages else [])]
                       for o in options.overrides],
+        **({"system-packages": list(options.system_packages)} if options.system_packages
+           else {}),
         **_provided_key(options, provided),
     })
 
@@ -109,9 +113,10 @@ def build_requires_for_locking(
         options: Options, discovered: Mapping[str, Sequence[str]] | None = None) -> list[str]:
     """What the build lock holds: setuptools and wheel (no-isolation builds need them) and every
     override's build requirements; `discovered` replaces what the build lock records."""
-    requires = [str(r) for o in options.overrides for r in o.build_requires]
+    stating = [o for o in options.overrides if o.states_build_environment]
+    requires = [str(r) for o in stating for r in o.build_requires]
     found = project.discovered(options) if discovered is None else discovered
     requires += [need for needs in found.values() for need in needs]
-    if not options.overrides and not found:
+    if not stating and not found:
         return []
     return sorted({"setuptools", "wheel", *requires})

@@ -233,7 +233,8 @@ def execute(engine: Engine, options: Options, target: Target, plan: LockPlan,
                                  produced_build_lock=bool(outcome.get("build_lock")))
         replace_all(written)
         for package, needs in sorted(discoveries.items()):
-            if canonicalize_name(package) not in {o.name for o in options.overrides}:
+            if canonicalize_name(package) not in {o.name for o in options.overrides
+                                                  if o.states_build_environment}:
                 reporter.info(discovered_note(package, needs))
         return list(written)
     finally:
@@ -287,7 +288,8 @@ def _stamped_locks(options: Options, plan: LockPlan, staging: Path,
         finished[build_lock] = (header_line(options, fp, plan.provided)
                                 + project.discovered_lines(discovered)).encode() \
             + produced.read_bytes()
-    elif build_lock.is_file() and not options.overrides and not discovered:
+    elif build_lock.is_file() and not discovered \
+            and not any(o.states_build_environment for o in options.overrides):
         finished[build_lock] = None
     return finished
 

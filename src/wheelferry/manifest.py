@@ -48,6 +48,8 @@ class WheelRecord:
     # earlier, by this or another project, from the same sdist with the same settings): the key
     # of its entry there.
     from_wheel_cache: str = ""
+    # The OS packages its build container had (system-packages), as installed: "name=version".
+    system_packages: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -99,6 +101,7 @@ class Manifest:
                 discovered_build_requires=tuple(item.get("discovered_build_requires", ())),
                 dated_build_requires=tuple(item.get("dated_build_requires", ())),
                 from_wheel_cache=item.get("from_wheel_cache", ""),
+                system_packages=tuple(item.get("system_packages", ())),
             ))
         return cls(
             target=TargetRecord(**{**target, "tags": tuple(target["tags"])}),

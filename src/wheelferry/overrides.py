@@ -3,6 +3,7 @@ imports what it does not declare. Parsed and validated here; `where` names the f
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -15,7 +16,21 @@ from wheelferry.errors import ConfigError
 _OVERRIDE_KEYS: dict[str, tuple[tuple[type, ...], str]] = {
     "build-requires": ((list,), "a list of requirement strings"),
     "no-build-isolation": ((bool,), "true or false"),
+    "system-packages": ((list,), "a list of OS package names (as the image's package manager "
+                        "names them, e.g. \"libpq-dev\")"),
 }
+# An OS package as apt, dnf or apk names it, optionally with an exact version (name=version).
+_SYSTEM_PACKAGE = re.compile(r"[A-Za-z0-9][A-Za-z0-9+._-]*(=[A-Za-z0-9+.:~_-]+)?")
+
+
+def parse_system_packages(value: list[str], key: str, where: str) -> tuple[str, ...]:
+    """OS packages for a build, checked to be plain package names (no options, no shell)."""
+    for name in value:
+        if not _SYSTEM_PACKAGE.fullmatch(name):
+            raise ConfigError(f"key '{key}' {where} lists {name!r}, which is not an OS package "
+                              "name.", hint='Name packages as the image\'s package manager does, '
+                              'e.g. "libpq-dev".')
+    return tuple(sorted(set(value)))
 
 
 @dataclass(frozen=True)
@@ -25,6 +40,14 @@ class BuildOverride:
     name: NormalizedName
     build_requires: tuple[Requirement, ...] = ()
     no_build_isolation: bool = False
+    # OS packages installed in the build container before its build (their libraries travel
+    # in the wheel).
+    system_packages: tuple[str, ...] = ()
+
+    @property
+    def states_build_environment(self) -> bool:
+        """Whether it says what the build imports (then the build is not second-guessed)."""
+        return bool(self.build_requires) or self.no_build_isolation
 
 
 
@@ -37,8 +60,8 @@ def parse_overrides(table: Mapping[str, Any], where: str) -> tuple[BuildOverride
         except InvalidRequirement:
             raise ConfigError(f"key '{key}' {where}: {name!r} is not a package name.") from None
         if not isinstance(body, dict):
-            raise ConfigError(f"key '{key}' {where} must be a table with build-requires and/or "
-                              f"no-build-isolation, not {body!r}.")
+            raise ConfigError(f"key '{key}' {where} must be a table with build-requires, "
+                              f"no-build-isolation and/or system-packages, not {body!r}.")
         for sub, value in body.items():
             if sub not in _OVERRIDE_KEYS:
                 raise ConfigError(
@@ -71,5 +94,7 @@ def parse_overrides(table: Mapping[str, Any], where: str) -> tuple[BuildOverride
             name=canonical,
             build_requires=tuple(requires),
             no_build_isolation=bool(body.get("no-build-isolation", False)),
+            system_packages=parse_system_packages(body.get("system-packages", []),
+                                                  f"{key}.system-packages", where),
         )
     return tuple(result[name] for name in sorted(result))

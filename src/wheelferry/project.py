@@ -85,9 +85,13 @@ def overrides(options: Options) -> tuple[BuildOverride, ...]:
     """The configured overrides, plus one for each sdist locking found (configured ones win)."""
     configured = {o.name: o for o in options.overrides}
     for package, needs in discovered(options).items():
-        configured.setdefault(package, BuildOverride(
-            name=package, build_requires=tuple(Requirement(n) for n in needs),
-            no_build_isolation=True))
+        own = configured.get(package)
+        if own is None or not own.states_build_environment:
+            # What was found, with the OS packages an override may name for it.
+            configured[package] = BuildOverride(
+                name=package, build_requires=tuple(Requirement(n) for n in needs),
+                no_build_isolation=True,
+                system_packages=own.system_packages if own is not None else ())
     return tuple(configured[name] for name in sorted(configured))
 
 
@@ -97,7 +101,7 @@ def override_for(options: Options, name: str) -> BuildOverride | None:
 
 
 def uses_build_lock(options: Options) -> bool:
-    return bool(overrides(options))
+    return any(o.states_build_environment for o in overrides(options))
 
 
 def lock_files(options: Options) -> list[Path]:

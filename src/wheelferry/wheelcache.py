@@ -108,6 +108,8 @@ def key_data(sdist_sha256: str, job: BuildJob, site: BuildSite) -> dict[str, Any
         "build_requires": sorted(str(r) for r in override.build_requires) if override else [],
         "locked_build_requires": sorted(job.locked_build_requires),
         "unlocked_build_requires": sorted(job.unlocked_build_requires),
+        # Its build container's OS packages (what their libraries make of the build).
+        **({"system_packages": sorted(job.system_packages)} if job.system_packages else {}),
     }
 
 

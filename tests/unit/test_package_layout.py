@@ -12,7 +12,7 @@ PACKAGE = Path(wheelferry.__file__).parent
 # Bottom to top, as in the README's "Development: where a change goes" table.
 STACK = ("errors", "report", "files", "elfcheck", "overrides", "pyprojectfile", "config",
          "provided", "fingerprintscript", "requirements", "project", "containerio", "engine",
-         "containers", "target",
+         "containers", "target", "systemimage",
          "platform_image", "diagnose", "manifest", "startup", "initscript", "platformdir",
          "unbundle", "reviewsummary", "bundlescript", "wheelhouse", "freshness", "lock", "fetch",
          "wheelcache",

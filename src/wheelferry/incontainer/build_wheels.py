@@ -52,13 +52,14 @@ except ImportError:  # the toolchain's venv has packaging; pip vendors the same 
     )
 
 if TYPE_CHECKING:
-    from wheelferry.incontainer import build_needs, fetch_pins
+    from wheelferry.incontainer import build_needs, fetch_pins, system_needs
 else:
     try:  # in the container, the scripts sit side by side
         import build_needs
         import fetch_pins
+        import system_needs
     except ImportError:  # loaded from the package (unit tests)
-        from wheelferry.incontainer import build_needs, fetch_pins
+        from wheelferry.incontainer import build_needs, fetch_pins, system_needs
 
 OUT = Path("/out")
 SCRATCH = Path("/tmp/wheelferry-build")
@@ -555,6 +556,11 @@ def retry_build(name: str, sdist: Path, work: Path, built: Path, log: Path,
     declared = build_needs.declared_build_requires(sdist)
     needs: list[str] = result.setdefault("discovered", [])
     while True:
+        lacking = system_needs.missing_system_part(last_attempt(log))
+        if lacking is not None:
+            # No Python build tool brings a C library: no retry with other ones.
+            raise Failed(f"building its wheel (it needs {lacking.describe()} from the "
+                         "operating system)")
         modules = build_needs.missing_modules(last_attempt(log))
         module = modules[-1] if modules else None
         if module is not None:
