@@ -289,13 +289,19 @@ def verify(options: Options, *, reporter: Reporter, static_only: bool = False) -
             reporter.warn(f"{len(findings.warnings)} module(s) did not import, for reasons the "
                           "wheelhouse cannot change (they do not fail verify):\n"
                           + "\n".join(w.render() for w in findings.warnings))
+        if findings.uncompiled:
+            reporter.warn("files in tests, examples or docs folders of shipped packages do not "
+                          "compile for the target Python (they do not fail verify):\n"
+                          + "\n".join(w.render() for w in findings.uncompiled))
         verifying.raise_if(findings.problems, "in the offline install proof")
         state.record_proof(options, site.image,
-                           warnings=tuple(w.render() for w in findings.warnings))
+                           warnings=tuple(w.render() for w in findings.warnings
+                                          + findings.uncompiled))
         imports = ("every shipped module imports" if not findings.warnings else
                    f"every shipped module imports but the {len(findings.warnings)} warned about")
         reporter.info(f"proven: the wheelhouse installs offline with the generated init.sh in "
-                      f"{site.image.reference}, pip check passes, {imports}"
+                      f"{site.image.reference}, pip check passes, {imports}, every shipped "
+                      ".py compiles" + (", the smoke test passes" if options.smoke_test else "")
                       + (" and the platform's own packages still import" if found else ""))
     return Verified(wheels=len(manifest.wheels), static_only=False, image=site.image.reference,
                     user=site.user, platform_checked=found is not None,

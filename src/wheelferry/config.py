@@ -70,6 +70,10 @@ class Options:
     overrides: tuple[BuildOverride, ...] = field(default=())
     # The licences the review accepts (empty: any, each shown); anything else is an error.
     allowed_licenses: tuple[str, ...] = ()
+    # Python code the proof runs after init.sh and the imports ("": none), and the project file
+    # it was read from (None: the setting holds the code itself).
+    smoke_test: str = ""
+    smoke_test_file: Path | None = None
 
     def override_for(self, name: str) -> BuildOverride | None:
         """The configured override for a package (project.override_for adds those that
@@ -113,6 +117,7 @@ _KEYS: dict[str, tuple[tuple[type, ...], str]] = {
     "replace-provided": ((list,), "a list of package names"),
     "overrides": ((dict,), "a table of per-package tables"),
     "allowed-licenses": ((list,), "a list of licences (SPDX identifiers or classifier names)"),
+    "smoke-test": ((str,), "Python code, or the path of a .py file in the project"),
 }
 
 def load_options(project_dir: Path, flags: Mapping[str, Any] | None = None) -> Options:
@@ -255,6 +260,7 @@ def parse_options(raw: Mapping[str, Any], *, project_dir: Path, pyproject: Path)
     allowed_licenses = tuple(item.strip() for item in raw.get("allowed-licenses", []))
     if any(not item for item in allowed_licenses):
         raise bad("allowed-licenses", "lists an empty licence")
+    smoke_test, smoke_test_file = _smoke_test(raw.get("smoke-test"), project_dir, bad)
 
     return Options(
         project_dir=project_dir,
@@ -281,6 +287,8 @@ def parse_options(raw: Mapping[str, Any], *, project_dir: Path, pyproject: Path)
         provided_from_image=provided == "auto" and platform_image is not None,
         replace_provided=tuple(sorted(set(replace_provided))),
         allowed_licenses=allowed_licenses,
+        smoke_test=smoke_test,
+        smoke_test_file=smoke_test_file,
     )
 
 
@@ -292,6 +300,30 @@ def _project_file(project_dir: Path, item: str, *, key: str, where: str) -> Path
             hint="Keep requirement files inside the project.",
         )
     return path
+
+
+def _smoke_test(value: str | None, project_dir: Path, bad: Any) -> tuple[str, Path | None]:
+    """The smoke test's code, and the project file it came from: a one-line value ending in .py
+    names a file in the project (which must exist), anything else is the code itself."""
+    if value is None:
+        return "", None
+    if not value.strip():
+        raise bad("smoke-test", "is empty", "Give Python code, or the path of a .py file in "
+                  "the project, or leave the key out.")
+    if "\n" in value.strip() or not value.strip().endswith(".py"):
+        return value, None
+    path = (project_dir / Path(value.strip()).expanduser()).resolve()
+    if project_dir not in path.parents:
+        raise bad("smoke-test", f"names {value!r}, which is outside the project folder",
+                  "Keep the smoke test's file inside the project.")
+    if not path.is_file():
+        raise bad("smoke-test", f"names {value!r}, which is not a file",
+                  "Create it, fix the path, or write the Python code itself in the setting.")
+    try:
+        return path.read_text(encoding="utf-8"), path
+    except (OSError, UnicodeDecodeError) as error:
+        raise bad("smoke-test", f"names {value!r}, which cannot be read as UTF-8 text "
+                  f"({error})") from None
 
 
 def _ca_bundle(value: str, project_dir: Path, bad: Any) -> Path | None:

@@ -10,7 +10,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from wheelferry.verdicts import FAILURE, UPSTREAM, WARNING, Facts, ImportFailure, Verdict, judge
+from wheelferry.verdicts import (
+    FAILURE,
+    UPSTREAM,
+    WARNING,
+    Facts,
+    ImportFailure,
+    Verdict,
+    judge,
+    smoke_advice,
+)
 
 PATHS = re.compile(r"(?:/[^\s:'\"]+)+")
 PLATFORM_ADVICE = ("what the wheelhouse ships must not replace what the platform's own packages "
@@ -55,6 +64,8 @@ class Findings:
     warnings: tuple[Problem, ...] = ()
     pending: tuple[Verdict, ...] = ()
     imported: int = 0
+    # Shipped files in tests, examples or docs folders that do not compile: only warned about.
+    uncompiled: tuple[Problem, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -155,10 +166,63 @@ def read_report(report: Mapping[str, Any], *, exit_code: int, project: Facts) ->
             f"the platform's {broken['distribution']} {broken['version']}",
             f"installing {what} breaks it: import {broken['module']} fails with "
             f"{broken['error']}", advice=PLATFORM_ADVICE))
+    syntax, aside = compile_problems(report, facts)
+    problems += syntax
+    if report.get("smoke"):
+        problems += smoke_problems(report["smoke"], facts)
     if exit_code != 0 and not problems and not verdicts:
         problems.append(Problem("the proof", f"exit code {exit_code}",
                                 advice="the container's output above says why"))
     return Findings(problems=tuple(problems),
                     warnings=tuple(import_problem(v) for v in verdicts if v.severity == WARNING),
+                    uncompiled=tuple(aside),
                     pending=tuple(v for v in verdicts if v.severity == UPSTREAM),
                     imported=int(report.get("imported", 0)))
+
+
+SHOWN_FILES = 10
+
+
+def compile_problems(report: Mapping[str, Any], facts: Facts
+                     ) -> tuple[list[Problem], list[Problem]]:
+    """Shipped .py files that do not compile for the target Python, one entry per distribution:
+    its own modules fail verify, files in its tests, test, examples or docs folders only warn."""
+    python = str(report.get("python") or "the target Python")
+    problems: list[Problem] = []
+    warnings: list[Problem] = []
+    for dist, result in sorted(dict(report.get("syntax") or {}).items()):
+        version = facts.environment.get(dist, "")
+        subject = f"{dist} {version}".strip()
+        for aside in (False, True):
+            errors = [e for e in result.get("errors", []) if bool(e.get("aside")) == aside]
+            if not errors:
+                continue
+            lines = [f"    {e['file']}, line {e['line']}: {e['message']}"
+                     for e in errors[:SHOWN_FILES]]
+            lines += [f"    and {len(errors) - SHOWN_FILES} more"] if len(errors) > SHOWN_FILES \
+                else []
+            listing = "\n".join(lines)
+            if aside:
+                warnings.append(Problem(subject, f"{len(errors)} file(s) in its tests, examples "
+                                        f"or docs folders do not compile for Python {python} "
+                                        f"(never imported by its modules):\n{listing}"))
+            else:
+                problems.append(Problem(
+                    subject, f"{len(errors)} of its modules do not compile for Python {python} "
+                    f"(a syntax error: code for another Python):\n{listing}",
+                    advice=f"pin a release of {dist} written for Python {python} in "
+                    f"{facts.input_of(dist)}, or leave {dist} out"))
+    return problems, warnings
+
+
+def smoke_problems(smoke: Mapping[str, Any], facts: Facts) -> list[Problem]:
+    """The smoke test's failure, with its output's tail and, where the output shows old code on
+    a newer library, the bound to add."""
+    code = int(smoke.get("code") or 0)
+    if code == 0:
+        return []
+    output = str(smoke.get("output") or "")
+    tail = "\n".join(output.strip().splitlines()[-15:])
+    cause, advice = smoke_advice(output, facts)
+    return [Problem("smoke-test", f"failed (exit code {code}) on the desktop start, network "
+                    f"off, as the platform's user:\n{tail}", advice=advice, cause=cause)]

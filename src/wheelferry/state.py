@@ -36,6 +36,8 @@ class ProofRecord:
     # The modules that did not import for reasons the wheelhouse cannot change (verify's
     # warnings), each as verify said it.
     warnings: tuple[str, ...] = ()
+    # The sha256 of the smoke test that ran ("" when none did): another makes the proof stale.
+    smoke_test: str = ""
 
 
 def wheelhouse_fingerprint(wheelhouse: Path) -> str | None:
@@ -56,7 +58,13 @@ def record_proof(options: Options, image: ImageInfo, *, warnings: tuple[str, ...
         return
     write_proof(options, ProofRecord(
         sums_sha256=fingerprint, image=image.reference, image_id=image.id,
-        proven_at=datetime.now(timezone.utc).isoformat(timespec="seconds"), warnings=warnings))
+        proven_at=datetime.now(timezone.utc).isoformat(timespec="seconds"), warnings=warnings,
+        smoke_test=smoke_test_digest(options)))
+
+
+def smoke_test_digest(options: Options) -> str:
+    """The sha256 of the configured smoke test's code, "" when there is none."""
+    return hashlib.sha256(options.smoke_test.encode()).hexdigest() if options.smoke_test else ""
 
 
 def write_proof(options: Options, record: ProofRecord) -> None:
@@ -75,11 +83,13 @@ def read_proof(options: Options) -> ProofRecord | None:
 
 
 def is_proven(options: Options) -> bool:
-    """Whether the wheelhouse on disk is the one the last full verify proved. (Its files'
-    integrity against SHA256SUMS is verify's and init.sh's to check.)"""
+    """Whether the wheelhouse on disk is the one the last full verify proved, with the smoke
+    test configured now. (Its files' integrity against SHA256SUMS is verify's and init.sh's to
+    check.)"""
     record = read_proof(options)
     current = wheelhouse_fingerprint(options.wheelhouse)
-    return record is not None and current is not None and record.sums_sha256 == current
+    return (record is not None and current is not None and record.sums_sha256 == current
+            and record.smoke_test == smoke_test_digest(options))
 
 
 def bundles_dir(options: Options) -> Path:

@@ -224,3 +224,67 @@ def _binary_incompatible(failure: ImportFailure, facts: Facts) -> Verdict:
                    f"building it against the shipped one fixes it ([tool.wheelferry.overrides."
                    f"{dist}] build-requires = ['{dep}'], no-build-isolation = true)")
     return Verdict(failure, "binary-incompatible", FAILURE, cause, advice)
+
+
+# The smoke test's failures that old code meets on a newer numpy (or another library that removed
+# what it called), and the bound that brings back what it was written for.
+NO_ATTRIBUTE = re.compile(r"AttributeError: module '([\w.]+)' has no attribute '(\w+)'")
+NUMPY_ALIASES = frozenset({"bool", "int", "float", "complex", "object", "str", "long", "unicode"})
+NUMPY_COPY = re.compile(r"Unable to avoid copy while creating an array as requested")
+
+
+@dataclass(frozen=True)
+class Bound:
+    """An upper bound to add to a requirements file, and why."""
+
+    requirement: str
+    cause: str
+
+
+def smoke_bound(output: str, facts: Facts) -> Bound | None:
+    """The upper bound that fixes a smoke test's failure, when its output shows code written for
+    an older release of a shipped library: removed numpy aliases (np.bool: numpy<1.24), numpy 2's
+    copy semantics and binary incompatibility (numpy<2), and an attribute the installed major
+    release of any other library no longer has (NAME<MAJOR)."""
+    if NUMPY_COPY.search(output):
+        return Bound("numpy<2", "numpy 2 refuses copy=False where a copy is needed (its copy "
+                     "semantics changed); the code was written for numpy 1")
+    sized = SIZE_CHANGED.search(output)
+    if sized is not None or NUMPY.search(output):
+        module = "numpy" if sized is None else sized.group(1).split(".")[0]
+        return _older_major(module, facts, "compiled code built against an older "
+                            f"{facts.providers.get(module, module)} than the installed one "
+                            "(a dtype size changed)")
+    found = NO_ATTRIBUTE.search(output)
+    if found is None:
+        return None
+    module, name = found.group(1).split(".")[0], found.group(2)
+    if module == "numpy" and name in NUMPY_ALIASES:
+        return Bound("numpy<1.24", f"numpy 1.24 removed the alias np.{name} (use the builtin "
+                     f"{name}); the code was written for an older numpy")
+    return _older_major(module, facts, f"{found.group(1)}.{name} is gone from the installed "
+                        "release; the code was written for an older one")
+
+
+def _older_major(module: str, facts: Facts, cause: str) -> Bound | None:
+    dist = facts.providers.get(module, "numpy" if module == "numpy" else "")
+    version = facts.environment.get(dist, "")
+    parts = version.split(".")
+    if not dist or not parts[0].isdigit():
+        return Bound("numpy<2", cause) if module == "numpy" else None
+    major = int(parts[0])
+    if major >= 1:
+        return Bound(f"{dist}<{major}", f"{cause} ({dist} {version})")
+    if len(parts) > 1 and parts[1].isdigit() and int(parts[1]) >= 1:
+        return Bound(f"{dist}<0.{parts[1]}", f"{cause} ({dist} {version})")
+    return None
+
+
+def smoke_advice(output: str, facts: Facts) -> tuple[str, str]:
+    """A failed smoke test's cause and way out (its output says the rest)."""
+    bound = smoke_bound(output, facts)
+    if bound is None:
+        return "", ("the output above says why: fix what fails (pin other releases in "
+                    f"{facts.default_input}) or the smoke test")
+    dist = bound.requirement.split("<")[0]
+    return bound.cause, f"add '{bound.requirement}' to {facts.input_of(dist)}"

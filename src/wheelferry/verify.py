@@ -4,8 +4,9 @@ Static checks (no engine): SHA256SUMS, manifest and locks agree; every file is l
 exactly one wheel per pin, at the pinned version, from an artifact the lock allows, with tags the
 target accepts. Then the proof: a desktop start in a fresh container of the platform's image (or
 the plain target image), network off, as the platform's user: the generated init.sh installs the
-wheelhouse offline, `pip check` runs, and every shipped module is imported (isolated); the report
-is judged by proof.py (failures, warnings, and submodules left to the upstream check).
+wheelhouse offline, `pip check` runs, every shipped module is imported (isolated), every shipped
+`.py` is byte-compiled (in memory) and the smoke-test setting's code runs; the report is judged
+by proof.py (failures, warnings, and submodules left to the upstream check).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from wheelferry.target import tag_set
 from wheelferry.verdicts import Facts
 
 PROOF_MARKER = "WHEELFERRY-PROOF "
+SMOKE_TEST = "smoke_test.py"  # the smoke-test setting's code, in the proof's job folder
 REBUILD = "run 'wheelferry build' again: it rebuilds the wheelhouse from the locks"
 __all__ = ["Findings", "Problem", "ProofSite", "check_upstream", "plain_site", "prove", "raise_if",
            "static_problems"]
@@ -219,6 +221,10 @@ def _start(engine: Engine, options: Options, manifest: mf.Manifest, site: ProofS
     job = {"shipped": {w.name: w.version for w in manifest.wheels},
            "skip": list(options.skip_imports),
            "init_script": "~/persistent-home/init.sh", "start": number}
+    if options.smoke_test:
+        (job_dir / "job" / SMOKE_TEST).write_text(options.smoke_test, encoding="utf-8")
+        os.chmod(job_dir / "job" / SMOKE_TEST, 0o644)
+        job["smoke_test"] = f"{containers.JOB_MOUNT}/{SMOKE_TEST}"
     (job_dir / "job" / "job.json").write_text(json.dumps(job))
     # The platform's user is not the invoking one: it must read the job and own a home.
     for folder in (job_dir, job_dir / "job", persistent, *([scratch] if scratch else [])):

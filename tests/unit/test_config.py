@@ -399,3 +399,32 @@ def test_build_requires_without_no_build_isolation_is_refused(tmp_path: Path) ->
         load_options(project)
     assert "overrides.pyradiomics.build-requires" in caught.value.message
     assert "no-build-isolation = true" in caught.value.message
+
+
+# -- smoke-test ------------------------------------------------------------------------------
+
+
+def test_smoke_test_is_code_or_a_py_file_of_the_project(tmp_path: Path) -> None:
+    inline = make_project(tmp_path / "a", 'smoke-test = "import six; six.moves"\n')
+    options = load_options(inline)
+    assert (options.smoke_test, options.smoke_test_file) == ("import six; six.moves", None)
+    from_file = make_project(tmp_path / "b", 'smoke-test = "checks/smoke.py"\n')
+    (from_file / "checks").mkdir()
+    (from_file / "checks" / "smoke.py").write_text("import six\nprint(six.PY3)\n")
+    options = load_options(from_file)
+    assert options.smoke_test == "import six\nprint(six.PY3)\n"
+    assert options.smoke_test_file == (from_file / "checks" / "smoke.py").resolve()
+    assert load_options(make_project(tmp_path / "c", "")).smoke_test == ""
+
+
+@pytest.mark.parametrize(("value", "fragments"), [
+    ('"checks/missing.py"', ["'checks/missing.py', which is not a file", "Create it"]),
+    ('"../outside.py"', ["outside the project folder"]),
+    ('"  "', ["is empty"]),
+    ("3", ["must be Python code, or the path of a .py file in the project, not 3"]),
+])
+def test_a_bad_smoke_test_names_the_key_and_the_file(tmp_path: Path, value: str,
+                                                     fragments: list[str]) -> None:
+    (tmp_path / "outside.py").write_text("pass\n")
+    project = make_project(tmp_path / "p", f"smoke-test = {value}\n")
+    assert_names(config_error(project), "'smoke-test'", "pyproject.toml", *fragments)

@@ -157,3 +157,55 @@ def test_a_problem_shows_its_cause_and_fix_on_lines_of_their_own() -> None:
     verdict = Verdict(ImportFailure("d", "m", True, "crash", "it crashed"), "crash", "failure",
                       "", "x")
     assert import_problem(verdict) == Problem("import m", "(d) it crashed", advice="x")
+
+
+def syntax(dist: str, *errors: tuple[str, bool]) -> dict[str, Any]:
+    return {dist: {"compiled": 9, "errors": [
+        {"file": file, "line": 1, "message": "SyntaxError: invalid syntax", "aside": aside}
+        for file, aside in errors]}}
+
+
+def test_a_module_that_does_not_compile_fails_and_one_in_a_tests_folder_only_warns() -> None:
+    found = read_report(report(python="3.12", environment={"old": "1.0"}, syntax={
+        **syntax("old", ("old/legacy.py", False), ("old/tests/test_x.py", True)),
+        **syntax("fine", ("fine/examples/demo.py", True))}), exit_code=1, project=PROJECT)
+    assert [p.render() for p in found.problems] == [
+        "- old 1.0: 1 of its modules do not compile for Python 3.12 (a syntax error: code for "
+        "another Python):\n    old/legacy.py, line 1: SyntaxError: invalid syntax\n"
+        "  fix: pin a release of old written for Python 3.12 in requirements/base.in, or leave "
+        "old out"]
+    assert [str(w) for w in found.uncompiled] == [
+        "fine: 1 file(s) in its tests, examples or docs folders do not compile for Python 3.12 "
+        "(never imported by its modules):\n    fine/examples/demo.py, line 1: SyntaxError: "
+        "invalid syntax",
+        "old 1.0: 1 file(s) in its tests, examples or docs folders do not compile for Python "
+        "3.12 (never imported by its modules):\n    old/tests/test_x.py, line 1: SyntaxError: "
+        "invalid syntax"]
+    assert found.warnings == ()
+
+
+def test_many_files_that_do_not_compile_are_listed_ten_then_counted() -> None:
+    files = [(f"old/m{n}.py", False) for n in range(45)]
+    found = read_report(report(syntax=syntax("old", *files)), exit_code=1, project=PROJECT)
+    text = str(found.problems[0])
+    assert "45 of its modules do not compile" in text
+    assert "old/m9.py" in text
+    assert "old/m10.py" not in text
+    assert text.endswith("and 35 more")
+
+
+def test_a_failed_smoke_test_shows_its_output_tail_and_the_bound() -> None:
+    output = "".join(f"line {n}\n" for n in range(30)) + (
+        "AttributeError: module 'numpy' has no attribute 'int'\n")
+    found = read_report(report(smoke={"code": 1, "output": output}), exit_code=1,
+                        project=PROJECT)
+    (problem,) = found.problems
+    assert problem.subject == "smoke-test"
+    assert problem.text.startswith("failed (exit code 1) on the desktop start, network off, "
+                                   "as the platform's user:\nline 16\n")
+    assert problem.text.endswith("AttributeError: module 'numpy' has no attribute 'int'")
+    assert problem.advice == "add 'numpy<1.24' to requirements/base.in"
+    assert "numpy 1.24 removed the alias np.int" in problem.cause
+    passed = read_report(report(smoke={"code": 0, "output": "ok\n"}), exit_code=0,
+                         project=PROJECT)
+    assert passed.problems == ()

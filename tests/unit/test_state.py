@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from tests.support import write_project
@@ -49,3 +50,12 @@ def test_a_damaged_record_reads_as_no_proof(tmp_path: Path) -> None:
     state.record_path(options).write_text("{not json")
     assert state.read_proof(options) is None
     assert not state.is_proven(options)
+
+
+def test_another_smoke_test_makes_the_proof_stale(tmp_path: Path) -> None:
+    options = options_with_wheelhouse(tmp_path, "aa  a.whl\n")
+    smoked = replace(options, smoke_test="import six\n")
+    state.record_proof(smoked, IMAGE)
+    assert state.is_proven(smoked)
+    assert not state.is_proven(options)
+    assert not state.is_proven(replace(options, smoke_test="import six; six.PY3\n"))

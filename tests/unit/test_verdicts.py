@@ -4,11 +4,21 @@ failure nothing explains waits for the upstream check."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
-from wheelferry.verdicts import FAILURE, UPSTREAM, WARNING, Facts, ImportFailure, judge
+from wheelferry.verdicts import (
+    FAILURE,
+    UPSTREAM,
+    WARNING,
+    Facts,
+    ImportFailure,
+    judge,
+    smoke_advice,
+    smoke_bound,
+)
 
 FACTS = Facts(
     environment={"numpy": "2.2.6", "pandas": "2.1.4", "wferryfx-buildhelper": "2.0",
@@ -223,3 +233,48 @@ def test_the_error_shows_the_module_name_and_type() -> None:
     assert ImportFailure.from_report({"distribution": "d", "module": "m.x", "top": False,
                                       "type": "ImportError", "message": "no", "missing": None,
                                       "output": None}).output == ""
+
+
+# -- a failed smoke test: the bound that brings back what old code was written for ----------------
+
+
+@pytest.mark.parametrize(("output", "requirement", "said"), [
+    ("AttributeError: module 'numpy' has no attribute 'bool'.\n`np.bool` was a deprecated alias",
+     "numpy<1.24", "numpy 1.24 removed the alias np.bool"),
+    ("  File \"x.py\", line 3\nAttributeError: module 'numpy' has no attribute 'object'",
+     "numpy<1.24", "np.object"),
+    ("AttributeError: module 'numpy' has no attribute 'float_'", "numpy<2",
+     "numpy.float_ is gone from the installed release"),
+    ("ValueError: Unable to avoid copy while creating an array as requested.", "numpy<2",
+     "copy semantics"),
+    ("ValueError: numpy.dtype size changed, may indicate binary incompatibility. Expected 96 "
+     "from C header, got 88 from PyObject", "numpy<2", "dtype size changed"),
+    ("AttributeError: module 'wferryfx_buildhelper' has no attribute 'bool'",
+     "wferryfx-buildhelper<2", "wferryfx_buildhelper.bool is gone"),
+])
+def test_old_code_on_a_newer_library_gets_the_bound_to_add(output: str, requirement: str,
+                                                           said: str) -> None:
+    bound = smoke_bound(output, FACTS)
+    assert bound is not None
+    assert bound.requirement == requirement
+    assert said in bound.cause
+    cause, advice = smoke_advice(output, FACTS)
+    assert advice == f"add '{requirement}' to requirements/base.in"
+    assert cause == bound.cause
+
+
+def test_a_bound_goes_to_the_file_that_pins_the_library_and_below_a_zero_major() -> None:
+    facts = replace(FACTS, environment={**FACTS.environment, "oldlib": "0.9.1"},
+                    providers={**FACTS.providers, "oldlib": "oldlib"},
+                    inputs={"oldlib": "requirements/science.in"})
+    assert smoke_advice("AttributeError: module 'oldlib.sub' has no attribute 'thing'",
+                        facts)[1] == "add 'oldlib<0.9' to requirements/science.in"
+
+
+def test_a_failure_that_no_bound_explains_gets_no_bound() -> None:
+    for output in ("AssertionError: 2 != 3", "AttributeError: module 'collections' has no "
+                   "attribute 'Mapping'", "ModuleNotFoundError: No module named 'x'"):
+        assert smoke_bound(output, FACTS) is None, output
+        cause, advice = smoke_advice(output, FACTS)
+        assert cause == ""
+        assert "the output above says why" in advice

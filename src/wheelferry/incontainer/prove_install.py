@@ -12,6 +12,8 @@ the platform's user: a desktop start, proven.
    isolated (import_modules.py: a crash names its own module, the others keep their verdicts).
 5. The platform's own distributions still import: one that worked before init.sh and fails after
    it is broken by what was shipped.
+6. Every shipped `.py` compiles for this Python (compile_shipped.py: in memory, nothing
+   written), and the project's smoke test (`/job/smoke_test.py`) runs in the user's home.
 
 Prints one line `WHEELFERRY-PROOF <json>` with what failed and the facts the host needs to judge
 each failure (the environment's versions, which distribution provides which module, the shared
@@ -31,6 +33,7 @@ from typing import Any
 JOB = Path("/job/job.json")
 PYTHON = sys.executable
 HERE = Path(__file__).resolve().parent
+SMOKE_TIMEOUT = 900
 
 
 def run(cmd: list[str], **kwargs: Any) -> tuple[int, str]:
@@ -181,7 +184,47 @@ def prove(job: dict[str, Any]) -> int:
                            "module": module, "replaced": replaced,
                            "error": describe(error)})
     report["broken"] = broken
-    return finish(not failures and not report["check"] and not broken)
+
+    # 6. Every shipped .py compiles for this Python (the first start: the files are the same
+    # later), and the project's smoke test runs, like the user's first call.
+    if job.get("start", 1) == 1:
+        report["python"] = "{}.{}".format(*sys.version_info[:2])
+        report["syntax"] = compile_shipped(sorted(shipped))
+    if job.get("smoke_test"):
+        report["smoke"] = smoke_test(str(job["smoke_test"]))
+    syntax_errors = any(not e["aside"] for d in report.get("syntax", {}).values()
+                        for e in d["errors"])
+    return finish(not failures and not report["check"] and not broken and not syntax_errors
+                  and not (report.get("smoke") or {}).get("code"))
+
+
+def compile_shipped(names: list[str]) -> dict[str, Any]:
+    """compile_shipped.py in a fresh interpreter: each distribution's files that do not
+    compile."""
+    found: dict[str, Any] = _json_line([PYTHON, str(HERE / "compile_shipped.py"),
+                                        json.dumps(names)])
+    for dist, result in sorted(found.items()):
+        for error in result["errors"]:
+            print(f"$ compile {error['file']}  ({dist}): line {error['line']}: "
+                  f"{error['message']}", flush=True)
+    print(f"$ compile: {sum(r['compiled'] for r in found.values())} file(s) of "
+          f"{len(found)} distribution(s)", flush=True)
+    return found
+
+
+def smoke_test(path: str) -> dict[str, Any]:
+    """The project's smoke test, in the user's home, as a user's first call would run."""
+    print(f"$ python smoke-test ({path})", flush=True)
+    try:
+        code, output = run([PYTHON, path], cwd=os.path.expanduser("~"), timeout=SMOKE_TIMEOUT,
+                           stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired as error:
+        out = error.output or ""
+        code, output = -1, (out if isinstance(out, str) else out.decode(errors="replace")) + (
+            f"\n(stopped after {SMOKE_TIMEOUT} s)")
+    print(output, end="" if output.endswith("\n") or not output else "\n", flush=True)
+    print(f"$ smoke-test: exit code {code}", flush=True)
+    return {"code": code, "output": output[-4000:]}
 
 
 if __name__ == "__main__":
