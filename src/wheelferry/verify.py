@@ -2,9 +2,11 @@
 
 Static checks (no engine): SHA256SUMS, manifest and locks agree; every file is listed and intact;
 exactly one wheel per pin, at the pinned version, from an artifact the lock allows, with tags the
-target accepts. Then the proof: a desktop start in a fresh container of the platform's image (or
-the plain target image), network off, as the platform's user: the generated init.sh installs the
-wheelhouse offline, `pip check` runs, every shipped module is imported (isolated), every shipped
+target accepts (and, with a fingerprint, tags the platform supports). Then the proof: two desktop
+starts, each in a fresh container of the platform's image (or the plain target image), network
+off, as the platform's user, only persistent-home kept between them: the generated init.sh
+installs the wheelhouse offline into persistent-home at the first and only links it at the
+second; in each, `pip check` runs, every shipped module is imported (isolated), every shipped
 `.py` is byte-compiled (in memory) and the smoke-test setting's code runs; the report is judged
 by proof.py (failures, warnings, and submodules left to the upstream check).
 """
