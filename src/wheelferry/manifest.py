@@ -50,6 +50,9 @@ class WheelRecord:
     from_wheel_cache: str = ""
     # The OS packages its build container had (system-packages), as installed: "name=version".
     system_packages: tuple[str, ...] = ()
+    # Shared libraries carried in the wheel (the platform cannot install OS packages): "soname
+    # from package=version".
+    carried_libraries: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -102,6 +105,7 @@ class Manifest:
                 dated_build_requires=tuple(item.get("dated_build_requires", ())),
                 from_wheel_cache=item.get("from_wheel_cache", ""),
                 system_packages=tuple(item.get("system_packages", ())),
+                carried_libraries=tuple(item.get("carried_libraries", ())),
             ))
         return cls(
             target=TargetRecord(**{**target, "tags": tuple(target["tags"])}),

