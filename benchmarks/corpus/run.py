@@ -210,7 +210,9 @@ def images(results: Sequence[Result]) -> str:
 def render_markdown(results: Sequence[Result], *, when: str) -> str:
     """The table as Markdown, headed by its date and the desktop start's image."""
     ok = sum(1 for r in results if r.outcome == "ok")
-    head = (f"Corpus run of {when}, desktop start in {images(results)}: {ok} of "
+    times = sorted({r.finished for r in results if r.finished})
+    span = f"runs of {times[0]} to {times[-1]}" if len(times) > 1 else f"run of {when}"
+    head = (f"Corpus {span}, desktop start in {images(results)}: {ok} of "
             f"{len(results)} sets ok.\n\n")
     rows = ["| set | outcome | time | cause of the failure | configured |",
             "| --- | --- | --- | --- | --- |"]

@@ -178,6 +178,11 @@ def test_the_markdown_table_has_the_date_each_outcome_and_the_expected_failures(
     assert text.startswith("Corpus run of 2026-12-05 18:40 UTC, desktop start in `python:3.10`: "
                            "1 of 2 sets ok.\n")
     assert "| ok-set | ok | 61 s |  | no |" in text
+    stored = [run.Result(name=n, outcome="ok", seconds=1.0, cause="", configured=False,
+                         finished=f"2026-12-05 18:{m} UTC") for n, m in (("a", "10"), ("b", "40"))]
+    assert run.render_markdown(stored, when="later").startswith(
+        "Corpus runs of 2026-12-05 18:10 UTC to 2026-12-05 18:40 UTC, desktop start in "
+        "`python:3.10`: 2 of 2 sets ok.\n")
     assert ("| pg | failed at build | 12 s | build failed: psycopg2 \\| pg_config not found / "
             "log line / more (expected: system library (issue 18)) | yes |") in text
 
