@@ -1,5 +1,6 @@
-"""The package's shape: each module imports only modules below it in the stack the README's
-layout table shows (no upward imports, no circles), and the core never imports invoke."""
+"""The package's shape: each module imports only modules below it in the stack that the layout
+table of docs/development.md shows (no upward imports, no circles), and the core never imports
+invoke."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 import wheelferry
 
 PACKAGE = Path(wheelferry.__file__).parent
-# Bottom to top, as in the README's "Development: where a change goes" table.
+# Bottom to top, as in the layout table of docs/development.md ("where a change goes").
 STACK = ("errors", "report", "files", "elfcheck", "overrides", "pyprojectfile", "config",
          "provided", "fingerprintscript", "requirements", "project", "containerio", "engine",
          "containers", "target", "systemimage",
