@@ -32,6 +32,7 @@ from wheelferry.engine import Engine
 from wheelferry.errors import BuildError, LockGapError
 from wheelferry.fetch import BuildJob
 from wheelferry.files import sha256_file
+from wheelferry.incontainer.system_needs import SystemNeed
 from wheelferry.overrides import BuildOverride
 from wheelferry.provided import Provided
 from wheelferry.report import Reporter, format_size
@@ -182,6 +183,28 @@ def _origin(origin: str, found: tuple[str, ...] | None, dated_date: str | None) 
         # It built only with the build tools of its release date: say so.
         text += f" (build tools of {dated_date or 'its date'})"
     return text
+
+
+def _left_out(item: Mapping[str, Any]) -> tuple[str, ...]:
+    """(what the build lacked, the OS package that brings it) when it left out a compiled part."""
+    lacking = item.get("left_out")
+    if not isinstance(lacking, dict):
+        return ()
+    need = SystemNeed(str(lacking.get("kind", "")), str(lacking.get("name", "")),
+                      str(lacking.get("package", "")))
+    return (need.describe(), need.package)
+
+
+def left_out_warning(record: mf.WheelRecord) -> str:
+    """What the user is told of a wheel built without an optional compiled part."""
+    lacking, package = record.left_out
+    fix = (f"[tool.wheelferry.overrides.{record.name}]\nsystem-packages = [\"{package}\"]"
+           if package else f"[tool.wheelferry.overrides.{record.name}]\nsystem-packages = "
+           f"[\"PACKAGE\"] (the OS package that provides {lacking.split(' ', 2)[-1]})")
+    return (f"{record.name} {record.version} was built without its optional compiled part: its "
+            f"build lacked {lacking} from the operating system, and left out what needs it (a "
+            f"slower pure-Python path, or a module that will not import). To build it in, add "
+            f"to pyproject.toml:\n{fix}")
 
 
 def cached_record(job: BuildJob, entry: wc.Entry, *, locks: tuple[str, ...],
@@ -353,7 +376,10 @@ def execute(engine: Engine, options: Options, target: Target, plan: BuildPlan,
                         str(r) for r in item.get("dated_build_requires", ())),
                     system_packages=tuple(str(p) for p in item.get("system_packages", ())),
                     carried_libraries=tuple(str(c) for c in item.get("carried", ())),
+                    left_out=_left_out(item),
                 ))
+                if records[-1].left_out:
+                    reporter.warn(left_out_warning(records[-1]))
                 if item.get("discovered") and not discovered.get(build.pin.name):
                     # Found by a build that then needed the tools of its day too.
                     records[-1] = dataclasses.replace(records[-1], discovered_build_requires=tuple(

@@ -53,6 +53,9 @@ class WheelRecord:
     # Shared libraries carried in the wheel (the platform cannot install OS packages): "soname
     # from package=version".
     carried_libraries: tuple[str, ...] = ()
+    # When its build left out an optional compiled part for want of an OS part: what it lacked
+    # ("the header yaml.h") and the OS package that brings it ("libyaml-dev"; "" if unknown).
+    left_out: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -106,6 +109,7 @@ class Manifest:
                 from_wheel_cache=item.get("from_wheel_cache", ""),
                 system_packages=tuple(item.get("system_packages", ())),
                 carried_libraries=tuple(item.get("carried_libraries", ())),
+                left_out=tuple(item.get("left_out", ())),
             ))
         return cls(
             target=TargetRecord(**{**target, "tags": tuple(target["tags"])}),

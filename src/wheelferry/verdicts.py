@@ -72,6 +72,9 @@ class Facts:
     inputs: Mapping[str, str] = field(default_factory=dict)  # distribution -> its .in file
     default_input: str = "requirements.in"
     built: frozenset[str] = frozenset()  # distributions built here from their sdists
+    # Distributions whose build left out an optional compiled part: (what it lacked, the OS
+    # package that brings it) (a shim that loads that part then fails to import).
+    left_out: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     image: str = "the proof's image"
 
     def input_of(self, distribution: str) -> str:
@@ -121,6 +124,17 @@ def judge(failure: ImportFailure, facts: Facts) -> Verdict:
         return _binary_incompatible(failure, facts)
     if found := NO_LIBRARY.search(text):
         return _missing_library(failure, facts, found.group(1))
+    lacking = facts.left_out.get(dist)
+    own = (f.missing or "").split(".")[0]
+    if lacking and f.type == "ModuleNotFoundError" and own \
+            and facts.providers.get(own, dist) == dist:
+        # Not a broken release: its build left the compiled part out (build warned of it).
+        package = lacking[1] if len(lacking) > 1 and lacking[1] else "the OS package for it"
+        return verdict("left-out", WARNING,
+                       f"{dist} was built without its optional compiled part: its build lacked "
+                       f"{lacking[0]} from the operating system",
+                       f"add system-packages = [\"{package}\"] to "
+                       f"[tool.wheelferry.overrides.{dist}] in pyproject.toml and build again")
     if f.type == "crash":
         return verdict("crash", FAILURE if f.top else UPSTREAM, "",
                        f"pick another release of {dist} (pin it in {where}), or add "

@@ -258,7 +258,10 @@ def project_facts(options: Options, manifest: mf.Manifest, image: str) -> Facts:
                                                    default) for w in manifest.wheels}
     built = frozenset(str(canonicalize_name(w.name)) for w in manifest.wheels
                       if w.origin == "built")
-    return Facts(inputs=inputs, default_input=default, built=built, image=image)
+    left_out = {str(canonicalize_name(w.name)): w.left_out for w in manifest.wheels
+                if w.left_out}
+    return Facts(inputs=inputs, default_input=default, built=built, image=image,
+                 left_out=left_out)
 
 
 def check_upstream(engine: Engine, options: Options, manifest: mf.Manifest, findings: Findings,

@@ -73,3 +73,37 @@ def test_a_c_library_from_the_os_builds_travels_in_the_wheel_and_works_where_it_
     again = wheelferry("build", project=project)
     assert again.returncode == 0, again.stderr
     assert "installing the OS packages" not in again.stderr
+
+
+def test_an_optional_compiled_part_left_out_is_named_when_built_and_only_warns_in_verify(
+        local_index: str, tmp_path: Path) -> None:
+    """wferryfx-optext leaves its C extension out when libsodium's header is missing, as PyYAML
+    does without libyaml: the build says so and how to build it in, verify only warns about the
+    shim that loads it (tied to that cause, no other release to pin), and the advice works."""
+    project = index_project(tmp_path / "project", local_index, "wferryfx-optext\n")
+    run = wheelferry("build", project=project)
+    assert run.returncode == 0, run.stderr
+    assert ("wferryfx-optext 1.0 was built without its optional compiled part: its build lacked "
+            "the header sodium.h from the operating system") in run.stderr
+    assert 'system-packages = ["libsodium-dev"]' in run.stderr
+    assert records(project)["wferryfx-optext"]["left_out"] == ["the header sodium.h",
+                                                                 "libsodium-dev"]
+    verify = wheelferry("verify", project=project)
+    assert verify.returncode == 0, verify.stderr
+    assert "wferryfx-optext was built without its optional compiled part" in verify.stderr
+    assert "pin a release" not in verify.stderr
+
+    snippet = run.stderr[run.stderr.index("[tool.wheelferry.overrides.wferryfx-optext]"):]
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text() + "\n" + "\n".join(snippet.splitlines()[:2])
+                         + "\n")
+    again = wheelferry("build", project=project)
+    assert again.returncode == 0, again.stderr
+    assert "without its optional compiled part" not in again.stderr
+    record = records(project)["wferryfx-optext"]
+    assert record["left_out"] == []
+    assert any(c.startswith("libsodium.so.23") for c in record["carried_libraries"])
+    proven = wheelferry("verify", "--verbose", project=project)
+    assert proven.returncode == 0, proven.stderr
+    assert "did not import" not in proven.stderr
+    assert "import wferryfx_optext._speed  (wferryfx-optext): ok" in proven.stderr

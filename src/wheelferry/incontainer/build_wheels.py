@@ -33,6 +33,7 @@ import traceback
 import urllib.error
 import urllib.parse
 import urllib.request
+import zipfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -70,6 +71,9 @@ else:
 OUT = Path("/out")
 SCRATCH = Path("/tmp/wheelferry-build")
 PIP = [sys.executable, "-m", "pip"]
+# pip shows a build's own output only when it fails, unless verbose: the log keeps it always
+# (a build that succeeds may have left out an optional compiled part, and says so there).
+BUILD_OUTPUT = ["--verbose"]
 SDIST_SUFFIXES = (".tar.gz", ".zip", ".tar.bz2", ".tar.xz", ".tgz", ".tar")
 LEGACY_BUILD_REQUIRES = build_needs.LEGACY_BUILD_REQUIRES
 JSON_API = "application/vnd.pypi.simple.v1+json"  # PEP 691
@@ -505,6 +509,12 @@ def locked_version(line: str) -> str:
     return next(spec.version for spec in requirement.specifier if spec.operator == "==")
 
 
+def compiled_modules(wheel: Path) -> list[str]:
+    """The compiled files a wheel holds."""
+    with zipfile.ZipFile(wheel) as archive:
+        return [name for name in archive.namelist() if name.endswith((".so", ".pyd"))]
+
+
 def install_build_tools(requires: Sequence[str], locked: Mapping[str, str], target: Path,
                         log: Path, env: dict[str, str]) -> list[str]:
     """Install `requires` where a build without isolation imports them: those the lock pins at
@@ -605,8 +615,8 @@ def retry_build(name: str, sdist: Path, work: Path, built: Path, log: Path,
         shutil.rmtree(built, ignore_errors=True)
         built.mkdir(parents=True)
         try:
-            run([*PIP, "wheel", "--no-deps", "--no-build-isolation", "-w", str(built),
-                 str(sdist)], log, retry_env, "building its wheel")
+            run([*PIP, "wheel", *BUILD_OUTPUT, "--no-deps", "--no-build-isolation", "-w",
+                 str(built), str(sdist)], log, retry_env, "building its wheel")
         except Failed:
             continue
         result.pop("missing_module", None)
@@ -686,8 +696,8 @@ def build_with_dated_tools(name: str, sdist: Path, work: Path, built: Path, log:
     dated_env = dict(env)
     dated_env["PYTHONPATH"] = str(target)
     try:
-        run([*PIP, "wheel", "--no-deps", "--no-build-isolation", "-w", str(built), str(sdist)],
-            log, dated_env, "building its wheel")
+        run([*PIP, "wheel", *BUILD_OUTPUT, "--no-deps", "--no-build-isolation", "-w",
+             str(built), str(sdist)], log, dated_env, "building its wheel")
     except Failed as failure:
         raise Failed(f"building its wheel, with today's build tools and with those of its "
                      f"release date ({planned.date}: {pins})") from failure
@@ -752,8 +762,8 @@ def process(pin: dict[str, Any], base_env: dict[str, str],
         attempt(log, "with its configured build requirements" if override else
                 "with today's build tools, in isolation")
         try:
-            run([*PIP, "wheel", "--no-deps", *isolation, "-w", str(built), str(artifact)], log,
-                env, "building its wheel")
+            run([*PIP, "wheel", *BUILD_OUTPUT, "--no-deps", *isolation, "-w", str(built),
+                 str(artifact)], log, env, "building its wheel")
         except Failed:
             # An override states the build environment: it is not second-guessed.
             if override:
@@ -762,6 +772,13 @@ def process(pin: dict[str, Any], base_env: dict[str, str],
         wheels = sorted(built.glob("*.whl"))
         if len(wheels) != 1:
             raise Failed("building its wheel (no single wheel came out)")
+        lacking = system_needs.missing_system_part(last_attempt(log))
+        if lacking is not None and not compiled_modules(wheels[0]):
+            # It built all the same, with nothing compiled: an optional compiled part was left
+            # out for want of it. (A wheel with compiled modules may have probed for optional
+            # headers on purpose: no warning then.)
+            result["left_out"] = {"kind": lacking.kind, "name": lacking.name,
+                                  "package": lacking.package}
         if pin.get("graft"):
             graft_env = dict(env, PATH=os.pathsep.join(
                 [str(Path(sys.executable).parent), env.get("PATH", "")]))
