@@ -16,7 +16,7 @@ from packaging.utils import (
 )
 
 from wheelferry.incontainer import build_needs
-from wheelferry.incontainer.system_needs import SystemNeed, missing_system_part
+from wheelferry.incontainer.system_needs import SystemNeed, missing_system_part, own_file_missing
 
 # The build tools that still had a module today's removed: what an override caps them at.
 _REMOVED_BY = {
@@ -153,6 +153,13 @@ def diagnose(log: str, *, package: str | None = None,
     named = package or build_needs.failing_package(log)
     if need is not None and named:
         return system_need_advice(named, need)
+    own = own_file_missing(log)
+    if own is not None and named:
+        return Diagnosis(
+            f"{named}'s sdist is incomplete: its C code includes its own file {own}, which the "
+            "sdist does not hold (broken as published; no OS package brings it)",
+            f"Pin another release of {named} in your requirements file (one whose sdist is "
+            "complete, or that has a wheel for this Python).")
     module = missing_module(log)
     if module and package is None:
         package = build_needs.failing_package(log)
@@ -264,6 +271,8 @@ def log_tail(log: str, lines: int = 25) -> str:
 
 
 _CONTEXT = 8
+# gcc's and clang's "file.c:12:5: error: ..." (the fatal kind too).
+_COMPILER_ERROR = re.compile(r"^\s*[^\s:]+:\d+(?::\d+)?: (?:fatal )?error: ")
 _EXCEPTION = re.compile(r"^\s*(?:[A-Za-z_]\w*\.)*[A-Za-z_]\w*(?:Error|Exception)(?::|$)")
 # Pip's and pip-tools' own wrapping of a failure: never the explanation.
 _WRAPPERS = ("pip._internal", "pip._vendor", "piptools.", "subprocess-exited-with-error",
@@ -271,8 +280,12 @@ _WRAPPERS = ("pip._internal", "pip._vendor", "piptools.", "subprocess-exited-wit
 
 
 def _explaining_line(lines: list[str]) -> int | None:
-    """Index of the last exception line raised by the package's own code (a build backend,
+    """Index of the first error a compiler reported (its first error is the one that explains),
+    else of the last exception line raised by the package's own code (a build backend,
     setup.py), as opposed to pip's wrapping of it."""
+    for index, line in enumerate(lines):
+        if _COMPILER_ERROR.match(line):
+            return index
     for index in range(len(lines) - 1, -1, -1):
         line = lines[index]
         if _EXCEPTION.match(line) and not any(marker in line for marker in _WRAPPERS):

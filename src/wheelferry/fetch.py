@@ -28,7 +28,7 @@ from wheelferry.engine import Engine
 from wheelferry.errors import BuildError
 from wheelferry.files import read_json_object, sha256_file
 from wheelferry.incontainer import build_needs
-from wheelferry.incontainer.system_needs import missing_system_part
+from wheelferry.incontainer.system_needs import missing_system_part, own_file_missing
 from wheelferry.overrides import BuildOverride
 from wheelferry.report import Reporter
 from wheelferry.requirements import Pin
@@ -134,8 +134,9 @@ def _raise_failures(builds: Sequence[BuildJob], results: Mapping[str, Any], work
     # own cause: the last one explains the failure, the earlier ones are shown before it.
     title, last, earlier = attempts_told_apart(log)
     step = item.get("step", "building it")
-    found = _failure_advice(first, item, last) or diagnose(
-        last, package=first.pin.name, tried_dated="release date" in title)
+    found = (diagnose(last, package=first.pin.name) if own_file_missing(last) else None) \
+        or _failure_advice(first, item, last) \
+        or diagnose(last, package=first.pin.name, tried_dated="release date" in title)
     others = ", ".join(f"{j.pin.name}=={j.pin.version}" for j in failed[1:])
     message = f"{first.pin.name}=={first.pin.version} failed while {step}"
     if found:

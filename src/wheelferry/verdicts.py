@@ -124,6 +124,17 @@ def judge(failure: ImportFailure, facts: Facts) -> Verdict:
         return _binary_incompatible(failure, facts)
     if found := NO_LIBRARY.search(text):
         return _missing_library(failure, facts, found.group(1))
+    if NUMPY2_REMOVED.search(text) or NUMPY_COPY.search(text) or (
+            (found := NO_ATTRIBUTE.search(text)) is not None
+            and found.group(1).split(".")[0] == "numpy"):
+        # Code written for an older numpy than the one installed: the bound brings it back.
+        removed = NUMPY2_REMOVED.search(text)
+        bound = (Bound("numpy<2", f"it uses what numpy 2.0 removed ({removed.group(0)})")
+                 if removed is not None else smoke_bound(text, facts)
+                 or Bound("numpy<2", "numpy 2 removed what it uses"))
+        where_bound = facts.input_of(bound.requirement.split("<")[0])
+        return verdict("numpy-removed", FAILURE if f.top else UPSTREAM, bound.cause,
+                       f"add '{bound.requirement}' to {where_bound}")
     lacking = facts.left_out.get(dist)
     own = (f.missing or "").split(".")[0]
     if lacking and f.type == "ModuleNotFoundError" and own \
@@ -245,6 +256,7 @@ def _binary_incompatible(failure: ImportFailure, facts: Facts) -> Verdict:
 NO_ATTRIBUTE = re.compile(r"AttributeError: module '([\w.]+)' has no attribute '(\w+)'")
 NUMPY_ALIASES = frozenset({"bool", "int", "float", "complex", "object", "str", "long", "unicode"})
 NUMPY_COPY = re.compile(r"Unable to avoid copy while creating an array as requested")
+NUMPY2_REMOVED = re.compile(r"`np\.\w+` was removed in the NumPy 2\.0 release")
 
 
 @dataclass(frozen=True)

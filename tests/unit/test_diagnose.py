@@ -271,3 +271,19 @@ def test_numpy_distutils_asks_for_numpy_1_where_it_ships() -> None:
     hint = override_hint("scikit-fmm", "numpy.distutils.core")
     assert "Add numpy<2 to your requirements file" in hint
     assert "build-requires" not in hint
+
+
+def test_a_compilers_first_error_explains_and_an_sdists_own_header_is_no_os_package() -> None:
+    from wheelferry.diagnose import log_tail
+
+    log = "\n".join(["gcc -c _pywt.c"] + [f"warning line {n}" for n in range(40)]
+                    + ["_pywt.c:28859:5: error: lvalue required as increment operand",
+                       "_pywt.c:30000:1: error: later noise"]
+                    + [f"note {n}" for n in range(40)] + ["error: command 'gcc' failed"])
+    assert "lvalue required as increment operand" in log_tail(log)
+    own = ('radiomics/src/_cmatrices.c:6:10: fatal error: cmatrices.h: No such file or directory'
+           '\n    6 | #include "cmatrices.h"\n')
+    found = diagnose(own, package="pyradiomics")
+    assert found is not None
+    assert "pyradiomics's sdist is incomplete" in found.summary
+    assert "system-packages" not in found.hint

@@ -278,3 +278,18 @@ def test_a_failure_that_no_bound_explains_gets_no_bound() -> None:
         cause, advice = smoke_advice(output, FACTS)
         assert cause == ""
         assert "the output above says why" in advice
+
+
+def test_what_numpy_2_removed_asks_for_numpy_1() -> None:
+    from wheelferry.verdicts import FAILURE, Facts, ImportFailure, judge
+
+    failure = ImportFailure(
+        distribution="nibabel", module="nibabel", top=True, type="AttributeError",
+        message="`np.sctypes` was removed in the NumPy 2.0 release. Access dtypes explicitly "
+                "instead.")
+    found = judge(failure, Facts(environment={"numpy": "2.2.6"},
+                                 inputs={"numpy": "requirements.in"},
+                                 default_input="requirements.in"))
+    assert found.severity == FAILURE
+    assert found.advice == "add 'numpy<2' to requirements.in"
+    assert "np.sctypes" in found.cause

@@ -572,6 +572,9 @@ def retry_build(name: str, sdist: Path, work: Path, built: Path, log: Path,
     declared = build_needs.declared_build_requires(sdist)
     needs: list[str] = result.setdefault("discovered", [])
     while True:
+        own = system_needs.own_file_missing(last_attempt(log))
+        if own is not None:
+            raise Failed(f"building its wheel (its sdist lacks its own file {own})")
         lacking = system_needs.missing_system_part(last_attempt(log))
         if lacking is not None:
             # No Python build tool brings a C library: no retry with other ones.

@@ -110,6 +110,8 @@ def missing_system_part(log: str) -> SystemNeed | None:
     found: list[tuple[int, SystemNeed]] = []
     for match in _HEADER.finditer(log):
         header = match.group(1)
+        if header not in HEADERS and f'#include "{header}"' in log:
+            continue  # the sdist's own header (included by quotes): see own_file_missing
         found.append((match.start(), SystemNeed("header", header, HEADERS.get(header, ""))))
     for match in _CONFIG.finditer(log):
         program = match.group(1)
@@ -123,3 +125,13 @@ def missing_system_part(log: str) -> SystemNeed | None:
         library = match.group(1)
         found.append((match.start(), SystemNeed("library", library, LIBRARIES.get(library, ""))))
     return max(found, key=lambda item: item[0])[1] if found else None
+
+
+def own_file_missing(log: str) -> str | None:
+    """A header the sdist's own C code includes by quotes (`#include "x.h"`) that is not in it,
+    and no OS package is known to bring: the sdist is incomplete (broken as published)."""
+    for match in _HEADER.finditer(log):
+        header = match.group(1)
+        if header not in HEADERS and f'#include "{header}"' in log:
+            return header
+    return None
