@@ -13,6 +13,7 @@ by proof.py (failures, warnings, and submodules left to the upstream check).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -279,13 +280,35 @@ def check_upstream(engine: Engine, options: Options, manifest: mf.Manifest, find
     return settle(findings, results, reason=reason)
 
 
+def grouped(problems: list[Problem] | tuple[Problem, ...]) -> list[Problem]:
+    """Imports of one distribution that fail for one cause, as one problem (one numpy mismatch
+    fails a hundred pandas modules: the fix is one line, and so is the problem)."""
+    groups: dict[tuple[str, str, str], list[Problem]] = {}
+    for problem in problems:
+        dist = problem.text[1:].split(")", 1)[0] if problem.text.startswith("(") else ""
+        key = (dist, problem.cause, problem.advice) if problem.subject.startswith("import ") \
+            and dist else (problem.subject, problem.text, str(id(problem)))
+        groups.setdefault(key, []).append(problem)
+    merged = []
+    for members in groups.values():
+        first = members[0]
+        if len(members) < 3:
+            merged += members
+            continue
+        modules = [member.subject.removeprefix("import ") for member in members]
+        merged.append(dataclasses.replace(
+            first, subject=f"import {modules[0]} and {len(modules) - 1} more modules "
+            f"({', '.join(modules[1:4])}{', ...' if len(modules) > 4 else ''})"))
+    return merged
+
+
 def raise_if(problems: list[Problem] | tuple[Problem, ...], what: str) -> None:
     """VerifyError listing each problem with its cause and the way out."""
     if not problems:
         return
     advice = {p.advice for p in problems}
     shared = advice.pop() if len(advice) == 1 else ""
-    listing = "\n".join(p.render(advice=not shared) for p in problems)
+    listing = "\n".join(p.render(advice=not shared) for p in grouped(problems))
     hint = (f"To fix: {shared}." if shared else "Each says how to fix it before uploading."
             if all(p.advice for p in problems) else "Fix them before uploading.")
     raise VerifyError(f"{len(problems)} problem(s) {what}.", hint=hint, details=listing)

@@ -73,3 +73,18 @@ def test_the_project_facts_name_each_distributions_input_and_what_was_built(
     assert facts.default_input == "requirements/base.in"
     assert facts.built == frozenset({"b-pkg"})
     assert facts.image == "python:3.10"
+
+
+def test_one_cause_over_many_modules_of_a_distribution_is_one_problem() -> None:
+    from wheelferry.proof import Problem
+    from wheelferry.verify import grouped
+
+    cause, fix = "compiled against another numpy", "add 'numpy<2' to requirements.in"
+    many = [Problem(f"import pandas.mod{n}", "(pandas) ValueError: numpy.dtype size changed",
+                    advice=fix, cause=cause) for n in range(96)]
+    other = Problem("import lightgbm", "(lightgbm) ValueError: numpy.dtype size changed",
+                    advice=fix, cause=cause)
+    shown = grouped([*many, other])
+    assert [p.subject for p in shown] == [
+        "import pandas.mod0 and 95 more modules (pandas.mod1, pandas.mod2, pandas.mod3, ...)",
+        "import lightgbm"]
