@@ -375,8 +375,9 @@ def run_set(corpus_set: CorpusSet, *, platform_image: str | None, logs: Path,
             shared_wheel_cache: bool, timeout: float, keep: bool) -> Result:
     """One set from a blank project: build (which locks), verify, init-script, desktop start."""
     log_dir = logs / corpus_set.name
-    shutil.rmtree(log_dir, ignore_errors=True)
-    log_dir.mkdir(parents=True)
+    log_dir.mkdir(parents=True, exist_ok=True)
+    for old in log_dir.glob("*.log"):  # the last result.json stays until this run replaces it
+        old.unlink()
     work = Path(tempfile.mkdtemp(prefix=f"wheelferry-corpus-{corpus_set.name}-"))
     started = time.monotonic()
     steps: dict[str, float] = {}
