@@ -362,9 +362,16 @@ def desktop_start(*, image: str, platform: bool, wheelhouse: Path, init_script: 
 
 def _home_of(client: Any, image: str, user: str) -> str:
     """The home folder of `user` in `image` (what the platform's start gets as HOME)."""
-    output: bytes = client.containers.run(
+    # Detached, then its logs, then removed: with remove=True a container that ends at once
+    # may be gone before its output is read.
+    container = client.containers.run(
         image, entrypoint=["sh", "-c", 'printf %s "$HOME"'], user=user, network_mode="none",
-        labels={LABEL: "home"}, remove=True)
+        labels={LABEL: "home"}, detach=True)
+    try:
+        container.wait(timeout=120)
+        output: bytes = container.logs(stdout=True, stderr=False)
+    finally:
+        container.remove(force=True)
     home = output.decode().strip()
     if not home.startswith("/"):
         raise CorpusError(f"{image}: its user {user} has no home folder ({home!r})")
