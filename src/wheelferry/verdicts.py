@@ -135,10 +135,12 @@ def judge(failure: ImportFailure, facts: Facts) -> Verdict:
         where_bound = facts.input_of(bound.requirement.split("<")[0])
         return verdict("numpy-removed", FAILURE if f.top else UPSTREAM, bound.cause,
                        f"add '{bound.requirement}' to {where_bound}")
-    lacking = facts.left_out.get(dist)
-    own = (f.missing or "").split(".")[0]
+    # Keyed by canonical name; the proof reports a distribution as its metadata spells it.
+    lacking = facts.left_out.get(str(canonicalize_name(dist)))
+    named = f.missing or next(iter(re.findall(r"No module named '([\w.]+)'", f.message)), "")
+    own = named.split(".")[0]
     if lacking and f.type == "ModuleNotFoundError" and own \
-            and facts.providers.get(own, dist) == dist:
+            and canonicalize_name(facts.providers.get(own, dist)) == canonicalize_name(dist):
         # Not a broken release: its build left the compiled part out (build warned of it).
         package = lacking[1] if len(lacking) > 1 and lacking[1] else "the OS package for it"
         return verdict("left-out", WARNING,

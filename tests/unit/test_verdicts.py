@@ -293,3 +293,25 @@ def test_what_numpy_2_removed_asks_for_numpy_1() -> None:
     assert found.severity == FAILURE
     assert found.advice == "add 'numpy<2' to requirements.in"
     assert "np.sctypes" in found.cause
+
+
+def test_a_shim_of_a_compiled_part_its_build_left_out_only_warns() -> None:
+    from wheelferry.verdicts import WARNING, Facts, ImportFailure, judge
+
+    failure = ImportFailure(distribution="PyYAML", module="_yaml", top=True,
+                            type="ModuleNotFoundError", message="No module named 'yaml._yaml'",
+                            missing="yaml._yaml")
+    found = judge(failure, Facts(providers={"yaml": "PyYAML", "_yaml": "PyYAML"},
+                                 left_out={"pyyaml": ("the header yaml.h", "libyaml-dev")}))
+    assert found.severity == WARNING
+    assert "the header yaml.h" in found.cause
+    assert 'system-packages = ["libyaml-dev"]' in found.advice
+
+
+def test_a_left_out_top_level_shim_that_is_missing_itself_only_warns() -> None:
+    from wheelferry.verdicts import WARNING, Facts, ImportFailure, judge
+
+    failure = ImportFailure(distribution="pyyaml", module="_yaml", top=True,
+                            type="ModuleNotFoundError", message="No module named '_yaml'")
+    found = judge(failure, Facts(left_out={"pyyaml": ("the header yaml.h", "libyaml-dev")}))
+    assert found.severity == WARNING
