@@ -12,7 +12,7 @@ what was found, so that the host records it and builds that sdist with it, hash-
 
 An old sdist whose metadata preparation fails with today's build tools (an API its setup.py calls
 was removed since) is retried once with the build tools of its release date, as the build step
-does (build_wheels.dated_tools: each build requirement capped at its newest release uploaded
+does (release_dates.dated_tools: each build requirement capped at its newest release uploaded
 before the sdist), installed hash-checked and importable, without isolation. Only its metadata is
 prepared here; the build step builds it with those tools again.
 """
@@ -39,13 +39,14 @@ except ImportError:  # the toolchain's venv has packaging; pip vendors the same 
     )
 
 if TYPE_CHECKING:
-    from wheelferry.incontainer import build_needs, build_wheels
+    from wheelferry.incontainer import build_needs, build_wheels, release_dates
 else:
     try:  # in the container, the scripts sit side by side
         import build_needs
         import build_wheels
+        import release_dates
     except ImportError:  # loaded from the package (unit tests)
-        from wheelferry.incontainer import build_needs, build_wheels
+        from wheelferry.incontainer import build_needs, build_wheels, release_dates
 
 OUT = Path("/out")
 WORK = Path("/tmp/wheelferry-lock")
@@ -181,16 +182,16 @@ def install_dated_tools(package: str, item: dict[str, str], env: dict[str, str])
     texts = [(WORK / name).read_text(errors="replace")
              for name in (item["in"], item["out"]) if (WORK / name).is_file()]
     try:
-        files = build_wheels.project_files(package, env)
+        files = release_dates.project_files(package, env)
         if files is None:
             return "the index has no JSON simple API (PEP 691) to tell upload times"
         sdist = sdist_of(package, requested_version(package, *texts), files)
         if sdist is None:
             return f"the index lists no sdist of {package} to date"
-        path = build_wheels.download_file(sdist, SDISTS, env)
-        planned = build_wheels.dated_tools(
+        path = release_dates.download_file(sdist, SDISTS, env)
+        planned = release_dates.dated_tools(
             package, path.name, build_needs.declared_build_requires(path),
-            lambda project: build_wheels.project_files(project, env),
+            lambda project: release_dates.project_files(project, env),
             supported=frozenset(tags.sys_tags()),
             python_version=".".join(str(part) for part in sys.version_info[:3]))
     except Exception as exc:  # the original failure stands; say why there was no retry

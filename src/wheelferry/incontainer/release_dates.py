@@ -1,0 +1,329 @@
+"""The build tools of an sdist's release date, from the index: its PEP 691 JSON pages (with
+PEP 700 upload times) read as pip would (its indexes, certificates and credentials), files
+downloaded checked against the sha256 the index lists, and each build requirement capped at its
+newest release uploaded before the sdist (else the first after it with a wheel here).
+
+Shared by the build (build_wheels.py) and the lock (compile_locks.py) containers. Stdlib only,
+besides `packaging` (in the toolchain's venv; pip vendors it otherwise).
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import json
+import re
+import shutil
+import ssl
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+try:
+    from packaging import requirements, specifiers, tags, utils, version
+except ImportError:  # the toolchain's venv has packaging; pip vendors the same library
+    from pip._vendor.packaging import (  # type: ignore[no-redef]
+        requirements,
+        specifiers,
+        tags,
+        utils,
+        version,
+    )
+
+if TYPE_CHECKING:
+    from wheelferry.incontainer import build_needs, fetch_pins
+else:
+    try:  # in the container, the scripts sit side by side
+        import build_needs
+        import fetch_pins
+    except ImportError:  # loaded from the package (unit tests)
+        from wheelferry.incontainer import build_needs, fetch_pins
+
+JSON_API = "application/vnd.pypi.simple.v1+json"  # PEP 691
+DEFAULT_INDEX = "https://pypi.org/simple/"
+INDEX_TIMEOUT = 60
+LEGACY_BUILD_REQUIRES = build_needs.LEGACY_BUILD_REQUIRES
+sha256 = fetch_pins.sha256
+
+
+def parse_upload_time(value: object) -> datetime | None:
+    """A PEP 700 `upload-time` (ISO 8601, `yyyy-mm-ddThh:mm:ss.ffffffZ`, the fraction optional)
+    as an aware datetime; None when absent or unreadable."""
+    if not isinstance(value, str):
+        return None
+    found = re.fullmatch(r"(\d{4}-\d\d-\d\d[T ]\d\d:\d\d(?::\d\d)?)(?:\.(\d+))?(Z|[+-]\d\d:?\d\d)?",
+                         value.strip())
+    if found is None:
+        return None
+    stamp, fraction, zone = found.groups()
+    text = stamp + (f".{(fraction + '000000')[:6]}" if fraction else "")
+    if zone and zone != "Z":
+        text += zone if ":" in zone else f"{zone[:3]}:{zone[3:]}"
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
+
+
+@dataclass(frozen=True)
+class Release:
+    """One release of a build requirement: its files' hashes (those pip may install)."""
+
+    name: str
+    version: str
+    hashes: tuple[str, ...]
+
+    @property
+    def pin(self) -> str:
+        return f"{self.name}=={self.version}"
+
+    @property
+    def line(self) -> str:
+        return " ".join([self.pin, *(f"--hash=sha256:{digest}" for digest in self.hashes)])
+
+
+def _file_version(filename: str, project: str) -> version.Version | None:
+    try:
+        if filename.endswith(".whl"):
+            name, found, _, _ = utils.parse_wheel_filename(filename)
+        else:
+            name, found = utils.parse_sdist_filename(filename)
+    except (utils.InvalidWheelFilename, utils.InvalidSdistFilename, version.InvalidVersion):
+        return None
+    return found if name == project else None
+
+
+def _fits(file: Mapping[str, Any], supported: frozenset[tags.Tag], python_version: str) -> bool:
+    """Whether pip could install the file here: a wheel with one of the interpreter's tags (an
+    sdist it would build), and a requires-python this interpreter meets."""
+    filename = str(file.get("filename", ""))
+    if filename.endswith(".whl"):
+        try:
+            _, _, _, file_tags = utils.parse_wheel_filename(filename)
+        except (utils.InvalidWheelFilename, version.InvalidVersion):
+            return False
+        if supported.isdisjoint(file_tags):
+            return False
+    requires_python = file.get("requires-python")
+    if isinstance(requires_python, str) and requires_python.strip():
+        try:
+            return specifiers.SpecifierSet(requires_python).contains(python_version,
+                                                                     prereleases=True)
+        except specifiers.InvalidSpecifier:
+            return True
+    return True
+
+
+def choose_release(requirement: requirements.Requirement, files: Iterable[Mapping[str, Any]], *,
+                   before: datetime | None, supported: frozenset[tags.Tag],
+                   python_version: str, wheels_only: bool = False,
+                   earliest: bool = False) -> Release | None:
+    """The newest release that satisfies `requirement` and has a file for this interpreter, from
+    a PEP 691 listing of the project's files; with `before`, only releases whose files were all
+    uploaded before that moment (PEP 700 upload times; a file without one does not count as
+    before). `wheels_only`: only releases with a wheel for this interpreter (none to build);
+    `earliest`: the oldest such release. Yanked files are left out; None when no release fits."""
+    project = utils.canonicalize_name(requirement.name)
+    releases: dict[version.Version, list[Mapping[str, Any]]] = {}
+    for file in files:
+        found = _file_version(str(file.get("filename", "")), project)
+        if found is not None:
+            releases.setdefault(found, []).append(file)
+    # Prereleases only when the specifier names one, as pip does without --pre.
+    prereleases = bool(requirement.specifier.prereleases)
+    fitting: list[tuple[version.Version, list[Mapping[str, Any]]]] = []
+    for release, group in releases.items():
+        if not requirement.specifier.contains(release, prereleases=prereleases):
+            continue
+        if before is not None:
+            uploaded = [parse_upload_time(file.get("upload-time")) for file in group]
+            if any(moment is None or moment >= before for moment in uploaded):
+                continue
+        live = [file for file in group if not file.get("yanked")]
+        hashed = [file for file in live if _sha256(file)]
+        usable = [file for file in hashed if _fits(file, supported, python_version)
+                  and (not wheels_only or str(file.get("filename", "")).endswith(".whl"))]
+        if usable:
+            fitting.append((release, hashed))
+    if not fitting:
+        return None
+    release, hashed = (min if earliest else max)(fitting, key=lambda item: item[0])
+    return Release(project, str(release), tuple(sorted({_sha256(file) for file in hashed})))
+
+
+def _sha256(file: Mapping[str, Any]) -> str:
+    hashes = file.get("hashes")
+    digest = hashes.get("sha256") if isinstance(hashes, dict) else None
+    return digest.lower() if isinstance(digest, str) and re.fullmatch(r"[0-9a-fA-F]{64}",
+                                                                      digest) else ""
+
+
+def index_urls(env: Mapping[str, str]) -> list[str]:
+    """The indexes pip uses here (PIP_INDEX_URL, PIP_EXTRA_INDEX_URL): none with PIP_NO_INDEX."""
+    if env.get("PIP_NO_INDEX", "").lower() in ("1", "true", "yes", "on"):
+        return []
+    return [env.get("PIP_INDEX_URL") or DEFAULT_INDEX, *env.get("PIP_EXTRA_INDEX_URL", "").split()]
+
+
+def _ssl_context(env: Mapping[str, str]) -> ssl.SSLContext:
+    bundle = env.get("PIP_CERT") or env.get("SSL_CERT_FILE")
+    if bundle and Path(bundle).is_dir():
+        return ssl.create_default_context(capath=bundle)
+    return ssl.create_default_context(cafile=bundle or None)
+
+
+def project_page_url(index_url: str, project: str) -> str:
+    return index_url.rstrip("/") + "/" + utils.canonicalize_name(project) + "/"
+
+
+def _request(url: str, accept: str, env: Mapping[str, str]
+             ) -> tuple[urllib.request.Request, ssl.SSLContext | None]:
+    """A request for `url` as pip would make it: credentials in the URL become a Basic
+    Authorization header (urllib does not take them from the URL itself, pip does)."""
+    parts = urllib.parse.urlsplit(url)
+    headers = {"Accept": accept}
+    if parts.username is not None or parts.password is not None:
+        user = urllib.parse.unquote(parts.username or "")
+        password = urllib.parse.unquote(parts.password or "")
+        token = base64.b64encode(f"{user}:{password}".encode()).decode()
+        headers["Authorization"] = f"Basic {token}"
+        netloc = parts.hostname or ""
+        if parts.port is not None:
+            netloc += f":{parts.port}"
+        url = urllib.parse.urlunsplit(parts._replace(netloc=netloc))
+    context = _ssl_context(env) if parts.scheme == "https" else None
+    return urllib.request.Request(url, headers=headers), context
+
+
+def fetch_json_page(index_url: str, project: str, env: Mapping[str, str]) -> dict[str, Any] | None:
+    """The project's PEP 691 JSON page on one index; None when the index answers in HTML only
+    (no JSON API) or knows no such project."""
+    request, context = _request(project_page_url(index_url, project), JSON_API, env)
+    try:
+        with urllib.request.urlopen(request, timeout=INDEX_TIMEOUT, context=context) as response:
+            content_type = response.headers.get("Content-Type", "")
+            if content_type.split(";")[0].strip() != JSON_API:
+                return None
+            page = json.loads(response.read().decode("utf-8"))
+    except urllib.error.HTTPError as error:
+        if error.code == 404:
+            return None
+        raise
+    return page if isinstance(page, dict) else None
+
+
+def download_file(file: Mapping[str, Any], folder: Path, env: Mapping[str, str]) -> Path:
+    """Download one file of a listing (its `url` absolute, as project_files gives it) into
+    `folder`, checked against the sha256 the index lists; raises ValueError on a mismatch."""
+    expected = _sha256(file)
+    if not expected:
+        raise ValueError(f"the index lists no sha256 for {file.get('filename')}")
+    target = folder / Path(str(file["filename"])).name
+    folder.mkdir(parents=True, exist_ok=True)
+    request, context = _request(str(file["url"]), "*/*", env)
+    with urllib.request.urlopen(request, timeout=INDEX_TIMEOUT, context=context) as response, \
+            target.open("wb") as handle:
+        shutil.copyfileobj(response, handle)
+    if sha256(target) != expected:
+        target.unlink()
+        raise ValueError(f"{target.name} does not match the sha256 the index lists")
+    return target
+
+
+def project_files(project: str, env: Mapping[str, str],
+                  fetch_page: Callable[[str, str, Mapping[str, str]], dict[str, Any] | None]
+                  = fetch_json_page) -> list[dict[str, Any]] | None:
+    """The project's files on every index pip uses, from their JSON pages; None when no index
+    gives a JSON page for it."""
+    files: list[dict[str, Any]] = []
+    answered = False
+    for index_url in index_urls(env):
+        page = fetch_page(index_url, project, env)
+        if page is None:
+            continue
+        answered = True
+        page_url = project_page_url(index_url, project)
+        # File URLs may be relative to the page (PEP 691): made absolute, to download them.
+        files += [dict(file, url=urllib.parse.urljoin(page_url, str(file["url"])))
+                  if "url" in file else file
+                  for file in page.get("files", []) if isinstance(file, dict)]
+    return files if answered else None
+
+
+@dataclass(frozen=True)
+class DatedTools:
+    """The build tools of an sdist's release date: its upload day, and each build requirement
+    at its newest release uploaded before the sdist."""
+
+    date: str
+    releases: tuple[Release, ...]
+    # Build requirements the lock pins, taken at the locked version rather than dated.
+    locked: tuple[str, ...] = ()
+
+    @property
+    def pins(self) -> list[str]:
+        return sorted([release.pin for release in self.releases] + list(self.locked))
+
+
+def dated_tools(project: str, sdist_file: str, requires: Sequence[str],
+                listing: Callable[[str], list[dict[str, Any]] | None], *,
+                supported: frozenset[tags.Tag], python_version: str) -> DatedTools | str:
+    """Plan the build tools of the sdist's release date from the index's listings (`listing`:
+    a project's files, or None without a JSON page), or say why there are none that differ from
+    those just used."""
+    own = listing(project)
+    if own is None:
+        return "the index has no JSON simple API (PEP 691) to tell upload times"
+    uploaded = next((parse_upload_time(file.get("upload-time")) for file in own
+                     if file.get("filename") == sdist_file), None)
+    if uploaded is None:
+        return f"the index gives no upload time (PEP 700) for {sdist_file}"
+    wanted: list[requirements.Requirement] = []
+    for text in requires:
+        if text in LEGACY_BUILD_REQUIRES:
+            # pip's floor for building a legacy setup.py, not the sdist's: of its day, unbounded.
+            text = text.split(">=", 1)[0]
+        try:
+            requirement = requirements.Requirement(text)
+        except requirements.InvalidRequirement as exc:
+            return f"its build requirement {text!r} is not valid ({exc})"
+        if requirement.marker is not None and not requirement.marker.evaluate():
+            continue
+        if requirement.url:
+            return f"its build requirement {text!r} is a direct reference"
+        wanted.append(requirement)
+    declared = len(wanted)
+    names = {utils.canonicalize_name(requirement.name) for requirement in wanted}
+    if "setuptools" in names and "wheel" not in names:
+        # setuptools before 70.1 builds wheels with the wheel package's bdist_wheel: take the
+        # wheel of its day too (today's has dropped that command).
+        wanted.append(requirements.Requirement("wheel"))
+    releases: list[Release] = []
+    changed = False
+    for number, requirement in enumerate(wanted):
+        files = listing(requirement.name) or []
+        pick = functools.partial(choose_release, requirement, files, supported=supported,
+                                 python_version=python_version)
+        # Of its day, installed from a wheel (an old numpy's sdist does not build today); else
+        # the first release after its day with a wheel here; else from source, of its day or
+        # the first after it.
+        capped = (pick(before=uploaded, wheels_only=True)
+                  or pick(before=None, wheels_only=True, earliest=True)
+                  or pick(before=uploaded) or pick(before=None, earliest=True))
+        newest = pick(before=None)
+        if capped is None:
+            return (f"no release of {requirement} fits this interpreter" if newest is None
+                    else f"no release of {requirement} was uploaded before {sdist_file}")
+        if number < declared:  # a retry is worth it only if a declared one differs
+            changed = changed or newest is None or newest.version != capped.version
+        releases.append(capped)
+    if not changed:
+        return "its build requirements had the same newest releases before it as today"
+    releases.sort(key=lambda release: release.name)
+    return DatedTools(uploaded.astimezone(timezone.utc).date().isoformat(), tuple(releases))
