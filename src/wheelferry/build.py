@@ -15,7 +15,7 @@ import dataclasses
 import hashlib
 import json
 import shutil
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -270,6 +270,31 @@ def _in_build_images(engine: Engine, options: Options, target: Target,
     return fetched
 
 
+def _raise_lock_gaps(fetched: Sequence[tuple[BuildJob, dict[str, Any], Path]]) -> None:
+    """Raise LockGapError when built wheels need the lock to change: a wheel that requires what
+    the lock does not pin (its sdist's metadata, which the resolver read, did not say so), or an
+    sdist that builds only against an older major release of what the lock pins (numpy<2)."""
+    unlocked = {str(build.pin.name): tuple(str(r) for r in item["unlocked_requires"])
+                for build, item, _ in fetched if item.get("unlocked_requires")}
+    bounded = {str(build.pin.name): tuple(str(r) for r in item["requires_bound"])
+               for build, item, _ in fetched if item.get("requires_bound")}
+    if not unlocked and not bounded:
+        return
+    said = [f"the wheel built from {name}'s sdist requires {', '.join(needs)}, which the lock "
+            "does not pin: its sdist's metadata, which the resolver read, does not say so"
+            for name, needs in sorted(unlocked.items())]
+    said += [f"{name} (an sdist older than the lock's {', '.join(b.split('<')[0] for b in bounds)})"
+             f" builds only against {', '.join(bounds)}, with the build tools of its day"
+             for name, bounds in sorted(bounded.items())]
+    gaps = dict(unlocked)
+    for name, bounds in bounded.items():
+        gaps[name] = gaps.get(name, ()) + bounds
+    raise LockGapError(
+        "; ".join(said) + ".", gaps=gaps,
+        hint="Add what it requires to the requirements file that holds it; the previous "
+        "wheelhouse is unchanged.")
+
+
 def _fetch_and_build(engine: Engine, options: Options, target: Target, plan: BuildPlan,
                      to_build: list[BuildJob], work: Path, reporter: Reporter, *, jobs: int,
                      relock: Relock | None) -> list[tuple[BuildJob, dict[str, Any], Path]]:
@@ -345,17 +370,7 @@ def execute(engine: Engine, options: Options, target: Target, plan: BuildPlan,
                                f"{options.image}"):
                 fetched = _fetch_and_build(engine, options, target, plan, to_build, work,
                                            reporter, jobs=jobs, relock=relock)
-            gaps = {str(build.pin.name): tuple(str(r) for r in item["unlocked_requires"])
-                    for build, item, _ in fetched if item.get("unlocked_requires")}
-            if gaps:
-                raise LockGapError(
-                    "; ".join(f"the wheel built from {name}'s sdist requires "
-                              f"{', '.join(needs)}, which the lock does not pin"
-                              for name, needs in sorted(gaps.items()))
-                    + ": its sdist's metadata, which the resolver read, does not say so.",
-                    gaps=gaps,
-                    hint="Add what it requires to the requirements file that holds it; the "
-                    "previous wheelhouse is unchanged.")
+            _raise_lock_gaps(fetched)
             # Re-read: building may have found what sdists import undeclared.
             discovered = {name: needs for name, needs in project.discovered(options).items()
                           if options.override_for(name) is None}

@@ -23,10 +23,12 @@ from tests.support import (
     write_fresh_lock,
 )
 
+from wheelferry import build as build_module
 from wheelferry import manifest as mf
 from wheelferry.build import build_job, check_platform_glibc, plan_build
 from wheelferry.config import Options
-from wheelferry.errors import BuildError
+from wheelferry.errors import BuildError, LockGapError
+from wheelferry.fetch import BuildJob
 from wheelferry.files import sha256_file
 from wheelferry.overrides import BuildOverride
 from wheelferry.project import lock_pins
@@ -231,3 +233,25 @@ def test_a_wheelhouse_the_platforms_glibc_cannot_load_is_refused(tmp_path: Path)
     assert "pthread_create" in caught.value.details
     assert caught.value.exit_code == 5
     check_platform_glibc(tmp_path, [wheel.name], "2.35")  # a newer platform loads it
+
+
+def _fetched(name: str, **item: Any) -> tuple[Any, dict[str, Any], Path]:
+    pin = Pin(name=canonicalize_name(name), version=Version("1.0"), hashes=frozenset(),
+              requirement=name, lock=Path("requirements.txt"))
+    return (BuildJob(pin=pin, build_key="k"), {"file": f"{name}.whl", **item},
+            Path(f"{name}.whl"))
+
+
+def test_built_wheels_that_need_the_lock_changed_say_so_and_what() -> None:
+    # Nothing to change: no error.
+    build_module._raise_lock_gaps([_fetched("plain")])
+    with pytest.raises(LockGapError) as caught:
+        build_module._raise_lock_gaps([
+            _fetched("liar", unlocked_requires=["six"]),
+            _fetched("hdbscan", requires_bound=["numpy<2"]),
+            _fetched("plain")])
+    # The host locks again with these added to the inputs that hold each package.
+    assert caught.value.gaps == {"liar": ("six",), "hdbscan": ("numpy<2",)}
+    assert "the wheel built from liar's sdist requires six" in caught.value.message
+    assert "hdbscan (an sdist older than the lock's numpy) builds only against numpy<2" \
+        in caught.value.message

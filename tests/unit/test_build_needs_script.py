@@ -66,6 +66,15 @@ def test_modules_that_build_tools_removed_are_told_apart(module: str, removed: b
 
 def test_a_module_maps_to_the_distribution_that_provides_it() -> None:
     assert build_needs.distribution_of("numpy.core") == "numpy"
+    # A removed module is looked for in an older release of the distribution that had it.
+    assert build_needs.removed_from("numpy.distutils.core") == "numpy"
+    assert build_needs.removed_from("pkg_resources") == "setuptools"
+    assert build_needs.removed_from("setuptools.command.test") == "setuptools"
+    assert build_needs.removed_from("Cython.Distutils.old_build_ext") == "cython"
+    assert build_needs.removed_from("yaml") is None
+    assert build_needs.requirement_name("oldest-supported-numpy") == "numpy"
+    assert build_needs.requirement_name("Cython>=0.29; python_version>'3'") == "cython"
+    assert build_needs.requirement_name("not a requirement ===") == ""
     assert build_needs.distribution_of("Cython.Build") == "cython"
     assert build_needs.distribution_of("wferryfx_buildhelper") == "wferryfx-buildhelper"
 

@@ -168,6 +168,25 @@ def test_the_build_tools_of_its_date() -> None:
     assert planned.pins == ["setuptools==60.0.0", "tool==1.0", "wheel==0.37.0"]
 
 
+def test_the_build_tools_are_no_older_than_the_target_python() -> None:
+    # setuptools of 2018 imports collections.MutableMapping, gone in Python 3.10: tools released
+    # before the target Python are not taken for it, those of its first release day are.
+    pages = {**TOOLS, "setuptools": [
+        entry("setuptools-60.0.0-py3-none-any.whl", at(1)),
+        entry("setuptools-70.0.0-py3-none-any.whl", "2025-06-01T12:00:00Z"),
+        entry("setuptools-80.0.0-py3-none-any.whl", "2026-01-01T12:00:00Z")]}
+    same_age = bw.dated_tools("old", "old-1.0.tar.gz", ["setuptools"], listings(pages),
+                              supported=PY3, python_version=PYTHON)
+    assert same_age.pins == ["setuptools==60.0.0", "wheel==0.37.0"]
+    assert same_age.floor == ""
+    assert same_age.when == "2023-11-05"
+    newer = bw.dated_tools("old", "old-1.0.tar.gz", ["setuptools"], listings(pages),
+                           supported=PY3, python_version="3.14.0")
+    assert newer.pins == ["setuptools==70.0.0", "wheel==0.48.0"]
+    assert newer.date == "2023-11-05"
+    assert newer.when == "2023-11-05, tools no older than Python 3.14's 2025-10-07"
+
+
 def test_no_retry_without_json_or_upload_times() -> None:
     assert "no JSON simple API" in plan(["tool"], {**TOOLS, "old": None})
     untimed = {**TOOLS, "old": [entry("old-1.0.tar.gz", None)]}

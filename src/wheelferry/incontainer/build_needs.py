@@ -38,6 +38,15 @@ REMOVED_MODULES = (
     "setuptools.command.upload", "setuptools.command.register", "setuptools.extern",
     "setuptools.sandbox", "Cython.Distutils.old_build_ext",
 )
+# The distribution that had each removed module: a retry with the build tools of an sdist's
+# day takes it of that day (a numpy that still has numpy.distutils).
+REMOVED_FROM = {
+    "pkg_resources": "setuptools", "numpy.distutils": "numpy", "distutils": "setuptools",
+    "setuptools": "setuptools", "Cython": "cython",
+}
+# Locked distributions whose new major release broke builds against them (numpy 2's C API): a
+# wheel built against an older major does not run on the new one.
+ABI_BOUND = ("numpy",)
 # Build tools: a retry with the build tools of an sdist's day takes them of its day even where
 # the lock pins them (the lock's Cython 3 is what broke it); what the lock pins besides (numpy,
 # scipy: compiled against, shipped beside) is taken at the locked version.
@@ -83,6 +92,24 @@ def missing_modules(log: str) -> list[str]:
 def removed_module(module: str) -> bool:
     """Whether `module` is one that older build tools provided and today's removed."""
     return any(module == gone or module.startswith(gone + ".") for gone in REMOVED_MODULES)
+
+
+def removed_from(module: str) -> str | None:
+    """The distribution whose older releases had `module`, a removed one (None: not known)."""
+    for prefix, owner in sorted(REMOVED_FROM.items(), key=lambda item: -len(item[0])):
+        if module == prefix or module.startswith(prefix + "."):
+            return owner
+    return None
+
+
+def requirement_name(text: str) -> str:
+    """A requirement's canonical name, standing for what it is locked as (oldest-supported-numpy
+    is numpy); "" when it does not parse."""
+    try:
+        own = str(utils.canonicalize_name(requirements.Requirement(text).name))
+    except requirements.InvalidRequirement:
+        return ""
+    return LOCKED_AS.get(own, own)
 
 
 def distribution_of(module: str) -> str:

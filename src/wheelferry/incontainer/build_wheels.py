@@ -35,12 +35,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 try:
-    from packaging import requirements, tags, utils
+    from packaging import requirements, tags, utils, version
 except ImportError:  # the toolchain's venv has packaging; pip vendors the same library
     from pip._vendor.packaging import (  # type: ignore[no-redef]
         requirements,
         tags,
         utils,
+        version,
     )
 
 if TYPE_CHECKING:
@@ -315,8 +316,18 @@ def retry_build(name: str, sdist: Path, work: Path, built: Path, log: Path,
         if module is None or build_needs.removed_module(module):
             why = None if module is None else (
                 f"its build imports {module!r}, which today's build tools no longer have")
-            dated = build_with_dated_tools(name, sdist, work, built, log, dict(env), locked,
-                                           [*declared, *needs], why)
+            wanted = [*declared, *needs]
+            had_it = None if module is None else build_needs.removed_from(module)
+            if had_it and had_it not in {build_needs.requirement_name(text) for text in wanted}:
+                wanted.append(had_it)  # numpy.distutils: a numpy that still has it
+            try:
+                dated = build_with_dated_tools(name, sdist, work, built, log, dict(env), locked,
+                                               wanted, why)
+            except Failed:
+                dated = build_before_major(name, sdist, work, built, log, env, locked, wanted,
+                                           result)
+                if dated is None:
+                    raise
             if dated is None:
                 raise Failed("building its wheel" if module is None else
                              f"building its wheel (it imports {module!r}, which today's build "
@@ -376,16 +387,49 @@ def split_locked(wanted: Sequence[str], locked: Mapping[str, str]) -> tuple[list
     return kept, dated
 
 
+def build_before_major(name: str, sdist: Path, work: Path, built: Path, log: Path,
+                       env: Mapping[str, str], locked: Mapping[str, str],
+                       wanted: Sequence[str], result: dict[str, Any]) -> DatedTools | None:
+    """After the retry with the build tools of its day failed against what the lock pins: when
+    it builds against a locked distribution whose major release broke old builds (numpy 2),
+    build it once more with that distribution of its day too. Built against an older major,
+    its wheel needs the lock below the locked one: recorded in `result["requires_bound"]` (the
+    host locks again with it). None when there is nothing to try."""
+    names = {build_needs.requirement_name(text) for text in wanted}
+    tried = [dist for dist in build_needs.ABI_BOUND if dist in names and dist in locked]
+    if not tried:
+        return None
+    say(f"==> {name}: did not build against the lock's "
+        f"{', '.join(f'{dist} {locked_version(locked[dist])}' for dist in tried)}; retrying "
+        f"with {' and '.join(tried)} of its release date too")
+    dated = build_with_dated_tools(name, sdist, work, built, log, dict(env), locked, wanted,
+                                   dated_also=tried)
+    if dated is None:
+        return None
+    bounds = []
+    for release in dated.releases:
+        if release.name in tried:
+            major = version.Version(locked_version(locked[release.name])).major
+            if version.Version(release.version).major < major:
+                bounds.append(f"{release.name}<{major}")
+    if bounds:
+        result["requires_bound"] = bounds
+    return dated
+
+
 def build_with_dated_tools(name: str, sdist: Path, work: Path, built: Path, log: Path,
                            env: dict[str, str], locked: Mapping[str, str] | None = None,
                            requires: Sequence[str] | None = None,
-                           why: str | None = None) -> DatedTools | None:
+                           why: str | None = None,
+                           dated_also: Sequence[str] = ()) -> DatedTools | None:
     """After a failed build of `sdist` with today's build tools: build it once more with those
     of its release date (hash-checked, without isolation): each of `requires` (default: what it
     declares) capped at its newest release uploaded before the sdist, except those the lock
-    pins (`locked`), taken at the locked version. None when there are none to try (the reason
-    is in the log); raises Failed when the retry fails too."""
-    locked = locked or {}
+    pins (`locked`), taken at the locked version unless named in `dated_also`. None when there
+    are none to try, or `dated_also` would be taken at the locked version anyway (the reason is
+    in the log); raises Failed when the retry fails too."""
+    pinned = dict(locked or {})
+    locked = {key: line for key, line in pinned.items() if key not in dated_also}
     wanted = list(requires) if requires is not None else \
         build_needs.declared_build_requires(sdist)
     kept, dated_names = split_locked(wanted, locked)
@@ -398,6 +442,12 @@ def build_with_dated_tools(name: str, sdist: Path, work: Path, built: Path, log:
             supported=supported, python_version=python_version)
     except Exception as exc:  # the original failure stands; say why there was no retry
         planned = f"the index could not tell upload times ({type(exc).__name__}: {exc})"
+    if not isinstance(planned, str) and dated_also:
+        same = [release.pin for release in planned.releases if release.name in dated_also
+                and release.name in pinned
+                and locked_version(pinned[release.name]) == release.version]
+        if same:
+            planned = f"{', '.join(same)} of its day is what the lock pins"
     if isinstance(planned, str):
         with log.open("a") as handle:
             handle.write(f"# wheelferry: not retried with the build tools of its release date: "
@@ -406,22 +456,23 @@ def build_with_dated_tools(name: str, sdist: Path, work: Path, built: Path, log:
     pins = ", ".join([*planned.pins, *(line.split(" ", 1)[0] for line in sorted(kept))])
     announce = (f"==> {name}: failed with today's build tools"
                 + (f" ({why})" if why else "")
-                + f"; retrying with those of its release date ({planned.date}): {pins}")
+                + f"; retrying with those of its release date ({planned.when}): {pins}")
     say(announce)
     with log.open("a") as handle:
         handle.write(announce + "\n")
     target = work / "dated-build-requires"
+    shutil.rmtree(target, ignore_errors=True)
     requirement_file = work / "dated-build-requires.txt"
     requirement_file.write_text("".join(f"{r.line}\n" for r in planned.releases)
                                 + "".join(f"{line}\n" for line in sorted(set(kept))))
-    attempt(log, f"with the build tools of its release date ({planned.date}: {pins}), "
+    attempt(log, f"with the build tools of its release date ({planned.when}: {pins}), "
                  "without build isolation")
     try:
         run([*PIP, "install", "--quiet", "--no-deps", "--require-hashes", "--target",
              str(target), "-r", str(requirement_file)], log, env, "installing them")
     except Failed as failure:
         raise Failed(f"building its wheel (and then {failure.step}: the build tools of its "
-                     f"release date, {planned.date}: {pins})") from failure
+                     f"release date, {planned.when}: {pins})") from failure
     shutil.rmtree(built, ignore_errors=True)
     built.mkdir(parents=True)
     dated_env = dict(env)
@@ -431,9 +482,10 @@ def build_with_dated_tools(name: str, sdist: Path, work: Path, built: Path, log:
              str(built), str(sdist)], log, dated_env, "building its wheel")
     except Failed as failure:
         raise Failed(f"building its wheel, with today's build tools and with those of its "
-                     f"release date ({planned.date}: {pins})") from failure
+                     f"release date ({planned.when}: {pins})") from failure
     return DatedTools(planned.date, planned.releases,
-                      tuple(line.split(" ", 1)[0] for line in sorted(set(kept))))
+                      tuple(line.split(" ", 1)[0] for line in sorted(set(kept))),
+                      floor=planned.floor)
 
 
 def process(pin: dict[str, Any], base_env: dict[str, str],

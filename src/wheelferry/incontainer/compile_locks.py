@@ -199,7 +199,7 @@ def install_dated_tools(package: str, item: dict[str, str], env: dict[str, str])
     if isinstance(planned, str):
         return planned
     print(f"==> {package}: preparing its metadata failed with today's build tools; retrying "
-          f"with those of its release date ({planned.date}): {', '.join(planned.pins)}",
+          f"with those of its release date ({planned.when}): {', '.join(planned.pins)}",
           flush=True)
     requirement_file = SDISTS / "dated-build-requires.txt"
     requirement_file.write_text("".join(f"{release.line}\n" for release in planned.releases))

@@ -47,6 +47,14 @@ else:
 JSON_API = "application/vnd.pypi.simple.v1+json"  # PEP 691
 DEFAULT_INDEX = "https://pypi.org/simple/"
 INDEX_TIMEOUT = 60
+# The day each Python was first released. Build tools older than the target Python cannot know
+# it (setuptools of 2018 imports collections.MutableMapping, which Python 3.10 removed), so
+# those of an sdist's day are taken no older than the target Python.
+PYTHON_RELEASED = {
+    "3.6": "2016-12-23", "3.7": "2018-06-27", "3.8": "2019-10-14", "3.9": "2020-10-05",
+    "3.10": "2021-10-04", "3.11": "2022-10-24", "3.12": "2023-10-02", "3.13": "2024-10-07",
+    "3.14": "2025-10-07",
+}
 LEGACY_BUILD_REQUIRES = build_needs.LEGACY_BUILD_REQUIRES
 sha256 = fetch_pins.sha256
 
@@ -265,6 +273,14 @@ class DatedTools:
     releases: tuple[Release, ...]
     # Build requirements the lock pins, taken at the locked version rather than dated.
     locked: tuple[str, ...] = ()
+    # Set when the sdist is older than the target Python: "Python 3.10, 2021-10-04", the day
+    # the tools were taken of instead.
+    floor: str = ""
+
+    @property
+    def when(self) -> str:
+        """The day, said for a user: "2018-07-03, tools no older than Python 3.10's 2021-10-04"."""
+        return self.date + (f", tools no older than {self.floor}" if self.floor else "")
 
     @property
     def pins(self) -> list[str]:
@@ -284,6 +300,12 @@ def dated_tools(project: str, sdist_file: str, requires: Sequence[str],
                      if file.get("filename") == sdist_file), None)
     if uploaded is None:
         return f"the index gives no upload time (PEP 700) for {sdist_file}"
+    tools_day, floor = uploaded, ""
+    python = ".".join(python_version.split(".")[:2])
+    if python in PYTHON_RELEASED:
+        released = datetime.fromisoformat(PYTHON_RELEASED[python]).replace(tzinfo=timezone.utc)
+        if released > uploaded:
+            tools_day, floor = released, f"Python {python}'s {PYTHON_RELEASED[python]}"
     wanted: list[requirements.Requirement] = []
     for text in requires:
         if text in LEGACY_BUILD_REQUIRES:
@@ -313,9 +335,9 @@ def dated_tools(project: str, sdist_file: str, requires: Sequence[str],
         # Of its day, installed from a wheel (an old numpy's sdist does not build today); else
         # the first release after its day with a wheel here; else from source, of its day or
         # the first after it.
-        capped = (pick(before=uploaded, wheels_only=True)
+        capped = (pick(before=tools_day, wheels_only=True)
                   or pick(before=None, wheels_only=True, earliest=True)
-                  or pick(before=uploaded) or pick(before=None, earliest=True))
+                  or pick(before=tools_day) or pick(before=None, earliest=True))
         newest = pick(before=None)
         if capped is None:
             return (f"no release of {requirement} fits this interpreter" if newest is None
@@ -326,4 +348,5 @@ def dated_tools(project: str, sdist_file: str, requires: Sequence[str],
     if not changed:
         return "its build requirements had the same newest releases before it as today"
     releases.sort(key=lambda release: release.name)
-    return DatedTools(uploaded.astimezone(timezone.utc).date().isoformat(), tuple(releases))
+    return DatedTools(uploaded.astimezone(timezone.utc).date().isoformat(), tuple(releases),
+                      floor=floor)
