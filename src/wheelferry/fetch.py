@@ -46,6 +46,9 @@ class BuildJob:
     unlocked_build_requires: tuple[str, ...] = ()
     # OS packages its build container has (the project's and its override's).
     system_packages: tuple[str, ...] = ()
+    # The override was found by an earlier build or lock (not configured): a starting point
+    # the container may go beyond (the build tools of its day), not a stated environment.
+    found: bool = False
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"name": self.pin.name, "line": self.pin.line}
@@ -58,6 +61,8 @@ class BuildJob:
                 "locked": list(self.locked_build_requires),
                 "unlocked": list(self.unlocked_build_requires),
             }
+            if self.found:
+                data["override"]["found"] = [str(r.name) for r in self.override.build_requires]
         return data
 
 
@@ -82,17 +87,22 @@ def check_wheel(file: str, pin: Pin, tags: frozenset[Tag]) -> None:
 
 def fetch_and_build(engine: Engine, options: Options, target: Target,
                     builds: Sequence[BuildJob], work: Path, reporter: Reporter, *,
-                    jobs: int = 0, locked: Sequence[Pin] = (), image: str | None = None
+                    jobs: int = 0, locked: Sequence[Pin] = (), image: str | None = None,
+                    platform_libraries: Sequence[str] | None = None
                     ) -> list[tuple[BuildJob, dict[str, Any], Path]]:
     """Fetch each pin hash-checked and build the sdists, in one toolchain container writing to
     `work`; every wheel is checked against its pin and the target's tags, and every artifact
     against the lock's hashes. (job, its result, the wheel file in work/wheels) per pin.
     `locked`: every pin of the project's locks; what a build is found to import is installed at
-    the locked version, hash-checked. `image`: the build image (default: the toolchain)."""
+    the locked version, hash-checked. `image`: the build image (default: the toolchain).
+    `platform_libraries`: the sonames the platform has (None: unknown); a wheel built from an
+    sdist carries the libraries it links that the platform lacks."""
     tags = tag_set(target.tags)
     (work / "job.json").write_text(json.dumps(
         {"jobs": jobs, "pins": [j.to_json() for j in builds],
-         "locked": {pin.name: pin.line for pin in locked}}, indent=2))
+         "locked": {pin.name: pin.line for pin in locked},
+         "platform_libraries": None if platform_libraries is None else list(platform_libraries)},
+        indent=2))
     spec = containers.build_spec(options, toolchain=image or target.toolchain, out=work)
     result = engine.run(spec, on_line=reporter.output)
     outcome = read_json_object(work / "result.json")

@@ -6,9 +6,10 @@ fingerprint.py, and the user runs it once on the platform, where wheelferry cann
 It prints one JSON object: the Python (version, implementation, ABI, executable), the wheel tags
 it supports (from pip's own packaging, else from the C library and the Python), the C library
 (glibc and its version), the machine, the user and home, whether the user site is enabled and
-which prefixes are writable, and every installed distribution with its version (as pip lists
-them; never what wheelferry installed into persistent-home). `provided = "platform.json"` then
-takes it in place of a freeze file.
+which prefixes are writable, every installed distribution with its version (as pip lists
+them; never what wheelferry installed into persistent-home), and the shared libraries the loader
+finds (their sonames: a wheel built for the platform need not carry those).
+`provided = "platform.json"` then takes it in place of a freeze file.
 
 Runs there: Python 3.8 or later, the standard library only, nothing of wheelferry imported.
 """
@@ -19,7 +20,9 @@ import getpass
 import json
 import os
 import platform
+import shutil
 import site
+import subprocess
 import sys
 import sysconfig
 from typing import Any
@@ -72,6 +75,34 @@ def supported_tags(libc: str) -> list[str]:
         except Exception:  # an old or odd pip: the answer from the C library follows
             continue
     return fallback_tags(libc)
+
+
+# Where the loader looks without ld.so.cache (as incontainer/probe.py, which the platform image's
+# probe runs: this script runs where wheelferry is not installed).
+LIBRARY_DIRS = ("/lib", "/lib64", "/usr/lib", "/usr/lib64", "/usr/local/lib")
+
+
+def shared_libraries() -> list[str]:
+    """The sonames the loader finds here: what ldconfig's cache lists, and the libraries in the
+    default folders (their multiarch ones too)."""
+    names: set[str] = set()
+    for ldconfig in (shutil.which("ldconfig"), "/sbin/ldconfig", "/usr/sbin/ldconfig"):
+        if ldconfig and os.path.isfile(ldconfig):
+            listed = subprocess.run([ldconfig, "-p"], stdout=subprocess.PIPE,
+                                    stderr=subprocess.DEVNULL, text=True,
+                                    check=False).stdout
+            names.update(line.split()[0] for line in listed.splitlines()[1:]
+                         if line.startswith(("\t", " ")) and ".so" in line.split()[0])
+            break
+    multiarch = sysconfig.get_config_var("MULTIARCH") or ""
+    folders = [*LIBRARY_DIRS, *(f"{folder}/{multiarch}" for folder in LIBRARY_DIRS if multiarch)]
+    for folder in folders:
+        try:
+            entries = os.listdir(folder)
+        except OSError:
+            continue
+        names.update(name for name in entries if name.endswith(".so") or ".so." in name)
+    return sorted(names)
 
 
 def writable(path: str) -> bool:
@@ -127,6 +158,7 @@ def describe() -> dict[str, Any]:
         "externally_managed": os.path.isfile(os.path.join(paths["stdlib"],
                                                           "EXTERNALLY-MANAGED")),
         "distributions": distributions(),
+        "libraries": shared_libraries(),
     }
 
 

@@ -54,7 +54,9 @@ class WheelRecord:
     # from package=version".
     carried_libraries: tuple[str, ...] = ()
     # When its build left out an optional compiled part for want of an OS part: what it lacked
-    # ("the header yaml.h") and the OS package that brings it ("libyaml-dev"; "" if unknown).
+    # ("the header yaml.h") and the OS package that brings it ("libyaml-dev"; "" if unknown);
+    # then the compiled modules the release's published wheels have that it lacks ("yaml._yaml";
+    # the first two are "" when its build log shows no cause).
     left_out: tuple[str, ...] = ()
 
 

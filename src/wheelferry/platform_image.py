@@ -2,8 +2,9 @@
 
 wheelferry never builds in it (it may lack compilers, pip-tools, root, a writable site-packages);
 it only reads it, once per image id, and proves in it. The probe runs the image's own python3 as
-the platform's user, with the network off, and tells its Python, C library, user, home, and the
-distributions it already has (what the platform provides).
+the platform's user, with the network off, and tells its Python, C library, user, home, the
+distributions it already has (what the platform provides) and its shared libraries (sonames: a
+wheel built here carries those it links that the platform lacks).
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ class Platform:
     user_site_enabled: bool
     externally_managed: bool
     provided: Provided
+    # The sonames of the shared libraries its loader finds (None: not known).
+    libraries: tuple[str, ...] | None = None
 
 
 def platform_user(options: Options, image: ImageInfo) -> str:
@@ -52,12 +55,15 @@ def _cache_path(options: Options, reference: str) -> Path:
 
 def _from_facts(image: ImageInfo, user: str, facts: dict[str, Any]) -> Platform:
     listing = [(str(name), str(version)) for name, version in facts.get("distributions", [])]
+    libraries = facts.get("libraries")
     return Platform(
         image=image, user=user, version=str(facts["version"]), machine=str(facts["machine"]),
         libc=str(facts.get("libc", "")), libc_version=str(facts.get("libc_version", "")),
         home=str(facts["home"]), user_site_enabled=bool(facts["user_site_enabled"]),
         externally_managed=bool(facts["externally_managed"]),
-        provided=from_listing(f"platform image {image.reference}", listing))
+        provided=from_listing(f"platform image {image.reference}", listing),
+        libraries=tuple(str(name) for name in libraries) if isinstance(libraries, list)
+        else None)
 
 
 def cached(options: Options) -> Platform | None:
@@ -92,7 +98,8 @@ def probe(engine: Engine, options: Options) -> Platform:
                 details=exc.message) from exc
     check_arch(options, image, setting="the platform image")
     previous = cached(options)
-    if previous is not None and previous.image.id == image.id:
+    if previous is not None and previous.image.id == image.id \
+            and previous.libraries is not None:  # probed before it told its libraries: again
         return previous
     user = platform_user(options, image)
     result = engine.run(containers.platform_probe_spec(options, image_id=image.id, user=user))

@@ -37,6 +37,9 @@ class Provided:
     machine: str = ""
     glibc: str = ""
     tags: tuple[str, ...] = ()
+    # The sonames of the platform's shared libraries (None: not known; fingerprints before
+    # they were listed).
+    libraries: tuple[str, ...] | None = None
 
     def version(self, name: str) -> Version | None:
         wanted = canonicalize_name(name)
@@ -124,10 +127,13 @@ def parse_fingerprint(text: str, *, shown: str) -> Provided:
                           hint=FINGERPRINT_HINT) from exc
     found = from_listing(f"the fingerprint {shown}",
                          ((str(name), str(v)) for name, v in listing.items()))
+    libraries = data.get("libraries")
     return Provided(source=found.source, packages=found.packages, python_version=version,
                     machine=machine,
                     glibc=str(libc.get("version") or "") if libc.get("name") == "glibc" else "",
-                    tags=tags)
+                    tags=tags,
+                    libraries=tuple(str(name) for name in libraries)
+                    if isinstance(libraries, list) else None)
 
 
 def is_fingerprint(path: Path, text: str) -> bool:

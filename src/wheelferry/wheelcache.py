@@ -82,11 +82,17 @@ class BuildSite:
     image_id: str
     toolchain: str
     arch: str
+    # The digest of the platform's shared libraries ("": not known): a wheel carries those it
+    # links that the platform lacks.
+    platform_libraries: str = ""
 
     @classmethod
-    def of(cls, target: Target, arch: str) -> BuildSite:
+    def of(cls, target: Target, arch: str,
+           platform_libraries: tuple[str, ...] | None = None) -> BuildSite:
+        libraries = "" if platform_libraries is None else hashlib.sha256(
+            "\n".join(sorted(platform_libraries)).encode()).hexdigest()
         return cls(python=target.version, tags=target.tags, image_id=target.image.id,
-                   toolchain=target.toolchain, arch=arch)
+                   toolchain=target.toolchain, arch=arch, platform_libraries=libraries)
 
 
 def key_data(sdist_sha256: str, job: BuildJob, site: BuildSite) -> dict[str, Any]:
@@ -110,6 +116,7 @@ def key_data(sdist_sha256: str, job: BuildJob, site: BuildSite) -> dict[str, Any
         "unlocked_build_requires": sorted(job.unlocked_build_requires),
         # Its build container's OS packages (what their libraries make of the build).
         **({"system_packages": sorted(job.system_packages)} if job.system_packages else {}),
+        **({"platform_libraries": site.platform_libraries} if site.platform_libraries else {}),
     }
 
 

@@ -84,6 +84,19 @@ def test_a_fingerprint_is_the_provided_set_with_the_platform_s_facts(tmp_path: P
         ("numpy", "1.26.4"), ("pandas", "2.1.4")]
     assert (found.python_version, found.machine, found.glibc) == ("3.10.12", "x86_64", "2.35")
     assert "py3-none-any" in found.tags
+    assert found.libraries is None  # an older fingerprint: the platform's libraries unknown
+
+
+def test_a_fingerprint_lists_the_platform_s_shared_libraries(tmp_path: Path) -> None:
+    """What a wheel built for the platform need not carry: the sonames its loader finds."""
+    listed = fingerprint_of_this_python(tmp_path)["libraries"]
+    assert isinstance(listed, list)
+    assert "libc.so.6" in listed
+    options = load_options(project_with(tmp_path, platform_json(
+        libraries=["libc.so.6", "libcrypt.so.1"])))
+    found = provided_mod.from_file(options)
+    assert found is not None
+    assert found.libraries == ("libc.so.6", "libcrypt.so.1")
 
 
 @pytest.mark.parametrize(("changes", "settings", "says"), [

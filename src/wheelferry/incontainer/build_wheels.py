@@ -49,6 +49,7 @@ if TYPE_CHECKING:
         build_needs,
         fetch_pins,
         graft_libraries,
+        published_files,
         release_dates,
         system_needs,
     )
@@ -57,6 +58,7 @@ else:
         import build_needs
         import fetch_pins
         import graft_libraries
+        import published_files
         import release_dates
         import system_needs
     except ImportError:  # loaded from the package (unit tests)
@@ -64,6 +66,7 @@ else:
             build_needs,
             fetch_pins,
             graft_libraries,
+            published_files,
             release_dates,
             system_needs,
         )
@@ -290,16 +293,19 @@ def install_build_tools(requires: Sequence[str], locked: Mapping[str, str], targ
 
 def retry_build(name: str, sdist: Path, work: Path, built: Path, log: Path,
                 env: Mapping[str, str], locked: Mapping[str, str],
-                result: dict[str, Any]) -> None:
+                result: dict[str, Any], known: Sequence[str] = ()) -> None:
     """After the isolated build with today's tools failed: learn what it needs and build again.
     A missing module that a distribution provides is installed (at the lock's version where the
     lock has one) and the build retried without isolation, round after round until it builds or
     nothing new is learned; a module that today's build tools removed (pkg_resources,
     numpy.distutils, ...), or a failure with no missing module, leads to the build tools of its
-    release date, keeping what it declares, what was found and what the lock pins. `result`
-    records what was found (also when it still fails); raises Failed when it does not build."""
-    declared = build_needs.declared_build_requires(sdist)
+    release date, keeping what it declares, what was found and what the lock pins; what that
+    retry finds missing is learned the same way and the dated retry made again. `result`
+    records what was found (also when it still fails); raises Failed when it does not build.
+    `known`: what an earlier build or lock found it to import, kept in every retry."""
+    declared = [*build_needs.declared_build_requires(sdist), *known]
     needs: list[str] = result.setdefault("discovered", [])
+    dated_mode = False  # once today's tools gave up: every retry is with those of its day
     while True:
         own = system_needs.own_file_missing(last_attempt(log))
         if own is not None:
@@ -313,56 +319,82 @@ def retry_build(name: str, sdist: Path, work: Path, built: Path, log: Path,
         module = modules[-1] if modules else None
         if module is not None:
             result["missing_module"] = module
-        if module is None or build_needs.removed_module(module):
-            why = None if module is None else (
-                f"its build imports {module!r}, which today's build tools no longer have")
-            wanted = [*declared, *needs]
-            had_it = None if module is None else build_needs.removed_from(module)
-            if had_it and had_it not in {build_needs.requirement_name(text) for text in wanted}:
-                wanted.append(had_it)  # numpy.distutils: a numpy that still has it
+        removed = module is not None and build_needs.removed_module(module)
+        if not dated_mode and module is not None and not removed:
+            learn(name, module, needs)
+            say(f"==> {name}: its build imports {module!r} without declaring it; retrying "
+                f"with {', '.join(needs)} importable and no build isolation")
+            retry_env = dict(env)
             try:
-                dated = build_with_dated_tools(name, sdist, work, built, log, dict(env), locked,
-                                               wanted, why)
+                result["build_requires"] = install_build_tools(
+                    [*declared, *needs], locked, work / f"discovered-{len(needs)}", log,
+                    retry_env)
+            except Failed as failure:
+                distribution = needs.pop()
+                result["unknown_distribution"] = distribution
+                raise Failed(f"building its wheel (no distribution named {distribution!r} "
+                             f"provides the module it imports, {module!r})") from failure
+            attempt(log, f"with {', '.join(needs)} importable, without build isolation")
+            shutil.rmtree(built, ignore_errors=True)
+            built.mkdir(parents=True)
+            try:
+                run([*PIP, "wheel", *BUILD_OUTPUT, "--no-deps", "--no-build-isolation", "-w",
+                     str(built), str(sdist)], log, retry_env, "building its wheel")
             except Failed:
-                dated = build_before_major(name, sdist, work, built, log, env, locked, wanted,
-                                           result)
-                if dated is None:
-                    raise
-            if dated is None:
-                raise Failed("building its wheel" if module is None else
-                             f"building its wheel (it imports {module!r}, which today's build "
-                             "tools removed, and the build tools of its release date could "
-                             "not be used: see the log)")
-            result.update(dated_build_requires=dated.pins, dated_build_date=dated.date)
+                continue
             result.pop("missing_module", None)
             return
-        distribution = build_needs.distribution_of(module)
-        if distribution in needs or distribution == utils.canonicalize_name(name) \
-                or len(needs) >= MAX_DISCOVERIES:
-            raise Failed(f"building its wheel (it imports {module!r} even with "
-                         f"{', '.join(needs)} importable)")
-        needs.append(distribution)
-        say(f"==> {name}: its build imports {module!r} without declaring it; retrying with "
-            f"{', '.join(needs)} importable and no build isolation")
-        retry_env = dict(env)
+        if dated_mode and module is not None and not removed:
+            learn(name, module, needs)
+            why: str | None = f"its build imports {module!r} without declaring it"
+        else:
+            why = None if module is None else (
+                f"its build imports {module!r}, which today's build tools no longer have")
+        wanted = [*declared, *needs]
+        had_it = None if module is None else build_needs.removed_from(module)
+        if had_it and had_it not in {build_needs.requirement_name(text) for text in wanted}:
+            wanted.append(had_it)  # numpy.distutils: a numpy that still has it
         try:
-            result["build_requires"] = install_build_tools(
-                [*declared, *needs], locked, work / f"discovered-{len(needs)}", log, retry_env)
-        except Failed as failure:
-            needs.pop()
-            result["unknown_distribution"] = distribution
-            raise Failed(f"building its wheel (no distribution named {distribution!r} "
-                         f"provides the module it imports, {module!r})") from failure
-        attempt(log, f"with {', '.join(needs)} importable, without build isolation")
-        shutil.rmtree(built, ignore_errors=True)
-        built.mkdir(parents=True)
-        try:
-            run([*PIP, "wheel", *BUILD_OUTPUT, "--no-deps", "--no-build-isolation", "-w",
-                 str(built), str(sdist)], log, retry_env, "building its wheel")
+            dated = build_with_dated_tools(name, sdist, work, built, log, dict(env), locked,
+                                           wanted, why)
         except Failed:
-            continue
+            if learnable(name, last_attempt(log), needs):
+                dated_mode = True
+                continue
+            dated = build_before_major(name, sdist, work, built, log, env, locked, wanted,
+                                       result)
+            if dated is None:
+                raise
+        if dated is None:
+            raise Failed("building its wheel" if module is None else
+                         f"building its wheel (it imports {module!r}, which today's build "
+                         "tools removed, and the build tools of its release date could "
+                         "not be used: see the log)")
+        result.update(dated_build_requires=dated.pins, dated_build_date=dated.date)
         result.pop("missing_module", None)
         return
+
+
+def learnable(name: str, text: str, needs: Sequence[str]) -> bool:
+    """Whether an attempt's log names a missing module that a retry could bring: one no build
+    tool removed, of a distribution not already tried."""
+    modules = build_needs.missing_modules(text)
+    if not modules or build_needs.removed_module(modules[-1]):
+        return False
+    distribution = build_needs.distribution_of(modules[-1])
+    return distribution not in needs and distribution != utils.canonicalize_name(name) \
+        and len(needs) < MAX_DISCOVERIES
+
+
+def learn(name: str, module: str, needs: list[str]) -> None:
+    """Add the distribution that provides `module` to `needs`; raises Failed when that teaches
+    nothing new (already tried, the package itself, or too many rounds)."""
+    distribution = build_needs.distribution_of(module)
+    if distribution in needs or distribution == utils.canonicalize_name(name) \
+            or len(needs) >= MAX_DISCOVERIES:
+        raise Failed(f"building its wheel (it imports {module!r} even with "
+                     f"{', '.join(needs)} importable)")
+    needs.append(distribution)
 
 
 def split_locked(wanted: Sequence[str], locked: Mapping[str, str]) -> tuple[list[str], list[str]]:
@@ -390,13 +422,14 @@ def split_locked(wanted: Sequence[str], locked: Mapping[str, str]) -> tuple[list
 def build_before_major(name: str, sdist: Path, work: Path, built: Path, log: Path,
                        env: Mapping[str, str], locked: Mapping[str, str],
                        wanted: Sequence[str], result: dict[str, Any]) -> DatedTools | None:
-    """After the retry with the build tools of its day failed against what the lock pins: when
-    it builds against a locked distribution whose major release broke old builds (numpy 2),
-    build it once more with that distribution of its day too. Built against an older major,
-    its wheel needs the lock below the locked one: recorded in `result["requires_bound"]` (the
-    host locks again with it). None when there is nothing to try."""
+    """After the retry with the build tools of its day failed against what the lock pins (numpy
+    2, which old sdists' compiled code does not know): build it once more with what it builds
+    against of its day too. Built against an older major release than the lock's, its wheel
+    needs the lock below that major: recorded in `result["requires_bound"]` (the host locks
+    again with it, e.g. numpy<2). None when there is nothing to try."""
     names = {build_needs.requirement_name(text) for text in wanted}
-    tried = [dist for dist in build_needs.ABI_BOUND if dist in names and dist in locked]
+    tried = sorted(dist for dist in names
+                   if dist in locked and dist not in build_needs.BUILD_TOOLS)
     if not tried:
         return None
     say(f"==> {name}: did not build against the lock's "
@@ -489,9 +522,11 @@ def build_with_dated_tools(name: str, sdist: Path, work: Path, built: Path, log:
 
 
 def process(pin: dict[str, Any], base_env: dict[str, str],
-            fetched: Path | None = None,
-            locked: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """Fetch (unless `fetched` already holds its file) and build one pin."""
+            fetched: Path | None = None, locked: Mapping[str, str] | None = None,
+            platform_libraries: Sequence[str] | None = None) -> dict[str, Any]:
+    """Fetch (unless `fetched` already holds its file) and build one pin; a wheel built from its
+    sdist carries the libraries it links that the platform (`platform_libraries`, its sonames;
+    None: unknown) lacks, and is compared with the release's published wheels."""
     name = pin["name"]
     work = SCRATCH / name
     download = work / "download"
@@ -522,7 +557,14 @@ def process(pin: dict[str, Any], base_env: dict[str, str],
                 handle.write(f"# wheelferry: {fetched.name} was fetched with other pins in one "
                              "pip process, hash-checked against the lock\n")
         elif override:
-            run([*download_cmd, *isolation], log, env, "downloading it")
+            try:
+                run([*download_cmd, *isolation], log, env, "downloading it")
+            except Failed:
+                # What was found for it may not prepare its metadata (today's setuptools); the
+                # sdist itself then comes from the listing, as for any pin.
+                if "found" not in override or not download_listed_sdist(
+                        name, pin["line"], download, log, env):
+                    raise
         else:
             try:
                 fetch(download_cmd, download, log, env)
@@ -542,36 +584,41 @@ def process(pin: dict[str, Any], base_env: dict[str, str],
             raise Failed(f"downloading it (unexpected file {artifact.name})")
         result["sdist"] = {"file": artifact.name, "sha256": sha256(artifact)}
         note(f"{name}: building its wheel from {artifact.name}")
-        attempt(log, "with its configured build requirements" if override else
-                "with today's build tools, in isolation")
+        attempt(log, "with today's build tools, in isolation" if not override else
+                "with what earlier builds found it imports" if "found" in override else
+                "with its configured build requirements")
         try:
             run([*PIP, "wheel", *BUILD_OUTPUT, "--no-deps", *isolation, "-w", str(built),
                  str(artifact)], log, env, "building its wheel")
         except Failed:
-            # An override states the build environment: it is not second-guessed.
-            if override:
+            # A configured override states the build environment: it is not second-guessed.
+            # One found earlier is where the retry starts from.
+            if override and "found" not in override:
                 raise
-            retry_build(name, artifact, work, built, log, env, locked or {}, result)
+            retry_build(name, artifact, work, built, log, env, locked or {}, result,
+                        known=override["found"] if override else ())
         wheels = sorted(built.glob("*.whl"))
         if len(wheels) != 1:
             raise Failed("building its wheel (no single wheel came out)")
         lacking = system_needs.missing_system_part(last_attempt(log))
-        if lacking is not None and not compiled_modules(wheels[0]):
-            # It built all the same, with nothing compiled: an optional compiled part was left
-            # out for want of it. (A wheel with compiled modules may have probed for optional
-            # headers on purpose: no warning then.)
-            result["left_out"] = {"kind": lacking.kind, "name": lacking.name,
-                                  "package": lacking.package}
-        if pin.get("graft"):
-            graft_env = dict(env, PATH=os.pathsep.join(
-                [str(Path(sys.executable).parent), env.get("PATH", "")]))
-            try:
-                repaired, carried = graft_libraries.graft(wheels[0], work / "repaired", log,
-                                                          graft_env)
-            except RuntimeError as exc:
-                raise Failed(f"carrying its shared libraries into the wheel ({exc})") from exc
-            wheels = [repaired]
-            result["carried"] = carried
+        unbuilt = published_files.missing_compiled(name, wheels[0], env, log)
+        if unbuilt or (lacking is not None and not compiled_modules(wheels[0])):
+            # It built all the same, without compiled modules its published wheels have, or with
+            # nothing compiled while it lacked an OS part: a compiled part was left out. (A wheel
+            # with compiled modules may have probed for optional headers on purpose.)
+            result["left_out"] = {"kind": lacking.kind if lacking else "", "modules": unbuilt,
+                                  "name": lacking.name if lacking else "",
+                                  "package": lacking.package if lacking else ""}
+        graft_env = dict(env, PATH=os.pathsep.join(
+            [str(Path(sys.executable).parent), env.get("PATH", "")]))
+        try:
+            carried = graft_libraries.carry(wheels[0], work / "repaired", log, graft_env,
+                                            platform_has=platform_libraries,
+                                            always=bool(pin.get("graft")))
+        except RuntimeError as exc:
+            raise Failed(f"carrying its shared libraries into the wheel ({exc})") from exc
+        if carried is not None:
+            wheels, result["carried"] = [carried[0]], carried[1]
         final = OUT / "wheels" / wheels[0].name
         shutil.move(str(wheels[0]), final)
         result.update(ok=True, origin="built", file=final.name)
@@ -613,8 +660,8 @@ def main() -> int:
     prefetched = fetch_pins.prefetch(plain, jobs, SCRATCH / "_prefetch", env)
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         locked = {str(k): str(v) for k, v in job.get("locked", {}).items()}
-        futures = [pool.submit(process, pin, env, prefetched.get(pin["name"]), locked)
-                   for pin in job["pins"]]
+        futures = [pool.submit(process, pin, env, prefetched.get(pin["name"]), locked,
+                               job.get("platform_libraries")) for pin in job["pins"]]
         for future in as_completed(futures):
             result = future.result()
             results.append(result)

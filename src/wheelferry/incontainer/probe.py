@@ -4,7 +4,8 @@ Output: one line `WHEELFERRY-PROBE <json>` with the version, machine and the int
 supported wheel tags, most preferred first, so that the host checks wheels against the target,
 not itself. With `--platform` (the platform's own image, run as the platform's user): also its
 C library, the user and home, whether the user site is enabled and the Python is externally
-managed (PEP 668), and every distribution the Python already has (what the platform provides).
+managed (PEP 668), every distribution the Python already has (what the platform provides), and
+the shared libraries the loader finds (their sonames: a wheel need not carry those).
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ import importlib.metadata
 import json
 import os
 import platform
+import shutil
 import site
+import subprocess
 import sys
 import sysconfig
 from pathlib import Path
@@ -36,6 +39,32 @@ def provided() -> list[list[str]]:
     return found
 
 
+# Where the loader looks without ld.so.cache (and where libraries sit on Debian, Red Hat, Alpine).
+LIBRARY_DIRS = ("/lib", "/lib64", "/usr/lib", "/usr/lib64", "/usr/local/lib")
+
+
+def shared_libraries() -> list[str]:
+    """The sonames the loader finds here: what ldconfig's cache lists, and the libraries in the
+    default folders (its multiarch ones too)."""
+    names: set[str] = set()
+    for ldconfig in (shutil.which("ldconfig"), "/sbin/ldconfig", "/usr/sbin/ldconfig"):
+        if ldconfig and os.path.isfile(ldconfig):
+            listed = subprocess.run([ldconfig, "-p"], capture_output=True, text=True,
+                                    check=False).stdout
+            names.update(line.split()[0] for line in listed.splitlines()[1:]
+                         if line.startswith(("\t", " ")) and ".so" in line.split()[0])
+            break
+    multiarch = sysconfig.get_config_var("MULTIARCH") or ""
+    folders = [*LIBRARY_DIRS, *(f"{folder}/{multiarch}" for folder in LIBRARY_DIRS if multiarch)]
+    for folder in folders:
+        try:
+            entries = os.listdir(folder)
+        except OSError:
+            continue
+        names.update(name for name in entries if name.endswith(".so") or ".so." in name)
+    return sorted(names)
+
+
 def platform_facts() -> dict[str, object]:
     libc, libc_version = platform.libc_ver()
     # Containers are Linux: the guard tells type checkers run for other hosts so.
@@ -53,6 +82,7 @@ def platform_facts() -> dict[str, object]:
         "externally_managed": (stdlib / "EXTERNALLY-MANAGED").is_file(),
         "executable": sys.executable,
         "distributions": provided(),
+        "libraries": shared_libraries(),
     }
 
 
