@@ -93,7 +93,8 @@ class Verdict:
 
 def judge(failure: ImportFailure, facts: Facts) -> Verdict:
     """The failure's class, severity, cause and way out."""
-    f, text = failure, f"{failure.message}\n{failure.output}"
+    # The exception's type too: "AttributeError: module 'numpy' has no attribute 'float'".
+    f, text = failure, f"{failure.type}: {failure.message}\n{failure.output}"
     dist, version = f.distribution, facts.environment.get(f.distribution, "")
     where = facts.input_of(dist)
     fallback = (f"pin a release of {dist} that works with the shipped packages in {where}, or "

@@ -187,6 +187,18 @@ def test_the_build_tools_are_no_older_than_the_target_python() -> None:
     assert newer.when == "2023-11-05, tools no older than Python 3.14's 2025-10-07"
 
 
+def test_what_stands_in_for_a_locked_major_is_its_newest_below_it() -> None:
+    # numpy<2 after the locked numpy 2 failed: the newest 1.x with a wheel here, not the one of
+    # the sdist's day (an old numpy's build helpers break with today's compilers).
+    pages = {**TOOLS, "helper": [entry("helper-1.0-py3-none-any.whl", at(1)),
+                                 entry("helper-1.9-py3-none-any.whl", at(15)),
+                                 entry("helper-2.0-py3-none-any.whl", at(16))]}
+    planned = bw.dated_tools("old", "old-1.0.tar.gz", ["setuptools", "helper<2"],
+                             listings(pages), supported=PY3, python_version=PYTHON,
+                             undated=["helper"])
+    assert planned.pins == ["helper==1.9", "setuptools==60.0.0", "wheel==0.37.0"]
+
+
 def test_no_retry_without_json_or_upload_times() -> None:
     assert "no JSON simple API" in plan(["tool"], {**TOOLS, "old": None})
     untimed = {**TOOLS, "old": [entry("old-1.0.tar.gz", None)]}

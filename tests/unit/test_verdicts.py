@@ -295,6 +295,18 @@ def test_what_numpy_2_removed_asks_for_numpy_1() -> None:
     assert "np.sctypes" in found.cause
 
 
+def test_a_removed_numpy_alias_on_import_asks_for_the_numpy_that_had_it() -> None:
+    # cython_bbox 0.1.3 uses np.float at import; the proof reports the type apart from the
+    # message, as an import's AttributeError comes.
+    found = judge(failure("cython_bbox", "module 'numpy' has no attribute 'float'.",
+                          dist="cython-bbox", kind="AttributeError"),
+                  Facts(environment={"numpy": "1.26.4"}, inputs={"numpy": "requirements.in"},
+                        default_input="requirements.in"))
+    assert found.kind == "numpy-removed"
+    assert found.advice == "add 'numpy<1.24' to requirements.in"
+    assert "numpy 1.24 removed the alias np.float" in found.cause
+
+
 def test_a_shim_of_a_compiled_part_its_build_left_out_only_warns() -> None:
     from wheelferry.verdicts import WARNING, Facts, ImportFailure, judge
 

@@ -44,9 +44,6 @@ REMOVED_FROM = {
     "pkg_resources": "setuptools", "numpy.distutils": "numpy", "distutils": "setuptools",
     "setuptools": "setuptools", "Cython": "cython",
 }
-# Locked distributions whose new major release broke builds against them (numpy 2's C API): a
-# wheel built against an older major does not run on the new one.
-ABI_BOUND = ("numpy",)
 # Build tools: a retry with the build tools of an sdist's day takes them of its day even where
 # the lock pins them (the lock's Cython 3 is what broke it); what the lock pins besides (numpy,
 # scipy: compiled against, shipped beside) is taken at the locked version.

@@ -422,31 +422,30 @@ def split_locked(wanted: Sequence[str], locked: Mapping[str, str]) -> tuple[list
 def build_before_major(name: str, sdist: Path, work: Path, built: Path, log: Path,
                        env: Mapping[str, str], locked: Mapping[str, str],
                        wanted: Sequence[str], result: dict[str, Any]) -> DatedTools | None:
-    """After the retry with the build tools of its day failed against what the lock pins (numpy
-    2, which old sdists' compiled code does not know): build it once more with what it builds
-    against of its day too. Built against an older major release than the lock's, its wheel
-    needs the lock below that major: recorded in `result["requires_bound"]` (the host locks
-    again with it, e.g. numpy<2). None when there is nothing to try."""
+    """After the retry with the build tools of its day failed against what the lock pins (old
+    compiled code does not build against numpy 2): build it once more against the newest
+    release below the locked major (numpy<2) of what it builds against, with the other tools
+    of its day. Its wheel then needs the lock below that major: recorded in
+    `result["requires_bound"]` (the host locks again with it). None when there is nothing to
+    try."""
     names = {build_needs.requirement_name(text) for text in wanted}
-    tried = sorted(dist for dist in names
-                   if dist in locked and dist not in build_needs.BUILD_TOOLS)
-    if not tried:
+    bounds = {}
+    for dist in sorted(names):
+        if dist in locked and dist not in build_needs.BUILD_TOOLS:
+            major = version.Version(locked_version(locked[dist])).major
+            if major > 0:
+                bounds[dist] = f"{dist}<{major}"
+    if not bounds:
         return None
     say(f"==> {name}: did not build against the lock's "
-        f"{', '.join(f'{dist} {locked_version(locked[dist])}' for dist in tried)}; retrying "
-        f"with {' and '.join(tried)} of its release date too")
-    dated = build_with_dated_tools(name, sdist, work, built, log, dict(env), locked, wanted,
-                                   dated_also=tried)
+        f"{', '.join(f'{dist} {locked_version(locked[dist])}' for dist in bounds)}; retrying "
+        f"with {', '.join(bounds.values())}")
+    below = [text for text in wanted if build_needs.requirement_name(text) not in bounds]
+    dated = build_with_dated_tools(name, sdist, work, built, log, dict(env), locked,
+                                   [*below, *bounds.values()], dated_also=list(bounds))
     if dated is None:
         return None
-    bounds = []
-    for release in dated.releases:
-        if release.name in tried:
-            major = version.Version(locked_version(locked[release.name])).major
-            if version.Version(release.version).major < major:
-                bounds.append(f"{release.name}<{major}")
-    if bounds:
-        result["requires_bound"] = bounds
+    result["requires_bound"] = sorted(bounds.values())
     return dated
 
 
@@ -458,11 +457,10 @@ def build_with_dated_tools(name: str, sdist: Path, work: Path, built: Path, log:
     """After a failed build of `sdist` with today's build tools: build it once more with those
     of its release date (hash-checked, without isolation): each of `requires` (default: what it
     declares) capped at its newest release uploaded before the sdist, except those the lock
-    pins (`locked`), taken at the locked version unless named in `dated_also`. None when there
-    are none to try, or `dated_also` would be taken at the locked version anyway (the reason is
-    in the log); raises Failed when the retry fails too."""
-    pinned = dict(locked or {})
-    locked = {key: line for key, line in pinned.items() if key not in dated_also}
+    pins (`locked`), taken at the locked version, and those named in `dated_also`, at their
+    newest release that fits (their requirement bounds them). None when there are none to try
+    (the reason is in the log); raises Failed when the retry fails too."""
+    locked = {key: line for key, line in (locked or {}).items() if key not in dated_also}
     wanted = list(requires) if requires is not None else \
         build_needs.declared_build_requires(sdist)
     kept, dated_names = split_locked(wanted, locked)
@@ -472,15 +470,9 @@ def build_with_dated_tools(name: str, sdist: Path, work: Path, built: Path, log:
         planned = dated_tools(
             name, sdist.name, dated_names,
             lambda project: project_files(project, env),
-            supported=supported, python_version=python_version)
+            supported=supported, python_version=python_version, undated=dated_also)
     except Exception as exc:  # the original failure stands; say why there was no retry
         planned = f"the index could not tell upload times ({type(exc).__name__}: {exc})"
-    if not isinstance(planned, str) and dated_also:
-        same = [release.pin for release in planned.releases if release.name in dated_also
-                and release.name in pinned
-                and locked_version(pinned[release.name]) == release.version]
-        if same:
-            planned = f"{', '.join(same)} of its day is what the lock pins"
     if isinstance(planned, str):
         with log.open("a") as handle:
             handle.write(f"# wheelferry: not retried with the build tools of its release date: "

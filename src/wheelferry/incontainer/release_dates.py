@@ -289,10 +289,12 @@ class DatedTools:
 
 def dated_tools(project: str, sdist_file: str, requires: Sequence[str],
                 listing: Callable[[str], list[dict[str, Any]] | None], *,
-                supported: frozenset[tags.Tag], python_version: str) -> DatedTools | str:
+                supported: frozenset[tags.Tag], python_version: str,
+                undated: Sequence[str] = ()) -> DatedTools | str:
     """Plan the build tools of the sdist's release date from the index's listings (`listing`:
     a project's files, or None without a JSON page), or say why there are none that differ from
-    those just used."""
+    those just used. `undated`: names taken at their newest release that fits, not of its day
+    (numpy<2: the newest of the major it was written for)."""
     own = listing(project)
     if own is None:
         return "the index has no JSON simple API (PEP 691) to tell upload times"
@@ -335,10 +337,14 @@ def dated_tools(project: str, sdist_file: str, requires: Sequence[str],
         # Of its day, installed from a wheel (an old numpy's sdist does not build today); else
         # the first release after its day with a wheel here; else from source, of its day or
         # the first after it.
-        capped = (pick(before=tools_day, wheels_only=True)
-                  or pick(before=None, wheels_only=True, earliest=True)
-                  or pick(before=tools_day) or pick(before=None, earliest=True))
         newest = pick(before=None)
+        if utils.canonicalize_name(requirement.name) in undated:
+            capped = pick(before=None, wheels_only=True) or newest
+            changed = True  # it stands in for what the lock pins, which just failed
+        else:
+            capped = (pick(before=tools_day, wheels_only=True)
+                      or pick(before=None, wheels_only=True, earliest=True)
+                      or pick(before=tools_day) or pick(before=None, earliest=True))
         if capped is None:
             return (f"no release of {requirement} fits this interpreter" if newest is None
                     else f"no release of {requirement} was uploaded before {sdist_file}")
