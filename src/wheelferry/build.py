@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import NormalizedName, canonicalize_name
 
 from wheelferry import fetch, project, systemimage
@@ -284,6 +285,34 @@ def _in_build_images(engine: Engine, options: Options, target: Target,
     return fetched
 
 
+def _raise_broken_as_published(
+        fetched: Sequence[tuple[BuildJob, dict[str, Any], Path]]) -> None:
+    """Raise BuildError for a wheel whose requirements sit where no installer reads them (the
+    description of its METADATA): installed, it would bring nothing it stands for."""
+    broken = [(build.pin, [str(r) for r in item["hidden_requires"]])
+              for build, item, _ in fetched if item.get("hidden_requires")]
+    if not broken:
+        return
+    raise BuildError(
+        " ".join(f"{pin.name} {pin.version} is broken as published: the wheel built from its "
+                 f"sdist requires {', '.join(hidden)} only in its description (a blank line in "
+                 "an earlier field of its metadata ended the headers), where no installer reads "
+                 "it, so installing it brings nothing it stands for."
+                 for pin, hidden in broken),
+        hint="Require what it stands for instead: in your requirements file, replace "
+        + "; ".join(f"{pin.name} with "
+                    + ", ".join(_requirement_name(text) for text in hidden)
+                    for pin, hidden in broken)
+        + ". The previous wheelhouse is unchanged.")
+
+
+def _requirement_name(text: str) -> str:
+    try:
+        return str(canonicalize_name(Requirement(text).name))
+    except InvalidRequirement:
+        return text.split(";")[0].strip()
+
+
 def _raise_lock_gaps(fetched: Sequence[tuple[BuildJob, dict[str, Any], Path]]) -> None:
     """Raise LockGapError when built wheels need the lock to change: a wheel that requires what
     the lock does not pin (its sdist's metadata, which the resolver read, did not say so), or an
@@ -391,6 +420,7 @@ def execute(engine: Engine, options: Options, target: Target, plan: BuildPlan,
                 fetched = _fetch_and_build(engine, options, target, plan, to_build, work,
                                            reporter, jobs=jobs, relock=relock,
                                            platform_libraries=platform_libraries)
+            _raise_broken_as_published(fetched)
             _raise_lock_gaps(fetched)
             # Re-read: building may have found what sdists import undeclared.
             discovered = {name: needs for name, needs in project.discovered(options).items()

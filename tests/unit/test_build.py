@@ -255,3 +255,14 @@ def test_built_wheels_that_need_the_lock_changed_say_so_and_what() -> None:
     assert "the wheel built from liar's sdist requires six" in caught.value.message
     assert "hdbscan (an sdist older than the lock's numpy) builds only against numpy<2" \
         in caught.value.message
+
+
+def test_a_wheel_whose_requirements_sit_in_its_description_is_broken_as_published() -> None:
+    build_module._raise_broken_as_published([_fetched("plain")])
+    with pytest.raises(BuildError) as caught:
+        build_module._raise_broken_as_published([
+            _fetched("sklearn", hidden_requires=["scikit-learn", "not a requirement ==="])])
+    assert "sklearn 1.0 is broken as published" in caught.value.message
+    assert "requires scikit-learn, not a requirement === only in its description" \
+        in caught.value.message
+    assert "replace sklearn with scikit-learn, not a requirement ===" in str(caught.value.hint)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import tarfile
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -139,3 +140,22 @@ def test_the_package_pip_was_processing_is_named() -> None:
     assert build_needs.processing_package("nothing here") is None
     assert build_needs.failing_package(
         f"==> wferryfx-pkgres: {build_needs.METADATA_FAILED}\n") == "wferryfx-pkgres"
+
+
+def _wheel(tmp_path: Path, metadata: str) -> Path:
+    wheel = tmp_path / "x-1.0-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as archive:
+        archive.writestr("x-1.0.dist-info/METADATA", metadata)
+    return wheel
+
+
+def test_requirements_hidden_in_the_description_are_found(tmp_path: Path) -> None:
+    # As setuptools writes sklearn 0.0's: a blank line inside author_email ends the headers.
+    broken = ("Metadata-Version: 2.4\nName: x\nVersion: 1.0\nAuthor-email: UNKNOWN\nbuild_info:"
+              "\n  FOUND:\n\n  FOUND:\nUNKNOWN\nRequires-Dist: scikit-learn\nDynamic: author\n")
+    assert build_needs.hidden_requires(_wheel(tmp_path, broken)) == ["scikit-learn"]
+    # A description that shows metadata, beside real headers, hides nothing.
+    shown = ("Metadata-Version: 2.4\nName: x\nVersion: 1.0\nRequires-Dist: numpy\n\n"
+             "Write this:\nRequires-Dist: numpy\n")
+    assert build_needs.hidden_requires(_wheel(tmp_path, shown)) == []
+    assert build_needs.hidden_requires(_wheel(tmp_path, "Name: x\nVersion: 1.0\n\nHello\n")) == []

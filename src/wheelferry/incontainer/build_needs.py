@@ -320,3 +320,22 @@ def unlocked_requires(wheel: Path, locked_versions: dict[str, str]) -> list[str]
         if version is None or not requirement.specifier.contains(version, prereleases=True):
             missing.append(text)
     return missing
+
+
+def hidden_requires(wheel: Path) -> list[str]:
+    """Requires-Dist lines a wheel's METADATA holds in its description (after the blank line
+    that ends the headers), when its headers hold none: an earlier field with a blank line in it
+    (sklearn 0.0's author_email) pushed them there, where no installer reads them."""
+    with zipfile.ZipFile(wheel) as archive:
+        name = next((member for member in archive.namelist()
+                     if member.count("/") == 1 and member.endswith(".dist-info/METADATA")), None)
+        if name is None:
+            return []
+        metadata = email.parser.Parser().parsestr(archive.read(name).decode("utf-8", "replace"))
+    if metadata.get_all("Requires-Dist"):
+        return []
+    body = metadata.get_payload()
+    if not isinstance(body, str):
+        return []
+    return [line.split(":", 1)[1].strip() for line in body.splitlines()
+            if line.startswith("Requires-Dist:") and line.split(":", 1)[1].strip()]

@@ -51,6 +51,7 @@ if TYPE_CHECKING:
         graft_libraries,
         published_files,
         release_dates,
+        stale_generated,
         system_needs,
     )
 else:
@@ -60,6 +61,7 @@ else:
         import graft_libraries
         import published_files
         import release_dates
+        import stale_generated
         import system_needs
     except ImportError:  # loaded from the package (unit tests)
         from wheelferry.incontainer import (
@@ -68,6 +70,7 @@ else:
             graft_libraries,
             published_files,
             release_dates,
+            stale_generated,
             system_needs,
         )
 
@@ -449,6 +452,21 @@ def build_before_major(name: str, sdist: Path, work: Path, built: Path, log: Pat
     return dated
 
 
+def regenerated(sdist: Path, planned: DatedTools, work: Path, log: Path) -> Path:
+    """What a retry with `planned` builds: the sdist, or its tree without the C code an older
+    Cython than the planned one generated (so that one generates it again for this Python)."""
+    cython = next((release.version for release in planned.releases if release.name == "cython"),
+                  None)
+    if cython is None:
+        return sdist
+    source, removed = stale_generated.regenerable_source(sdist, cython, work / "regenerated")
+    if removed:
+        with log.open("a") as handle:
+            handle.write(f"# wheelferry: removed what an older Cython generated, for cython "
+                         f"{cython} to generate it again: {', '.join(removed)}\n")
+    return source
+
+
 def build_with_dated_tools(name: str, sdist: Path, work: Path, built: Path, log: Path,
                            env: dict[str, str], locked: Mapping[str, str] | None = None,
                            requires: Sequence[str] | None = None,
@@ -463,6 +481,9 @@ def build_with_dated_tools(name: str, sdist: Path, work: Path, built: Path, log:
     locked = {key: line for key, line in (locked or {}).items() if key not in dated_also}
     wanted = list(requires) if requires is not None else \
         build_needs.declared_build_requires(sdist)
+    if "cython" not in {build_needs.requirement_name(text) for text in wanted} \
+            and stale_generated.generated_from_pyx(sdist):
+        wanted.append("cython")  # to generate its C again: see regenerated() below
     kept, dated_names = split_locked(wanted, locked)
     try:
         supported = frozenset(tags.sys_tags())
@@ -502,9 +523,10 @@ def build_with_dated_tools(name: str, sdist: Path, work: Path, built: Path, log:
     built.mkdir(parents=True)
     dated_env = dict(env)
     dated_env["PYTHONPATH"] = str(target)
+    source = regenerated(sdist, planned, work, log)
     try:
         run([*PIP, "wheel", *BUILD_OUTPUT, "--no-deps", "--no-build-isolation", "-w",
-             str(built), str(sdist)], log, dated_env, "building its wheel")
+             str(built), str(source)], log, dated_env, "building its wheel")
     except Failed as failure:
         raise Failed(f"building its wheel, with today's build tools and with those of its "
                      f"release date ({planned.when}: {pins})") from failure
@@ -614,6 +636,9 @@ def process(pin: dict[str, Any], base_env: dict[str, str],
         final = OUT / "wheels" / wheels[0].name
         shutil.move(str(wheels[0]), final)
         result.update(ok=True, origin="built", file=final.name)
+        hidden = build_needs.hidden_requires(final)
+        if hidden:
+            result["hidden_requires"] = hidden
         if locked:
             # The resolver read the sdist's metadata; the built wheel may say more.
             gaps = build_needs.unlocked_requires(
