@@ -164,6 +164,23 @@ def wheelferry(*args: str, project: Path | None = None, env: Mapping[str, str] |
                           check=False)
 
 
+# Run by the interpreter in front of the command a test interrupts: SIGINT back at its default,
+# then exec (same pid: a signal sent to the Popen reaches the command itself). A process inherits
+# an ignored SIGINT (a suite started in the background of a script, or under nohup), and Python
+# then never turns SIGINT into KeyboardInterrupt. No preexec_fn: the test process has threads.
+_SIGINT_AT_ITS_DEFAULT = ("import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
+                          "os.execvp(sys.argv[1], sys.argv[1:])")
+
+
+def interruptible(*command: str | Path, cwd: Path | None = None,
+                  env: Mapping[str, str] | None = None) -> subprocess.Popen[str]:
+    """Start a command that the test will interrupt with a signal (Ctrl-C, SIGTERM), with
+    SIGINT at its default however the suite was launched; stdout and stderr captured as text."""
+    return subprocess.Popen([sys.executable, "-c", _SIGINT_AT_ITS_DEFAULT, *map(str, command)],
+                            cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+
+
 def build_fails(project: Path, *, code: int, says: list[str],
                 env: dict[str, str] | None = None) -> str:
     """Run build; check exit code, message, no traceback, nothing changed. Returns stderr."""

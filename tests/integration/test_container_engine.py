@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import signal
 import socket
-import subprocess
 import sys
 import textwrap
 import time
@@ -19,7 +18,7 @@ from typing import Any
 import docker
 import docker.errors
 import pytest
-from tests.support import TARGET_IMAGE, WHEELFERRY, index_project
+from tests.support import TARGET_IMAGE, WHEELFERRY, index_project, interruptible
 
 from wheelferry.engine import LABEL, ContainerSpec, Engine, Mount
 from wheelferry.errors import EngineError, ImageError
@@ -239,8 +238,7 @@ def test_interrupted_run_leaves_no_container(engine: Engine, docker_client: Any,
     purpose = unique_purpose(f"interrupt-{mode}")
     script = tmp_path / "interruptible.py"
     script.write_text(INTERRUPTIBLE)
-    proc = subprocess.Popen([sys.executable, str(script), TARGET_IMAGE, purpose, mode],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = interruptible(sys.executable, script, TARGET_IMAGE, purpose, mode)
     try:
         wait_for(lambda: proc.poll() is not None
                  or labelled(docker_client, purpose, running_only=True),
@@ -287,8 +285,7 @@ def test_sigterm_to_the_cli_during_lock_leaves_nothing_behind(
                 if any(str(m.get("Source", "")).startswith(project_dir + "/")
                        for m in c.attrs.get("Mounts", []))]
 
-    proc = subprocess.Popen([WHEELFERRY, "lock", "--project", str(project)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = interruptible(WHEELFERRY, "lock", "--project", project)
     try:
         found = wait_for(lambda: proc.poll() is not None or lock_container(), timeout=180,
                          what="the lock container to run")

@@ -29,6 +29,7 @@ from tests.support import (
     build_fails,
     built_project,
     copy_project,
+    interruptible,
     set_index_url,
     snapshot,
     staging_left,
@@ -101,10 +102,21 @@ def wait_for(condition: Callable[[], bool], process: subprocess.Popen[str],
     pytest.fail("the run never reached the moment to interrupt it")
 
 
+def stopped(process: subprocess.Popen[str], sig: int) -> str:
+    """Send `sig`, wait for the process to end; its stderr. Killed if it outlives the wait, so
+    that a run that ignored the signal goes on with nothing of the next tests."""
+    process.send_signal(sig)
+    try:
+        return process.communicate(timeout=120)[1]
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+
+
 def interrupt_and_check(project: Path, process: subprocess.Popen[str], sig: int,
                         before: dict[str, bytes]) -> None:
-    process.send_signal(sig)
-    _, err = process.communicate(timeout=120)
+    err = stopped(process, sig)
     assert process.returncode == 130, err
     assert "interrupted" in err
     assert "unchanged" in err
@@ -117,8 +129,7 @@ def interrupt_and_check(project: Path, process: subprocess.Popen[str], sig: int,
 
 
 def start(project: Path) -> subprocess.Popen[str]:
-    return subprocess.Popen([WHEELFERRY, "build", "--project", str(project)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return interruptible(WHEELFERRY, "build", "--project", project)
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
@@ -175,9 +186,7 @@ def test_a_killed_client_leaves_no_container_behind(project: Path) -> None:
 def test_interrupt_during_swap(project: Path, tmp_path: Path) -> None:
     before = snapshot(project)
     marker = tmp_path / "paused"
-    process = subprocess.Popen(
-        [sys.executable, str(PAUSED_RUN), str(marker), "build", "--project", str(project)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = interruptible(sys.executable, PAUSED_RUN, marker, "build", "--project", project)
     wait_for(marker.exists, process)
     # The old wheelhouse is moved aside right now; the interruption must put it back.
     assert not (project / "wheelhouse").exists()
@@ -186,11 +195,9 @@ def test_interrupt_during_swap(project: Path, tmp_path: Path) -> None:
 
 def test_interrupt_during_the_install_proof(project: Path) -> None:
     before = snapshot(project)
-    process = subprocess.Popen([WHEELFERRY, "verify", "--project", str(project)],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = interruptible(WHEELFERRY, "verify", "--project", project)
     wait_for(container_running("verify", "pip"), process)
-    process.send_signal(signal.SIGINT)
-    _, err = process.communicate(timeout=120)
+    err = stopped(process, signal.SIGINT)
     assert process.returncode == 130, err
     assert "interrupted" in err
     assert snapshot(project) == before
@@ -200,17 +207,23 @@ def test_interrupt_during_the_install_proof(project: Path) -> None:
 def test_killed_run_is_cleaned_up_by_the_next(project: Path, tmp_path: Path) -> None:
     """SIGKILL gives no chance to clean up: the next run recovers (the run lock is released by
     the kernel, the moved-aside wheelhouse is restored, staging folders are removed)."""
+    wheelhouse = project / "wheelhouse"
+    before = {p.name: p.read_bytes() for p in wheelhouse.iterdir()}
     marker = tmp_path / "paused"
-    process = subprocess.Popen(
-        [sys.executable, str(PAUSED_RUN), str(marker), "build", "--project", str(project)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = interruptible(sys.executable, PAUSED_RUN, marker, "build", "--project", project)
     wait_for(marker.exists, process)
+    assert not wheelhouse.exists()  # killed with the old wheelhouse moved aside
     process.kill()
     process.communicate()
-    # The container of a killed run may still be removed by its engine; the next run starts.
-    verify = wheelferry("verify", "--static", project=project)
-    assert "busy" not in verify.stderr
-    assert (project / "wheelhouse").is_dir()
+    # The container of a killed run may still be removed by its engine; the next run starts,
+    # finds the old wheelhouse back in place and reuses its wheels.
+    again = wheelferry("build", project=project)
+    assert again.returncode == 0, again.stderr
+    old_wheels = {name: data for name, data in before.items() if name.endswith(".whl")}
+    assert f"{len(old_wheels)} wheel(s) already built for these pins are reused" in again.stderr
+    after = {p.name: p.read_bytes() for p in wheelhouse.iterdir()}
+    assert {name: after.get(name) for name in old_wheels} == old_wheels
+    assert any(name.startswith("wferryfx_legacy-") for name in after)
     assert leftovers(project) == []
 
 
@@ -224,8 +237,8 @@ def test_a_second_run_is_refused_while_one_runs(project: Path) -> None:
     assert second.returncode == 7
     assert "another wheelferry run is working on" in second.stderr
     assert "wheelferry build" in second.stderr  # says which run holds it
-    process.send_signal(signal.SIGINT)
-    process.communicate(timeout=120)
+    assert "interrupted" in stopped(process, signal.SIGINT)
+    assert process.returncode == 130
 
 
 # -- network failures ----------------------------------------------------------------------------
@@ -323,11 +336,17 @@ def test_full_disk(project: Path, tmp_path: Path) -> None:
         (project / "requirements" / "base.in").write_text(BASE + "wferryfx-legacy\n")
         before = {p.name: p.read_bytes() for p in (disk / "wheelhouse").iterdir()}
         run = wheelferry("build", project=project)
-        assert run.returncode != 0
-        assert "No space left on device" in run.stderr or "disk is full" in run.stderr
+        assert run.returncode == 9, run.stderr  # StorageError: writing to disk failed
+        assert "No space left on device" in run.stderr
+        assert "Free some space" in run.stderr
         assert "Traceback (most recent call last)" not in run.stderr
         assert {p.name: p.read_bytes() for p in (disk / "wheelhouse").iterdir()} == before
         assert sorted(p.name for p in disk.iterdir()) == ["filler", "wheelhouse"]
+        # The advice, applied: with the space freed, the same build succeeds.
+        (disk / "filler").unlink()
+        again = wheelferry("build", project=project)
+        assert again.returncode == 0, again.stderr
+        assert any(p.name.startswith("wferryfx_legacy-") for p in (disk / "wheelhouse").iterdir())
 
 
 def fill(disk: Path) -> None:
@@ -346,7 +365,30 @@ def test_read_only_wheelhouse(project: Path) -> None:
     with mounted(["-o", "remount,bind,ro"], wheelhouse):
         run = wheelferry("build", project=project)
     assert run.returncode == 9, run.stderr
-    assert str(wheelhouse) in run.stderr
-    assert "read-only" in run.stderr or "mount point" in run.stderr
-    assert "Nothing was changed" in run.stderr or "nothing" in run.stderr.lower()
+    assert f"{wheelhouse} is read-only" in run.stderr
+    assert "Nothing was changed" in run.stderr
+    assert "Traceback" not in run.stderr
     assert snapshot(project) == before
+
+
+def test_wheelhouse_on_a_mount_point(project: Path) -> None:
+    """A writable wheelhouse that is a file system of its own: the swap cannot replace it
+    whole."""
+    wheelhouse = project / "wheelhouse"
+    (project / "requirements" / "base.in").write_text(BASE + "wferryfx-legacy\n")
+    with mounted(["-t", "tmpfs", "tmpfs"], wheelhouse):
+        before = snapshot(project)
+        run = wheelferry("build", project=project)
+        assert run.returncode == 9, run.stderr
+        assert f"{wheelhouse} is a mount point" in run.stderr
+        assert "Point 'wheelhouse' at a folder inside it" in run.stderr
+        assert "Traceback" not in run.stderr
+        assert snapshot(project) == before
+        # The advice, applied.
+        pyproject = project / "pyproject.toml"
+        pyproject.write_text(pyproject.read_text().replace(
+            'requirements = [', 'wheelhouse = "wheelhouse/inside"\nrequirements = ['))
+        again = wheelferry("build", project=project)
+        assert again.returncode == 0, again.stderr
+        assert any(p.name.startswith("wferryfx_legacy-")
+                   for p in (wheelhouse / "inside").iterdir())

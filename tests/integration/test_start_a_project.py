@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
-from tests.support import WHEELFERRY, wheelferry
+from tests.support import WHEELFERRY, interruptible, wheelferry
 
 from wheelferry.wheelcache import ENV, RECORD
 
@@ -120,9 +120,7 @@ def test_pruning_while_a_build_runs_keeps_what_it_uses(local_index: str, tmp_pat
     assert run("init", "wferryfx-cext", "wferryfx-pure", "--index-url", local_index, "-p",
                str(second), cwd=tmp_path).returncode == 0
     paused, go = tmp_path / "paused", tmp_path / "go"
-    building = subprocess.Popen(
-        [sys.executable, str(PAUSED_TAKE), str(paused), str(go), "build", "-p", str(second)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    building = interruptible(sys.executable, PAUSED_TAKE, paused, go, "build", "-p", second)
     try:
         deadline = time.monotonic() + 600
         while not paused.exists():
