@@ -86,11 +86,17 @@ def test_a_silent_step_prints_heartbeats(capsys: pytest.CaptureFixture[str],
 
 def test_no_heartbeat_while_lines_keep_coming(capsys: pytest.CaptureFixture[str],
                                               monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(report, "HEARTBEAT_SECONDS", 3600.0)
+    monkeypatch.setattr(report, "HEARTBEAT_SECONDS", 1.0)
     reporter = plain_reporter()
     with reporter.step("building"):
-        reporter.output("==> a: built a-1.0-py3-none-any.whl (0.1 s) [1/1]")
-    assert "still working" not in capsys.readouterr().err
+        # A result line every 50 ms for 2.5 heartbeat periods: none of them is silent.
+        end = time.monotonic() + 2.5
+        while time.monotonic() < end:
+            reporter.output("==> a: built a-1.0-py3-none-any.whl (0.1 s) [1/1]")
+            time.sleep(0.05)
+        assert "still working" not in capsys.readouterr().err
+        # The same step, once its lines stop, does beat.
+        assert "building: still working" in said_until(capsys, "still working")
 
 
 def test_the_heartbeat_stops_on_an_interrupt(capsys: pytest.CaptureFixture[str],

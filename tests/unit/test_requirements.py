@@ -144,7 +144,7 @@ def test_check_input_refuses_naming_the_file_and_line(
         check_input(source, options.project_dir)
     message = caught.value.message
     assert message.startswith("requirements/base.in line 3")
-    assert repr(line.strip()) in message or line.split()[0] in message
+    assert repr(line.strip()) in message
     for word in words:
         assert word in message
     assert caught.value.exit_code == 4
