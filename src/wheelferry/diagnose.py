@@ -83,6 +83,16 @@ def system_need_advice(package: str, need: SystemNeed,
         f"PACKAGE:\n[tool.wheelferry.overrides.{package}]\nsystem-packages = [{listed}]"))
 
 
+def dated_pins(log: str, package: str) -> list[str]:
+    """The build tools of its release date that the last retry of `package` took, as the log
+    announces them ("==> P: ... retrying with those of its release date (DAY): a==1, b==2")."""
+    found = re.findall(rf"==> {re.escape(package)}: [^\n]*retrying with those of its release "
+                       r"date \([^)]*\): ([^\n]+)", log, flags=re.IGNORECASE)
+    if not found:
+        return []
+    return [pin.strip() for pin in found[-1].split(",") if "==" in pin]
+
+
 def override_snippet(package: str, requires: Sequence[str]) -> str:
     """The override that gives `package`'s build everything in `requires` at once."""
     listed = ", ".join(f'"{need}"' for need in dict.fromkeys(requires))
@@ -114,10 +124,11 @@ def override_hint(package: str, module: str, *, known: Sequence[str] = (),
             f"DISTRIBUTION:\n" + override_snippet(package, [*known, "DISTRIBUTION"]))
 
 
-def diagnose(log: str, *, package: str | None = None,
-             tried_dated: bool = False) -> Diagnosis | None:
+def diagnose(log: str, *, package: str | None = None, tried_dated: bool = False,
+             whole_log: str = "") -> Diagnosis | None:
     """The most specific explanation of a pip failure found in its output, if any
-    (`tried_dated`: the output is that of a retry with the build tools of its release date)."""
+    (`tried_dated`: the output is that of a retry with the build tools of its release date;
+    `whole_log`: every attempt's output, where that retry was announced)."""
     if "No space left on device" in log:
         return Diagnosis(
             "the disk is full (No space left on device)",
@@ -201,7 +212,8 @@ def diagnose(log: str, *, package: str | None = None,
             "your requirements file, one that has a wheel for this Python or builds on it. Only "
             "if the lines name something its build needs that it does not declare (as 'install "
             "python3-usb' names pyusb), give it that with an override, the distribution's name "
-            "in place of DISTRIBUTION:\n" + override_snippet(failing, ["DISTRIBUTION"]))
+            "in place of DISTRIBUTION, beside the tools of its release date that were tried:\n"
+            + override_snippet(failing, ["DISTRIBUTION", *dated_pins(whole_log or log, failing)]))
     if failing:
         return Diagnosis(
             f"{failing} could not be built (preparing its metadata runs its build step)",

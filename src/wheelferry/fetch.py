@@ -146,7 +146,8 @@ def _raise_failures(builds: Sequence[BuildJob], results: Mapping[str, Any], work
     step = item.get("step", "building it")
     found = (diagnose(last, package=first.pin.name) if own_file_missing(last) else None) \
         or _failure_advice(first, item, last) \
-        or diagnose(last, package=first.pin.name, tried_dated="release date" in title)
+        or diagnose(last, package=first.pin.name, tried_dated="release date" in title,
+                    whole_log=log)
     others = ", ".join(f"{j.pin.name}=={j.pin.version}" for j in failed[1:])
     message = f"{first.pin.name}=={first.pin.version} failed while {step}"
     if found:

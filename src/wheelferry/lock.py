@@ -215,7 +215,7 @@ def execute(engine: Engine, options: Options, target: Target, plan: LockPlan,
             # sdist's day) failed its own way: the last one explains the failure.
             title, last, earlier = attempts_told_apart(log)
             found = _provided_conflict(log, plan.provided) or diagnose(
-                last, tried_dated="release date" in title)
+                last, tried_dated="release date" in title, whole_log=log)
             summary = found.summary if found else "pip-compile failed"
             details = log_tail(last)
             if earlier:

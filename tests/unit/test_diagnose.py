@@ -263,6 +263,14 @@ def test_attempts_are_told_apart_and_the_last_one_explains() -> None:
     assert "[tool.wheelferry.overrides.toprammer]" in found.hint
     assert "Pin a newer release of toprammer" in found.hint
     assert "build tools of its day" not in found.hint
+    # The tools of its day that were tried go into the snippet: its build needs them too.
+    announced = ("==> toprammer: preparing its metadata failed with today's build tools; "
+                 "retrying with those of its release date (2022-12-30, tools no older than "
+                 "Python 3.10's 2021-10-04): setuptools==65.6.3, wheel==0.38.4\n")
+    found = diagnose(last, tried_dated=True, whole_log=announced + log)
+    assert found is not None
+    assert 'build-requires = ["DISTRIBUTION", "setuptools==65.6.3", "wheel==0.38.4"]' \
+        in found.hint
 
 
 def test_numpy_distutils_asks_for_numpy_1_where_it_ships() -> None:
