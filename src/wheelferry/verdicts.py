@@ -134,8 +134,13 @@ def judge(failure: ImportFailure, facts: Facts) -> Verdict:
         bound = (Bound("numpy<2", f"it uses what numpy 2.0 removed ({removed.group(0)})")
                  if removed is not None else smoke_bound(text, facts)
                  or Bound("numpy<2", "numpy 2 removed what it uses"))
-        where_bound = facts.input_of(bound.requirement.split("<")[0])
-        return verdict("numpy-removed", FAILURE if f.top else UPSTREAM, bound.cause,
+        bounded = bound.requirement.split("<")[0]
+        where_bound = facts.input_of(bounded)
+        installed = facts.environment.get(bounded, "")
+        # Not the wheelhouse's doing: the release's own requirements let the resolver pick it.
+        cause = bound.cause + (f"; {dist}'s published requirements allow {bounded} {installed}, "
+                               "which it was not written for" if installed else "")
+        return verdict("numpy-removed", FAILURE if f.top else UPSTREAM, cause,
                        f"add '{bound.requirement}' to {where_bound}")
     # Keyed by canonical name; the proof reports a distribution as its metadata spells it.
     lacking = facts.left_out.get(str(canonicalize_name(dist)))

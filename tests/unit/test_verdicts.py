@@ -305,6 +305,8 @@ def test_a_removed_numpy_alias_on_import_asks_for_the_numpy_that_had_it() -> Non
     assert found.kind == "numpy-removed"
     assert found.advice == "add 'numpy<1.24' to requirements.in"
     assert "numpy 1.24 removed the alias np.float" in found.cause
+    assert ("cython-bbox's published requirements allow numpy 1.26.4, which it was not written "
+            "for") in found.cause
 
 
 def test_a_shim_of_a_compiled_part_its_build_left_out_only_warns() -> None:
