@@ -126,7 +126,7 @@ def judge(failure: ImportFailure, facts: Facts) -> Verdict:
         return _binary_incompatible(failure, facts)
     if found := NO_LIBRARY.search(text):
         return _missing_library(failure, facts, found.group(1))
-    if NUMPY2_REMOVED.search(text) or NUMPY_COPY.search(text) or (
+    if NUMPY2_REMOVED.search(text) or NUMPY_COPY.search(text) or _numpy_removed_name(text) or (
             (found := NO_ATTRIBUTE.search(text)) is not None
             and found.group(1).split(".")[0] == "numpy"):
         # Code written for an older numpy than the one installed: the bound brings it back.
@@ -268,6 +268,9 @@ def _binary_incompatible(failure: ImportFailure, facts: Facts) -> Verdict:
 # what it called), and the bound that brings back what it was written for.
 NO_ATTRIBUTE = re.compile(r"AttributeError: module '([\w.]+)' has no attribute '(\w+)'")
 NUMPY_ALIASES = frozenset({"bool", "int", "float", "complex", "object", "str", "long", "unicode"})
+# Names numpy removed before 2.0, and the release that removed them (an import of one fails).
+NUMPY_REMOVED_IN = {("numpy.testing", "Tester"): "1.25", ("numpy", "asscalar"): "1.23"}
+CANNOT_IMPORT = re.compile(r"cannot import name '(\w+)' from '([\w.]+)'")
 NUMPY_COPY = re.compile(r"Unable to avoid copy while creating an array as requested")
 NUMPY2_REMOVED = re.compile(r"`np\.\w+` was removed in the NumPy 2\.0 release")
 
@@ -294,6 +297,10 @@ def smoke_bound(output: str, facts: Facts) -> Bound | None:
         return _older_major(module, facts, "compiled code built against an older "
                             f"{facts.providers.get(module, module)} than the installed one "
                             "(a dtype size changed)")
+    if (removed := _numpy_removed_name(output)) is not None:
+        (module, name), release = removed
+        return Bound(f"numpy<{release}", f"numpy {release} removed {module}.{name}; the code was "
+                     "written for an older numpy")
     found = NO_ATTRIBUTE.search(output)
     if found is None:
         return None
@@ -303,6 +310,16 @@ def smoke_bound(output: str, facts: Facts) -> Bound | None:
                      f"{name}); the code was written for an older numpy")
     return _older_major(module, facts, f"{found.group(1)}.{name} is gone from the installed "
                         "release; the code was written for an older one")
+
+
+def _numpy_removed_name(output: str) -> tuple[tuple[str, str], str] | None:
+    """((module, name), the numpy release that removed it) when the output shows an import of a
+    name numpy removed before 2.0 (numpy.testing.Tester: 1.25)."""
+    found = CANNOT_IMPORT.search(output)
+    if found is None:
+        return None
+    key = (found.group(2), found.group(1))
+    return (key, NUMPY_REMOVED_IN[key]) if key in NUMPY_REMOVED_IN else None
 
 
 def _older_major(module: str, facts: Facts, cause: str) -> Bound | None:

@@ -309,6 +309,20 @@ def test_a_removed_numpy_alias_on_import_asks_for_the_numpy_that_had_it() -> Non
             "for") in found.cause
 
 
+def test_a_name_numpy_removed_before_2_asks_for_the_numpy_that_had_it() -> None:
+    # pyradiomics 2.2.0 and PyWavelets 0.5.2 import numpy.testing.Tester, gone in numpy 1.25.
+    found = judge(failure("pywt", "cannot import name 'Tester' from 'numpy.testing' "
+                          "(/x/numpy/testing/__init__.py)", dist="pywavelets"),
+                  Facts(environment={"numpy": "1.26.4"}, inputs={"numpy": "requirements.in"},
+                        default_input="requirements.in"))
+    assert found.kind == "numpy-removed"
+    assert found.advice == "add 'numpy<1.25' to requirements.in"
+    assert "numpy 1.25 removed numpy.testing.Tester" in found.cause
+    # A name numpy still has, or another library's, is not taken for it.
+    other = judge(failure("pkg", "cannot import name 'thing' from 'numpy.testing'"), FACTS)
+    assert other.kind != "numpy-removed"
+
+
 def test_a_shim_of_a_compiled_part_its_build_left_out_only_warns() -> None:
     from wheelferry.verdicts import WARNING, Facts, ImportFailure, judge
 
