@@ -291,12 +291,19 @@ _WRAPPERS = ("pip._internal", "pip._vendor", "piptools.", "subprocess-exited-wit
              "InstallationSubprocessError", "metadata-generation-failed")
 
 
+def _probing(lines: list[str], index: int) -> bool:
+    """Whether the compiler error at `index` is a build helper's probe of what the compiler
+    can do (numpy.distutils' CPU-feature checks), expected to fail on some machines."""
+    return any("/distutils/checks/" in line or "CCompilerOpt" in line
+               for line in lines[max(0, index - _CONTEXT):index + 1])
+
+
 def _explaining_line(lines: list[str]) -> int | None:
     """Index of the first error a compiler reported (its first error is the one that explains),
     else of the last exception line raised by the package's own code (a build backend,
     setup.py), as opposed to pip's wrapping of it."""
     for index, line in enumerate(lines):
-        if _COMPILER_ERROR.match(line):
+        if _COMPILER_ERROR.match(line) and not _probing(lines, index):
             return index
     for index in range(len(lines) - 1, -1, -1):
         line = lines[index]

@@ -295,3 +295,21 @@ def test_a_compilers_first_error_explains_and_an_sdists_own_header_is_no_os_pack
     assert found is not None
     assert "pyradiomics's sdist is incomplete" in found.summary
     assert "system-packages" not in found.hint
+
+
+def test_a_compiler_probe_that_fails_is_not_taken_for_the_cause() -> None:
+    # numpy.distutils tries CPU features while building scikit-fmm; their failures are expected.
+    from wheelferry.diagnose import log_tail
+
+    log = ("WARN: CCompilerOpt.dist_test[637] : Command (gcc -c /b/numpy/distutils/checks/"
+           "cpu_avx512_knl.c) failed\n"
+           "In file included from /usr/lib/gcc/x86_64-linux-gnu/12/include/immintrin.h:51,\n"
+           "/usr/lib/gcc/x86_64-linux-gnu/12/include/avx512erintrin.h:55:20: error: '__W' is used "
+           "uninitialized [-Werror=uninitialized]\n"
+           + "compiling\n" * 40
+           + "skfmm/pheap.cpp:3:10: fatal error: stdint.h: No such file or directory\n"
+           + "more output\n" * 40
+           + "error: Command \"g++ -c skfmm/pheap.cpp\" failed with exit status 1\n")
+    shown = log_tail(log)
+    assert "skfmm/pheap.cpp:3:10: fatal error: stdint.h" in shown
+    assert "avx512erintrin.h" not in shown
