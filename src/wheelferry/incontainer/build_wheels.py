@@ -322,6 +322,8 @@ def retry_build(name: str, sdist: Path, work: Path, built: Path, log: Path,
         module = modules[-1] if modules else None
         if module is not None:
             result["missing_module"] = module
+        else:  # what an earlier attempt missed was given: this one failed otherwise
+            result.pop("missing_module", None)
         removed = module is not None and build_needs.removed_module(module)
         if not dated_mode and module is not None and not removed:
             learn(name, module, needs)
@@ -349,6 +351,7 @@ def retry_build(name: str, sdist: Path, work: Path, built: Path, log: Path,
             return
         if dated_mode and module is not None and not removed:
             learn(name, module, needs)
+            result.pop("missing_module", None)  # given to the retry below
             why: str | None = f"its build imports {module!r} without declaring it"
         else:
             why = None if module is None else (
