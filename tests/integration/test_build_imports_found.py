@@ -82,6 +82,56 @@ def test_a_removed_module_leads_to_the_build_tools_of_its_day(local_index: str, 
     assert verify.returncode == 0, verify.stderr
 
 
+def test_an_sdist_older_than_the_locked_major_gets_the_lock_below_it(local_index: str,
+                                                                     tmp_path: Path) -> None:
+    """wferryfx-oldabi builds only against wferryfx-buildhelper 1 (as old sdists' compiled code
+    fails against numpy 2), and its metadata does not say so: uv locks the newest, 2.0. The
+    retry with the build tools of its day fails against the locked 2.0 too, builds against 1.0
+    of its day, and the build then locks again with wferryfx-buildhelper<2 and builds from that
+    lock, with nothing configured. Verify's desktop start imports it against 1.0."""
+    project = index_project(tmp_path / "project", local_index, "wferryfx-oldabi\n")
+    run = wheelferry("build", project=project)
+    output = run.stdout + run.stderr
+    assert run.returncode == 0, output
+    assert ("wferryfx-oldabi (an sdist older than the lock's wferryfx-buildhelper) builds only "
+            "against wferryfx-buildhelper<2, with the build tools of its day") in output
+    assert "Locking again with it." in output
+    lock = (project / "requirements" / "base.txt").read_text()
+    assert "wferryfx-buildhelper==1.0" in lock
+    assert (project / "requirements" / "base.in").read_text() == "wferryfx-oldabi\n"
+    records = manifest_of(project)
+    assert records["wferryfx-buildhelper"]["version"] == "1.0"
+    assert "wferryfx-buildhelper==1.0" in records["wferryfx-oldabi"]["dated_build_requires"]
+    verify = wheelferry("verify", project=project)
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+
+    again = wheelferry("build", project=project)  # the lock holds: nothing is locked again
+    assert again.returncode == 0, again.stderr
+    assert "Locking again" not in again.stdout + again.stderr
+    assert "reused" in again.stdout + again.stderr
+
+
+def test_a_placeholder_whose_requirement_is_lost_is_named_broken_and_the_advice_works(
+        local_index: str, tmp_path: Path) -> None:
+    """wferryfx-hollow plays sklearn 0.0: the wheel built from it requires wferryfx-pure only in
+    its description, where no installer reads it, and has no module of its own. The build says
+    it is broken as published and what to require instead; done, it builds and verifies."""
+    project = index_project(tmp_path / "project", local_index, "wferryfx-hollow\n")
+    stderr = build_fails(project, code=5, says=[
+        "wferryfx-hollow 1.0 is broken as published",
+        "requires wferryfx-pure only in its description",
+        "replace wferryfx-hollow with wferryfx-pure",
+    ])
+    assert "wferryfx-hollow" in stderr
+    inputs = project / "requirements" / "base.in"
+    inputs.write_text(inputs.read_text().replace("wferryfx-hollow", "wferryfx-pure"))
+    run = wheelferry("build", project=project)
+    assert run.returncode == 0, run.stderr
+    assert set(manifest_of(project)) == {"wferryfx-pure"}
+    verify = wheelferry("verify", project=project)
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+
+
 def test_the_advice_for_a_module_it_cannot_place_holds_everything_and_works(
         local_index: str, tmp_path: Path) -> None:
     """wferryfx-needsodd's setup.py imports wferryfx_buildhelper (found) and wferryfx_odd, which
