@@ -326,8 +326,9 @@ def _raise_lock_gaps(fetched: Sequence[tuple[BuildJob, dict[str, Any], Path]]) -
     said = [f"the wheel built from {name}'s sdist requires {', '.join(needs)}, which the lock "
             "does not pin: its sdist's metadata, which the resolver read, does not say so"
             for name, needs in sorted(unlocked.items())]
-    said += [f"{name} (an sdist older than the lock's {', '.join(b.split('<')[0] for b in bounds)})"
-             f" builds only against {', '.join(bounds)}, with the build tools of its day"
+    said += [f"the sdist of {name}, older than the lock's "
+             f"{', '.join(b.split('<')[0] for b in bounds)}, builds only against "
+             f"{', '.join(bounds)}, with the build tools of its day"
              for name, bounds in sorted(bounded.items())]
     gaps = dict(unlocked)
     for name, bounds in bounded.items():

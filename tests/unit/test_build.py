@@ -253,8 +253,8 @@ def test_built_wheels_that_need_the_lock_changed_say_so_and_what() -> None:
     # The host locks again with these added to the inputs that hold each package.
     assert caught.value.gaps == {"liar": ("six",), "hdbscan": ("numpy<2",)}
     assert "the wheel built from liar's sdist requires six" in caught.value.message
-    assert "hdbscan (an sdist older than the lock's numpy) builds only against numpy<2" \
-        in caught.value.message
+    assert ("the sdist of hdbscan, older than the lock's numpy, builds only against numpy<2"
+            in caught.value.message)
 
 
 def test_a_wheel_whose_requirements_sit_in_its_description_is_broken_as_published() -> None:
