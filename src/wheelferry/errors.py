@@ -146,5 +146,12 @@ def from_os_error(error: OSError) -> WheelferryError:
             hint="Free some space or make the folder writable (or choose another 'wheelhouse'), "
             "then run again; the previous wheelhouse and locks are unchanged.",
         )
+    if error.errno == errno.EBUSY:
+        return StorageError(
+            f"{reason}:{where}.",
+            hint="A folder wheelferry replaces is in use or mounted there: point 'wheelhouse' at "
+            "a folder inside it (or stop what uses it), then run again; the previous wheelhouse "
+            "and locks are unchanged.",
+        )
     return WheelferryError(f"system error: {reason}{where}.",
                            hint="The previous wheelhouse and locks are unchanged.")

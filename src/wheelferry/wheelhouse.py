@@ -30,6 +30,21 @@ def staging_folder(wheelhouse: Path) -> Path:
     return path
 
 
+def is_mount_point(folder: Path, mountinfo: Path = Path("/proc/self/mountinfo")) -> bool:
+    """Whether `folder` is a mount point, a bind mount on the same file system included (which
+    os.path.ismount cannot tell: its device is its parent's); Linux lists every mount point in
+    mountinfo's fifth field, spaces escaped as \\040."""
+    if os.path.ismount(folder):
+        return True
+    try:
+        listed = mountinfo.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    target = str(folder.resolve())
+    return any(len(fields) > 4 and fields[4].replace("\\040", " ") == target
+               for fields in (line.split() for line in listed.splitlines()))
+
+
 def check_writable(wheelhouse: Path) -> None:
     """Fail early, before any work, when the wheelhouse cannot be replaced: its parent must be
     writable (staging and the swap happen there) and it must not be a mount point."""
@@ -44,7 +59,7 @@ def check_writable(wheelhouse: Path) -> None:
                 hint="wheelferry replaces the wheelhouse whole: make it and its folder "
                 "writable, or choose another 'wheelhouse'. Nothing was changed.",
             )
-    if wheelhouse.is_dir() and os.path.ismount(wheelhouse):
+    if wheelhouse.is_dir() and is_mount_point(wheelhouse):
         raise StorageError(
             f"{wheelhouse} is a mount point, which cannot be replaced whole.",
             hint="Point 'wheelhouse' at a folder inside it.",

@@ -371,12 +371,17 @@ def test_read_only_wheelhouse(project: Path) -> None:
     assert snapshot(project) == before
 
 
-def test_wheelhouse_on_a_mount_point(project: Path) -> None:
-    """A writable wheelhouse that is a file system of its own: the swap cannot replace it
-    whole."""
+@pytest.mark.parametrize("mount", ["tmpfs", "bind"])
+def test_wheelhouse_on_a_mount_point(project: Path, tmp_path: Path, mount: str) -> None:
+    """A writable wheelhouse that is a file system of its own, or a bind mount on the same one
+    (which os.path.ismount cannot tell): the swap cannot replace it whole."""
     wheelhouse = project / "wheelhouse"
     (project / "requirements" / "base.in").write_text(BASE + "wferryfx-legacy\n")
-    with mounted(["-t", "tmpfs", "tmpfs"], wheelhouse):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    wheelhouse.mkdir(exist_ok=True)
+    args = ["-t", "tmpfs", "tmpfs"] if mount == "tmpfs" else ["--bind", str(elsewhere)]
+    with mounted(args, wheelhouse):
         before = snapshot(project)
         run = wheelferry("build", project=project)
         assert run.returncode == 9, run.stderr

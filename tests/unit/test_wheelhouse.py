@@ -73,3 +73,27 @@ def test_recover_drops_a_moved_aside_copy_when_the_wheelhouse_is_in_place(tmp_pa
     wh.recover(wheelhouse)
     assert (wheelhouse / "marker.txt").read_text() == "new"
     assert [p.name for p in tmp_path.iterdir()] == ["wheelhouse"]
+
+
+def test_a_bind_mount_on_the_same_file_system_is_a_mount_point(tmp_path: Path) -> None:
+    # os.path.ismount cannot tell (same device as its parent): mountinfo lists it.
+    wheelhouse = tmp_path / "my wheels"
+    wheelhouse.mkdir()
+    mountinfo = tmp_path / "mountinfo"
+    escaped = str(wheelhouse.resolve()).replace(" ", "\\040")
+    mountinfo.write_text(f"36 35 98:0 /mnt1 / rw,noatime master:1 - ext3 /dev/root rw\n"
+                         f"37 36 98:0 /src {escaped} rw,relatime shared:2 - ext4 /dev/sda1 rw\n")
+    assert wh.is_mount_point(wheelhouse, mountinfo)
+    assert not wh.is_mount_point(tmp_path, mountinfo)
+    assert not wh.is_mount_point(wheelhouse, tmp_path / "absent")
+
+
+def test_a_busy_folder_is_a_storage_error_with_its_way_out() -> None:
+    import errno
+
+    from wheelferry.errors import StorageError, from_os_error
+
+    error = from_os_error(OSError(errno.EBUSY, "Device or resource busy", "/p/wheelhouse"))
+    assert isinstance(error, StorageError)
+    assert error.exit_code == 9
+    assert "point 'wheelhouse' at a folder inside it" in str(error.hint)
