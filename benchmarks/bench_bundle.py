@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 
 from tests.support import write_project  # noqa: E402
 
-from wheelferry import manifest as mf  # noqa: E402
+from wheelferry.project import manifest as mf  # noqa: E402
 
 WHEELFERRY = Path(sys.executable).parent / "wheelferry"
 SHAPE = ((1, 0.40), (4, 0.08), (20, 0.01), (80, 0.001))  # (how many wheels, share of the size)

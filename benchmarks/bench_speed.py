@@ -47,8 +47,8 @@ sys.path.insert(0, str(ROOT))
 from tests.fixtures.local_index import build_index, default_cache_dir, serve_index  # noqa: E402
 from tests.support import TARGET_IMAGE, ensure_toolchain, host_ca_bundle, write_project  # noqa: E402
 
-from wheelferry.engine import Engine  # noqa: E402
-from wheelferry.target import toolchain_reference  # noqa: E402
+from wheelferry.engine.client import Engine  # noqa: E402
+from wheelferry.target.image import toolchain_reference  # noqa: E402
 
 WHEELFERRY = str(Path(sys.executable).parent / "wheelferry")
 FIXTURE_SET = "wferryfx-needs-pure\nwferryfx-cext\nwferryfx-pure\nwferryfx-tomlish\n"

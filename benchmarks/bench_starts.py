@@ -40,8 +40,8 @@ sys.path.insert(0, str(ROOT))
 from tests.fixtures.local_index import build_index, default_cache_dir  # noqa: E402
 from tests.fixtures.platform_replica import HOME, ensure_platform_image  # noqa: E402
 
-from wheelferry import initscript  # noqa: E402
-from wheelferry import manifest as mf  # noqa: E402
+from wheelferry.project import manifest as mf  # noqa: E402
+from wheelferry.target import initscript  # noqa: E402
 
 LABEL = "io.wheelferry=bench-starts"
 SETS = {"small": (5, 200 * 1024), "large": (40, 5 * 1024 * 1024)}  # wheels, data bytes each

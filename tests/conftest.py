@@ -16,8 +16,8 @@ import pytest
 
 from tests.fixtures.local_index import build_index, default_cache_dir, serve_index
 from tests.support import TARGET_IMAGE, ensure_toolchain
-from wheelferry.engine import Engine
-from wheelferry.wheelcache import ENV as WHEEL_CACHE_ENV
+from wheelferry.building.wheelcache import ENV as WHEEL_CACHE_ENV
+from wheelferry.engine.client import Engine
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -23,13 +23,13 @@ import docker
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-from wheelferry.config import Options, load_options
-from wheelferry.containers import SCRIPTS_DIR
-from wheelferry.engine import Engine
-from wheelferry.freshness import fingerprint, header_line
-from wheelferry.project import LockEntry, lock_path
-from wheelferry.requirements import Pin
-from wheelferry.target import ensure_toolchain as ensure_target_toolchain
+from wheelferry.engine.client import Engine
+from wheelferry.engine.specs import SCRIPTS_DIR
+from wheelferry.locking.freshness import fingerprint, header_line
+from wheelferry.project.config import Options, load_options
+from wheelferry.project.layout import LockEntry, lock_path
+from wheelferry.project.requirements import Pin
+from wheelferry.target.image import ensure_toolchain as ensure_target_toolchain
 
 TARGET_PYTHON = "3.10"
 TARGET_IMAGE = f"python:{TARGET_PYTHON}"
@@ -276,8 +276,8 @@ def sample_review(**changes: Any) -> Any:
     platform, one advisory) as reviewpack.gather makes it; `changes` replace its fields."""
     from dataclasses import replace
 
-    from wheelferry import review as rv
-    from wheelferry.vulnerabilities import Advisory
+    from wheelferry.bundling import review as rv
+    from wheelferry.proving.vulnerabilities import Advisory
 
     dists = (
         rv.Distribution(name="attrs", version="25.1.0", licence="MIT",
@@ -351,7 +351,7 @@ def made_wheelhouse(folder: Path, wheels: list[tuple[str, str, str, str]],
                          provided: dict[str, str] | None = None) -> Path:
     """A wheelhouse laid out as `build` writes it (wheels, requirements with hashes, manifest
     with the provided versions, SHA256SUMS) from (name, version, module, console script)."""
-    from wheelferry import manifest as mf
+    from wheelferry.project import manifest as mf
 
     if folder.exists():
         for path in folder.iterdir():

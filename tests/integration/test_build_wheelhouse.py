@@ -26,10 +26,10 @@ from tests.support import (
     wheelferry,
 )
 
-from wheelferry import manifest as mf
-from wheelferry.engine import ContainerSpec, Engine, Mount
-from wheelferry.files import sha256_file
-from wheelferry.requirements import Pin, read_lock
+from wheelferry.core.files import sha256_file
+from wheelferry.engine.client import ContainerSpec, Engine, Mount
+from wheelferry.project import manifest as mf
+from wheelferry.project.requirements import Pin, read_lock
 
 pytestmark = pytest.mark.engine
 

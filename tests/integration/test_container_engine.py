@@ -20,8 +20,8 @@ import docker.errors
 import pytest
 from tests.support import TARGET_IMAGE, WHEELFERRY, index_project, interruptible
 
-from wheelferry.engine import LABEL, ContainerSpec, Engine, Mount
-from wheelferry.errors import EngineError, ImageError
+from wheelferry.core.errors import EngineError, ImageError
+from wheelferry.engine.client import LABEL, ContainerSpec, Engine, Mount
 
 
 def unique_purpose(name: str) -> str:
@@ -200,8 +200,8 @@ INTERRUPTIBLE = textwrap.dedent(
 
     from invoke.exceptions import Exit
 
-    from wheelferry.engine import ContainerSpec, Engine
-    from wheelferry.tasks import edge
+    from wheelferry.edge.tasks import edge
+    from wheelferry.engine.client import ContainerSpec, Engine
 
     image, purpose, mode = sys.argv[1:]
     engine = Engine.connect()

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from tests.support import WHEELFERRY
 
-from wheelferry import sbom
+from wheelferry.bundling import sbom
 
 pytestmark = [pytest.mark.engine, pytest.mark.pypi]
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from tests.support import built_project, copy_project, set_index_url, wheelferry
 
-from wheelferry.engine import Engine
+from wheelferry.engine.client import Engine
 
 pytestmark = pytest.mark.engine
 

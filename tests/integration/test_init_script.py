@@ -12,8 +12,8 @@ import docker
 import pytest
 from tests.support import LEGACY_OVERRIDE, built_project, run_script, wheelferry
 
-from wheelferry import manifest as mf
-from wheelferry.engine import Engine
+from wheelferry.engine.client import Engine
+from wheelferry.project import manifest as mf
 
 pytestmark = pytest.mark.engine
 

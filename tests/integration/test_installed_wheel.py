@@ -120,7 +120,7 @@ def test_the_wheel_ships_exactly_the_package(wheel: Path) -> None:
     others = [n for n in source_files() if n.startswith(PACKAGE_DIR)
               and n.removeprefix("src/") not in shipped]
     assert others == []
-    assert "wheelferry = wheelferry.cli:main" in entry_points
+    assert "wheelferry = wheelferry.edge.cli:main" in entry_points
 
 
 def test_the_installed_wheel_builds_and_verifies(venv: Path, local_index: str,

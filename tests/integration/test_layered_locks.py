@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from tests.support import WHEELFERRY, write_project
 
-from wheelferry.requirements import read_lock
+from wheelferry.project.requirements import read_lock
 
 pytestmark = pytest.mark.engine
 

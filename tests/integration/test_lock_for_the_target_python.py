@@ -13,8 +13,8 @@ import pytest
 from packaging.utils import canonicalize_name
 from tests.support import TARGET_IMAGE, TARGET_PYTHON, wheelferry, write_project
 
-from wheelferry.engine import Engine
-from wheelferry.requirements import read_lock
+from wheelferry.engine.client import Engine
+from wheelferry.project.requirements import read_lock
 
 pytestmark = [pytest.mark.engine, pytest.mark.pypi]
 

@@ -26,8 +26,8 @@ from tests.fixtures.platform_replica import (
 )
 from tests.support import LEGACY_OVERRIDE, built_project, made_wheelhouse, wheelferry
 
-from wheelferry import initscript
-from wheelferry.engine import LABEL
+from wheelferry.engine.client import LABEL
+from wheelferry.target import initscript
 
 pytestmark = pytest.mark.engine
 

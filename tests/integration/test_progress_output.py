@@ -11,9 +11,9 @@ import uuid
 import pytest
 from tests.support import TARGET_IMAGE
 
-from wheelferry import report
-from wheelferry.engine import ContainerSpec, Engine
-from wheelferry.report import Reporter
+from wheelferry.core import report
+from wheelferry.core.report import Reporter
+from wheelferry.engine.client import ContainerSpec, Engine
 
 pytestmark = pytest.mark.engine
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from tests.support import built_project, wheelferry
 
-from wheelferry.engine import Engine
+from wheelferry.engine.client import Engine
 
 pytestmark = pytest.mark.engine
 

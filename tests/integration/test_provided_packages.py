@@ -12,7 +12,7 @@ import pytest
 from packaging.utils import canonicalize_name
 from tests.support import LEGACY_OVERRIDE, WHEELFERRY, build_fails, write_project
 
-from wheelferry.requirements import read_lock
+from wheelferry.project.requirements import read_lock
 
 pytestmark = pytest.mark.engine
 

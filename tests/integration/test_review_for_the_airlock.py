@@ -17,10 +17,10 @@ import docker
 import pytest
 from tests.support import built_project, copy_project, run_script, wheelferry, write_project
 
-from wheelferry import sbom
-from wheelferry.config import load_options
-from wheelferry.engine import Engine
-from wheelferry.target import prepare
+from wheelferry.bundling import sbom
+from wheelferry.engine.client import Engine
+from wheelferry.project.config import load_options
+from wheelferry.target.image import prepare
 
 if sys.version_info >= (3, 11):
     import tomllib

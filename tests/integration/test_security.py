@@ -25,13 +25,13 @@ from tests.support import (
     write_project,
 )
 
-from wheelferry import commands
-from wheelferry.config import load_options
-from wheelferry.engine import ContainerSpec, Engine
-from wheelferry.errors import BuildError
-from wheelferry.fetch import check_wheel
-from wheelferry.report import Reporter
-from wheelferry.requirements import Pin, read_lock
+from wheelferry.building.fetch import check_wheel
+from wheelferry.commands import flows as commands
+from wheelferry.core.errors import BuildError
+from wheelferry.core.report import Reporter
+from wheelferry.engine.client import ContainerSpec, Engine
+from wheelferry.project.config import load_options
+from wheelferry.project.requirements import Pin, read_lock
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from tests.support import WHEELFERRY, interruptible, wheelferry
 
-from wheelferry.wheelcache import ENV, RECORD
+from wheelferry.building.wheelcache import ENV, RECORD
 
 pytestmark = pytest.mark.engine
 

@@ -21,7 +21,7 @@ import pytest
 from tests.fixtures.platform_replica import HOME, UID, Bind, ReplicaRun, run_in_replica
 from tests.support import built_project, copy_project, index_project, wheelferry
 
-from wheelferry import manifest as mf
+from wheelferry.project import manifest as mf
 
 pytestmark = pytest.mark.engine
 

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from tests.support import LEGACY_OVERRIDE, built_project, copy_project, wheelferry
 
-from wheelferry import manifest as mf
-from wheelferry.engine import Engine
-from wheelferry.files import sha256_file
+from wheelferry.core.files import sha256_file
+from wheelferry.engine.client import Engine
+from wheelferry.project import manifest as mf
 
 pytestmark = pytest.mark.engine
 

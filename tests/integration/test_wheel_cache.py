@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from tests.support import index_project, wheelferry
 
-from wheelferry import manifest as mf
-from wheelferry.files import sha256_file
-from wheelferry.wheelcache import ENV, RECORD
+from wheelferry.building.wheelcache import ENV, RECORD
+from wheelferry.core.files import sha256_file
+from wheelferry.project import manifest as mf
 
 pytestmark = pytest.mark.engine
 

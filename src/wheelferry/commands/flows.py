@@ -1,0 +1,468 @@
+"""The commands as the core offers them: options in, work done, errors raised.
+
+Each command that changes the project holds its run lock, connects to the engine only when it
+needs it, and lets KeyboardInterrupt (Ctrl-C, and SIGTERM turned into it at the edge) unwind
+through the cleanup of every container and staging folder.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from packaging.utils import canonicalize_name
+
+from wheelferry import __version__
+from wheelferry.building import build as building
+from wheelferry.building import standin, wheelcache
+from wheelferry.bundling import bundle as bundling
+from wheelferry.bundling import reviewpack
+from wheelferry.commands import status as statuses
+from wheelferry.core import files
+from wheelferry.core.errors import LockGapError
+from wheelferry.core.report import Reporter
+from wheelferry.core.runlock import project_run_lock
+from wheelferry.engine.client import Engine, ImageInfo
+from wheelferry.locking import lock as locking
+from wheelferry.onplatform import fingerprint as fingerprintscript
+from wheelferry.project import layout as project
+from wheelferry.project import manifest as mf
+from wheelferry.project import wheelhouse as wh
+from wheelferry.project.config import Options
+from wheelferry.project.requirements import Pin, merge
+from wheelferry.proving import state
+from wheelferry.proving import verify as verifying
+from wheelferry.proving.proof import Problem
+from wheelferry.target import image as targets
+from wheelferry.target import initscript, platform_image
+from wheelferry.target import provided as provided_mod
+
+
+@contextmanager
+def connected(options: Options) -> Iterator[Engine]:
+    engine = Engine.connect(options.engine)
+    try:
+        yield engine
+    finally:
+        engine.close()
+
+
+def lock(options: Options, *, reporter: Reporter, upgrade: bool = False,
+         upgrade_packages: Sequence[str] = ()) -> locking.LockPlan:
+    with project_run_lock(project.state_dir(options), command="lock"):
+        if not options.provided_from_image:
+            return _lock(options, reporter=reporter, upgrade=upgrade,
+                         upgrade_packages=upgrade_packages, provided=_provided(options, None))
+        with connected(options) as engine:
+            found = _platform(engine, options, reporter)
+            return _lock(options, reporter=reporter, upgrade=upgrade,
+                         upgrade_packages=upgrade_packages, engine=engine,
+                         provided=_provided(options, found))
+
+
+def _platform(engine: Engine, options: Options,
+              reporter: Reporter) -> platform_image.Platform | None:
+    """The platform image, probed (once per image id), when one is configured."""
+    if options.platform_image is None:
+        return None
+    with reporter.step(f"reading the platform image {options.platform_image}"):
+        found = platform_image.probe(engine, options)
+    reporter.info(f"the platform runs python {found.version} as {found.user} "
+                  f"({found.libc} {found.libc_version}); it provides "
+                  f"{len(found.provided.packages)} distributions")
+    return found
+
+
+def _glibc(found: platform_image.Platform | None,
+           provided: provided_mod.Provided | None = None) -> str | None:
+    """The platform's glibc version, when the platform is known (its image, else its
+    fingerprint) and uses glibc."""
+    if found is None or found.libc != "glibc" or not found.libc_version:
+        return provided.glibc if provided is not None and provided.glibc else None
+    return found.libc_version
+
+
+def _libraries(found: platform_image.Platform | None,
+               provided: provided_mod.Provided | None) -> tuple[str, ...] | None:
+    """The sonames of the platform's shared libraries, when the platform is known (its image,
+    else its fingerprint): a wheel built from an sdist carries those it links that it lacks."""
+    if found is not None and found.libraries is not None:
+        return found.libraries
+    return provided.libraries if provided is not None else None
+
+
+def _provided(options: Options,
+              found: platform_image.Platform | None) -> provided_mod.Provided | None:
+    """What the platform provides: the freeze file, else what the platform image has."""
+    from_file = provided_mod.from_file(options)
+    if from_file is not None:
+        return from_file
+    if options.provided_from_image and found is not None:
+        return found.provided
+    return None
+
+
+def _lock(options: Options, *, reporter: Reporter, upgrade: bool = False,
+          upgrade_packages: Sequence[str] = (), engine: Engine | None = None,
+          target: targets.Target | None = None,
+          provided: provided_mod.Provided | None = None) -> locking.LockPlan:
+    plan = locking.plan_locks(options, upgrade=upgrade, upgrade_packages=upgrade_packages,
+                              provided=provided)
+    if plan.up_to_date:
+        for entry in plan.entries:
+            reporter.info(f"{project.relative(options, entry.lock)} is up to date")
+        return plan
+    for path, reason in plan.reasons:
+        reporter.info(f"{project.relative(options, path)} will be re-resolved: {reason}")
+    with _engine_and_target(options, reporter, engine, target) as (eng, tgt), \
+            reporter.step(f"locking for python {tgt.version} in {options.image}"):
+        written = locking.execute(eng, options, tgt, plan, reporter)
+    for path in written:
+        what = " (build requirements)" if path == project.build_lock_path(options) else ""
+        verb = "wrote" if path.is_file() else "removed"
+        reporter.info(f"{verb} {project.relative(options, path)}{what}")
+    return plan
+
+
+@contextmanager
+def _engine_and_target(options: Options, reporter: Reporter, engine: Engine | None,
+                       target: targets.Target | None) -> Iterator[tuple[Engine, targets.Target]]:
+    if engine is not None and target is not None:
+        yield engine, target
+        return
+    with contextlib.ExitStack() as stack:
+        eng = engine if engine is not None else stack.enter_context(connected(options))
+        with reporter.step(f"checking the target image {options.image}"):
+            tgt = targets.prepare(eng, options, reporter.info)
+        yield eng, tgt
+
+
+@dataclass(frozen=True)
+class Built:
+    """What a build made: the new wheelhouse's manifest, and the files of the wheels it kept
+    as they were (reused)."""
+
+    manifest: mf.Manifest
+    reused: frozenset[str] = frozenset()
+
+
+def build(options: Options, *, reporter: Reporter, upgrade: bool = False,
+          upgrade_packages: Sequence[str] = (), jobs: int = 0) -> Built:
+    """Lock when stale, then fetch/build what changed and swap in the new wheelhouse."""
+    with project_run_lock(project.state_dir(options), command="build"):
+        wh.recover(options.wheelhouse)
+        wh.check_writable(options.wheelhouse)
+        with connected(options) as engine, contextlib.ExitStack() as stack:
+            with reporter.step(f"checking the target image {options.image}"):
+                target = targets.prepare(engine, options, reporter.info)
+            found = _platform(engine, options, reporter)
+            provided = _provided(options, found)
+            with wh.locks_kept_with_wheelhouse(options):
+                _lock(options, reporter=reporter, upgrade=upgrade,
+                      upgrade_packages=upgrade_packages, engine=engine, target=target,
+                      provided=provided)
+                cache = wheelcache.root()
+                # The wheel cache's entries this build takes are kept from pruning till its end.
+                lease = None if cache is None else stack.enter_context(wheelcache.Lease(cache))
+                build_once = _BuildOnce(options, engine, target, provided, reporter,
+                                        lease=lease, jobs=jobs,
+                                        platform_glibc=_glibc(found, provided),
+                                        platform_libraries=_libraries(found, provided))
+                try:
+                    return build_once()
+                except LockGapError as gap:
+                    # uv read an sdist's static metadata, which said less than its wheel does.
+                    _relock_with(options, build_once.plan, gap, reporter=reporter,
+                                 engine=engine, target=target, provided=provided)
+                return build_once()
+
+
+@dataclass
+class _BuildOnce:
+    """Plan the build from the locks as they are, and execute it (what builds find sdists to
+    import undeclared is recorded in the build lock on the way). `plan`: the last one made."""
+
+    options: Options
+    engine: Engine
+    target: targets.Target
+    provided: provided_mod.Provided | None
+    reporter: Reporter
+    lease: wheelcache.Lease | None
+    jobs: int
+    platform_glibc: str | None
+    plan: building.BuildPlan | None = None
+    # The sonames the platform image has (None: not known): what built wheels need not carry.
+    platform_libraries: tuple[str, ...] | None = None
+
+    def __call__(self) -> Built:
+        options, reporter, lease = self.options, self.reporter, self.lease
+        site = wheelcache.BuildSite.of(self.target, options.arch, self.platform_libraries)
+        plan = self.plan = building.plan_build(
+            options, self.target.image.id, project.lock_pins(options),
+            mf.read_manifest(options.wheelhouse), building.intact_in(options.wheelhouse),
+            project.build_lock_pins(options), self.provided,
+            cached=None if lease is None else lambda job: lease.lookup(job, site))
+        if plan.reuse:
+            reporter.info(f"{len(plan.reuse)} wheel(s) already built for these pins are reused")
+        if plan.cached:
+            reporter.info(f"{len(plan.cached)} wheel(s) built earlier from the same sdist with "
+                          f"the same settings are taken from the wheel cache "
+                          f"({wheelcache.root()}): " + ", ".join(
+                              f"{job.pin.name}=={job.pin.version}" for job, _ in plan.cached))
+        made = building.execute(self.engine, options, self.target, plan, reporter,
+                                jobs=self.jobs, platform_glibc=self.platform_glibc,
+                                wheel_cache=wheelcache.root(), relock=self.relock,
+                                platform_libraries=self.platform_libraries)
+        return Built(made, frozenset(record.file for record in plan.reuse))
+
+    def relock(self, found_imports: Mapping[str, tuple[str, ...]]) -> tuple[Pin, ...]:
+        """Record what builds found sdists to import undeclared in the build lock."""
+        with self.reporter.step("recording what builds import in the build lock"):
+            lock_plan = locking.plan_locks(self.options, provided=self.provided,
+                                           found=found_imports)
+            locking.execute(self.engine, self.options, self.target, lock_plan, self.reporter)
+        return project.build_lock_pins(self.options)
+
+
+def _relock_with(options: Options, plan: building.BuildPlan | None, gap: LockGapError, *,
+                 reporter: Reporter, engine: Engine, target: targets.Target,
+                 provided: provided_mod.Provided | None) -> None:
+    """Lock again with what wheels built from sdists require beyond their sdists' metadata
+    (uv reads an sdist's static metadata, which may say less than its setup.py): added to the
+    input of each lock that pins such a package, for this resolution."""
+    reporter.warn(f"{gap.message[:1].upper()}{gap.message[1:]} Locking again with it.")
+    by_lock: dict[Path, list[str]] = {}
+    pin_locks = dict(plan.pin_locks) if plan is not None else {}
+    for name, needs in sorted(gap.gaps.items()):
+        for lock in pin_locks.get(canonicalize_name(name), ()):
+            by_lock.setdefault(options.project_dir / lock, []).extend(needs)
+    lock_plan = locking.plan_locks(options, provided=provided, added=by_lock)
+    for path, reason in lock_plan.reasons:
+        reporter.info(f"{project.relative(options, path)} will be re-resolved: {reason}")
+    with reporter.step(f"locking again for python {target.version} in {options.image}"):
+        locking.execute(engine, options, target, lock_plan, reporter)
+
+
+@dataclass(frozen=True)
+class Verified:
+    """What verify proved: the wheels checked, and (unless static only) where and as whom the
+    proof ran, whether the platform's own packages were checked, and the warnings."""
+
+    wheels: int
+    static_only: bool
+    image: str = ""
+    user: str = ""
+    platform_checked: bool = False
+    warnings: tuple[Problem, ...] = ()
+
+
+def verify(options: Options, *, reporter: Reporter, static_only: bool = False) -> Verified:
+    """Static checks, then (unless static_only) the offline install proof in the target; a
+    full proof is recorded in the state folder."""
+    with project_run_lock(project.state_dir(options), command="verify"):
+        wh.recover(options.wheelhouse)
+        with reporter.step(f"checking {options.wheelhouse} against its checksums and locks"):
+            problems, manifest = verifying.static_problems(options)
+        verifying.raise_if(problems, f"in {options.wheelhouse}")
+        assert manifest is not None
+        reporter.info(f"{len(manifest.wheels)} wheels match SHA256SUMS, the manifest and the "
+                      "locks")
+        if static_only:
+            return Verified(wheels=len(manifest.wheels), static_only=True)
+        with connected(options) as engine:
+            found = _platform(engine, options, reporter)
+            glibc = _glibc(found, provided_mod.from_file(options))
+            if glibc:
+                refused = building.glibc_too_new(options.wheelhouse,
+                                                 [w.file for w in manifest.wheels], glibc)
+                verifying.raise_if([verifying.Problem("glibc", line) for line in refused],
+                                   f"for the platform's glibc {glibc}")
+            if found is not None:
+                site = verifying.ProofSite(image=found.image, user=found.user, home=found.home,
+                                           scratch_home=False)
+            else:
+                site = verifying.plain_site(_plain_platform(engine, options, manifest, reporter))
+            with reporter.step(f"two desktop starts in fresh {site.image.reference} "
+                               f"containers (network off, as {site.user}, only persistent-home "
+                               "kept): the generated init.sh installs, then only links; pip "
+                               "check and imports in both"):
+                findings = verifying.prove(engine, options, manifest, site, reporter)
+            if findings.pending:
+                findings = verifying.check_upstream(engine, options, manifest, findings,
+                                                    reporter)
+        if findings.warnings:
+            reporter.warn(f"{len(findings.warnings)} module(s) did not import, for reasons the "
+                          "wheelhouse cannot change (they do not fail verify):\n"
+                          + "\n".join(w.render() for w in findings.warnings))
+        if findings.uncompiled:
+            reporter.warn("files in tests, examples or docs folders of shipped packages do not "
+                          "compile for the target Python (they do not fail verify):\n"
+                          + "\n".join(w.render() for w in findings.uncompiled))
+        verifying.raise_if(findings.problems, "in the offline install proof")
+        state.record_proof(options, site.image,
+                           warnings=tuple(w.render() for w in findings.warnings
+                                          + findings.uncompiled))
+        imports = ("every shipped module imports" if not findings.warnings else
+                   f"every shipped module imports but the {len(findings.warnings)} warned about")
+        reporter.info(f"proven: the wheelhouse installs offline with the generated init.sh in "
+                      f"{site.image.reference}, pip check passes, {imports}, every shipped "
+                      ".py compiles" + (", the smoke test passes" if options.smoke_test else "")
+                      + (" and the platform's own packages still import" if found else ""))
+    return Verified(wheels=len(manifest.wheels), static_only=False, image=site.image.reference,
+                    user=site.user, platform_checked=found is not None,
+                    warnings=tuple(findings.warnings))
+
+
+def _plain_platform(engine: Engine, options: Options, manifest: mf.Manifest,
+                    reporter: Reporter) -> ImageInfo:
+    """Without the platform's image: the plain target image, or, when the platform provides
+    some of the pins (a freeze file), a stand-in with those installed as the platform has them."""
+    if not manifest.provided:
+        return engine.ensure_image(options.image, platform=options.engine_platform)
+    provided = dict(manifest.provided)
+    pins = [pin for pin in merge(p for _, p in project.lock_pins(options))
+            if provided.get(pin.name) == str(pin.version)]
+    target = targets.prepare(engine, options, reporter.info)
+    described = provided_mod.from_file(options)
+    if described is not None and described.python_version \
+            and described.python_version != target.version:
+        reporter.warn(f"the stand-in runs python {target.version} ({options.image}), the "
+                      f"platform {described.python_version} ({described.source}): the proof "
+                      "is as good as the two agree; an image with the platform's exact Python "
+                      "makes it exact")
+    with reporter.step(f"preparing a stand-in of the platform: {options.image} with the "
+                       f"{len(pins)} provided package(s) installed as root (once)"):
+        return standin.ensure(engine, options, target, pins, reporter)
+
+
+def fingerprint(*, output: Path, reporter: Reporter) -> Path:
+    """Write the script the platform describes itself with (stdlib only, run there once)."""
+    text = (f"#!/usr/bin/env python3\n# Written by `wheelferry fingerprint` (wheelferry "
+            f"{__version__}). On the platform:\n#     python3 {output.name} > platform.json\n"
+            "# then, in [tool.wheelferry]: provided = \"platform.json\"\n"
+            + inspect.getsource(fingerprintscript).replace("\r\n", "\n"))
+    files.replace_file(output, text.encode("utf-8"), new_mode=0o755)
+    reporter.info(f"wrote {output}: copy it to the platform, run 'python3 {output.name} > "
+                  "platform.json' there once, bring platform.json back into the project and set "
+                  "provided = \"platform.json\" in [tool.wheelferry]")
+    return output
+
+
+def init_script(options: Options, *, reporter: Reporter, output: Path | None = None) -> Path:
+    """Write (or update the wheelferry block of) the platform's init.sh; warn when there is no
+    wheelhouse to upload with it, or when it is not the one verify proved."""
+    path = output if output is not None else project.init_script_path(options)
+    if not path.is_absolute():
+        path = Path.cwd() / path
+    initscript.write(path, install_dir=options.install_dir)
+    reporter.info(f"wrote {path}: upload it to ~/persistent-home/init.sh and the wheelhouse "
+                  f"folder to {options.install_dir}")
+    upload_warnings(options, reporter)
+    return path
+
+
+def upload_warnings(options: Options, reporter: Reporter) -> None:
+    """What the user should know before uploading the wheelhouse (said by every upload step)."""
+    if mf.read_manifest(options.wheelhouse) is None:
+        reporter.warn(f"there is no wheelhouse at {options.wheelhouse} yet: run 'wheelferry "
+                      "build' and 'wheelferry verify' before uploading.")
+    elif not state.is_proven(options):
+        reporter.warn(f"the wheelhouse at {options.wheelhouse} is not the one 'wheelferry "
+                      "verify' last proved (never proven, or changed since): run 'wheelferry "
+                      "verify' before uploading.")
+
+
+def bundle(options: Options, *, reporter: Reporter, output: Path | None = None,
+           since: str | None = None, review: bool = False,
+           fail_on_vulnerable: bool = False) -> Path:
+    """Write the wheelhouse as one self-checking installer file (a delta over `since`: the
+    SHA256SUMS on the platform, or 'last'); keep a copy of its SHA256SUMS; return its path.
+    With `review`, the review pack is written beside it and the bundle carries review.json and
+    the SBOM."""
+    with project_run_lock(project.state_dir(options), command="bundle"):
+        wh.recover(options.wheelhouse)
+        path = output if output is not None else options.project_dir / bundling.DEFAULT_NAME
+        if not path.is_absolute():
+            path = Path.cwd() / path
+        before = bundling.since_sums(options, since)
+        if (options.wheelhouse / mf.SUMS).is_file():
+            upload_warnings(options, reporter)
+        pack = None
+        if review:
+            pack = _review_pack(options, reporter, fail_on_vulnerable=fail_on_vulnerable)
+        with reporter.step(f"writing {path}"):
+            plan = bundling.make(options, output=path, since=before,
+                                 carried=None if pack is None else {
+                                     reviewpack.JSON: pack.files[reviewpack.JSON],
+                                     reviewpack.SBOM: pack.files[reviewpack.SBOM]})
+        sums = (options.wheelhouse / mf.SUMS).read_bytes()
+        if pack is not None:
+            written = reviewpack.write(path.parent, pack)
+            state.record_bundled_review(options, sums, pack.files[reviewpack.JSON])
+            _said_review(pack, written, reporter)
+        state.record_bundled_sums(options, sums)
+    reporter.info(f"wrote {path}: {plan.summary()}")
+    if plan.delta:
+        reporter.info(f"a delta: on the platform, {options.install_dir} must hold the "
+                      f"wheelhouse whose {mf.SUMS} has sha256 {plan.since_sha256} (or at least "
+                      "the wheels it keeps); it checks them first and otherwise changes nothing")
+    reporter.info(f"upload this one file to the platform (to your home folder, wherever the "
+                  f"upload lands) and run it there once: sh ~/{path.name} (--check only checks "
+                  "it, --help says more)")
+    return path
+
+
+def review(options: Options, *, reporter: Reporter, output: Path | None = None,
+           fail_on_vulnerable: bool = False) -> list[Path]:
+    """Write the review pack (review.html, review.json, sbom.cdx.json, pylock.toml) of the
+    wheelhouse on disk into `output` (default: the project folder, beside the bundle)."""
+    with project_run_lock(project.state_dir(options), command="review"):
+        wh.recover(options.wheelhouse)
+        folder = output if output is not None else options.project_dir
+        if not folder.is_absolute():
+            folder = Path.cwd() / folder
+        pack = _review_pack(options, reporter, fail_on_vulnerable=fail_on_vulnerable)
+        written = reviewpack.write(folder, pack)
+    _said_review(pack, written, reporter)
+    return written
+
+
+def _review_pack(options: Options, reporter: Reporter, *,
+                 fail_on_vulnerable: bool) -> reviewpack.Pack:
+    with reporter.step("gathering the review: metadata, licences, known vulnerabilities"):
+        found = reviewpack.gather(options)
+    pack = reviewpack.render(found)
+    vulns = found.vulnerabilities
+    if vulns.status != "checked":
+        missing = [d for d in found.shipped if d.vulnerabilities != "checked"]
+        reporter.warn(f"known vulnerabilities: {vulns.status} for {len(missing)} of "
+                      f"{len(found.shipped)} distribution(s) ({vulns.source}): "
+                      + "; ".join(f"{d.name} {d.version}: {d.not_checked_reason}"
+                                  for d in missing[:5]))
+    for dist in found.vulnerable:
+        reporter.warn(f"{dist.name} {dist.version} has known vulnerabilities: "
+                      + ", ".join(a.id for a in dist.advisories))
+    unknown = [d for d in found.shipped if d.licence_source == "unknown"]
+    if unknown:
+        reporter.warn("unknown licence: " + ", ".join(f"{d.name} {d.version}" for d in unknown))
+    reviewpack.check(found, fail_on_vulnerable=fail_on_vulnerable)
+    return pack
+
+
+def _said_review(pack: reviewpack.Pack, written: list[Path], reporter: Reporter) -> None:
+    found = pack.review
+    reporter.info(f"the review of {len(found.shipped)} distribution(s): "
+                  f"{len(found.licences)} licence(s), vulnerabilities "
+                  f"{found.vulnerabilities.status} ({found.vulnerabilities.found} known), "
+                  + ("proven" if found.proof.proven else "NOT proven by verify"))
+    for path in written:
+        reporter.info(f"wrote {path}")
+
+
+def status(options: Options) -> statuses.ProjectStatus:
+    """Where the project stands, from its files alone (no engine)."""
+    return statuses.project_status(options)
