@@ -1,5 +1,7 @@
-"""The package's shape: each module imports only modules below it in the stack that the layout
-table of docs/development.md shows (no upward imports, no circles), and the core never imports
+"""The package's shape: every module lives in a folder by stage, each folder says in its
+docstring what it holds, a folder imports only the folders below it (a misplaced import fails
+here), modules within a folder import each other without circles, the code that runs on the
+platform or in containers imports nothing of the host, and only the command-line edge imports
 invoke."""
 
 from __future__ import annotations
@@ -10,43 +12,44 @@ from pathlib import Path
 import wheelferry
 
 PACKAGE = Path(wheelferry.__file__).parent
-# Bottom to top, as in the layout table of docs/development.md ("where a change goes").
-STACK = ("errors", "report", "files", "elfcheck", "overrides", "pyprojectfile", "config",
-         "provided", "fingerprintscript", "requirements", "project", "containerio", "engine",
-         "containers", "target", "systemimage",
-         "platform_image", "diagnose", "manifest", "startup", "initscript", "platformdir",
-         "unbundle", "reviewsummary", "bundlescript", "wheelhouse", "freshness", "lock", "fetch",
-         "wheelcache",
-         "build", "standin",
-         "verdicts", "proof", "upstream", "verify", "state",
-         "wheelmeta", "vulnerabilities", "review", "reviewpage", "sbom", "pylock", "reviewpack",
-         "bundle", "status", "caches", "jsonout", "newproject", "runlock",
-         "commands", "tasks", "cli")
-ADAPTERS = ("tasks", "cli")
+# Bottom to top, as in the layout table of docs/development.md ("where a change goes"): a folder
+# may import the folders before it, never one after it.
+FOLDERS = ("onplatform", "core", "project", "engine", "target", "locking", "building", "proving",
+           "bundling", "commands", "edge")
+# Stdlib-only scripts run in containers; the host may share their pure parts from any folder.
+SHARED = "incontainer"
 
 
-def internal_imports(module: str) -> set[str]:
-    tree = ast.parse((PACKAGE / f"{module}.py").read_text(encoding="utf-8"))
+def modules() -> dict[str, Path]:
+    """Every module of the folders, as folder.name."""
+    return {f"{path.parent.name}.{path.stem}": path
+            for folder in FOLDERS for path in sorted((PACKAGE / folder).glob("*.py"))
+            if path.stem != "__init__"}
+
+
+def internal_imports(path: Path) -> set[str]:
+    """The folder.module names a module imports (a folder itself counts as folder.__init__)."""
     found: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and node.module:
-            if node.module == "wheelferry":
-                found.update(alias.name for alias in node.names if alias.name in STACK)
-            elif node.module.startswith("wheelferry."):
-                found.add(node.module.split(".")[1])
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            parts = node.module.split(".")
+            if parts[0] != "wheelferry" or len(parts) == 1:
+                continue
+            if len(parts) >= 3:
+                found.add(f"{parts[1]}.{parts[2]}")
+            else:
+                found.update(f"{parts[1]}.{alias.name}" for alias in node.names)
         elif isinstance(node, ast.Import):
-            found.update(a.name.split(".")[1] for a in node.names
-                         if a.name.startswith("wheelferry."))
-    # The in-container scripts are stdlib only and import nothing of the host's: the host may
-    # share their pure parts (what a build log says) from any level.
-    found.discard("incontainer")
+            for alias in node.names:
+                parts = alias.name.split(".")
+                if parts[0] == "wheelferry" and len(parts) >= 3:
+                    found.add(f"{parts[1]}.{parts[2]}")
     return found
 
 
-def external_imports(module: str) -> set[str]:
-    tree = ast.parse((PACKAGE / f"{module}.py").read_text(encoding="utf-8"))
+def external_imports(path: Path) -> set[str]:
     found: set[str] = set()
-    for node in ast.walk(tree):
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             found.add(node.module.split(".")[0])
         elif isinstance(node, ast.Import):
@@ -54,36 +57,88 @@ def external_imports(module: str) -> set[str]:
     return found
 
 
-def test_every_module_has_its_place_in_the_stack() -> None:
-    modules = {path.stem for path in PACKAGE.glob("*.py")} - {"__init__"}
-    assert modules == set(STACK)
+def test_every_module_lives_in_a_folder_that_says_what_it_holds() -> None:
+    assert sorted(path.name for path in PACKAGE.glob("*.py")) == ["__init__.py"]
+    folders = {path.name for path in PACKAGE.iterdir()
+               if path.is_dir() and path.name != "__pycache__"}
+    assert folders == {*FOLDERS, SHARED}
+    for folder in FOLDERS:
+        doc = ast.get_docstring(ast.parse((PACKAGE / folder / "__init__.py").read_text()))
+        assert doc is not None, folder
+        assert len(doc.split()) >= 20, folder
+    assert not (PACKAGE / SHARED / "__init__.py").exists()  # scripts, run standalone
 
 
-def test_modules_import_only_what_lies_below_them() -> None:
-    upward = {module: sorted(name for name in internal_imports(module)
-                             if STACK.index(name) >= STACK.index(module))
-              for module in STACK}
-    assert {module: names for module, names in upward.items() if names} == {}
+def test_folders_import_only_the_folders_below_them() -> None:
+    upward: dict[str, list[str]] = {}
+    for name, path in modules().items():
+        folder = name.split(".")[0]
+        for target in internal_imports(path):
+            other = target.split(".")[0]
+            if other == SHARED:
+                continue
+            if other not in FOLDERS or FOLDERS.index(other) > FOLDERS.index(folder):
+                upward.setdefault(name, []).append(target)
+    assert upward == {}
 
 
-def test_the_core_never_imports_invoke() -> None:
-    core = [module for module in STACK if module not in ADAPTERS]
-    assert [module for module in core if "invoke" in external_imports(module)] == []
-    assert "invoke" in external_imports("tasks")
+def test_the_code_that_runs_on_the_platform_imports_nothing_of_the_host() -> None:
+    """A bundle and init.sh carry these modules' source with their wheelferry imports
+    stripped: they may import only each other."""
+    for name, path in modules().items():
+        if name.startswith("onplatform."):
+            assert {target.split(".")[0] for target in internal_imports(path)} <= {
+                "onplatform"}, name
+
+
+def test_modules_within_a_folder_import_each_other_without_circles() -> None:
+    graph = {name: {target for target in internal_imports(path)
+                    if target.split(".")[0] == name.split(".")[0] and target in modules()}
+             for name, path in modules().items()}
+    done: set[str] = set()
+
+    def visit(name: str, trail: tuple[str, ...]) -> None:
+        assert name not in trail, " -> ".join((*trail, name))
+        if name in done:
+            return
+        for target in sorted(graph[name]):
+            visit(target, (*trail, name))
+        done.add(name)
+
+    for name in sorted(graph):
+        visit(name, ())
+
+
+def test_only_the_edge_imports_invoke() -> None:
+    importing = sorted(name for name, path in modules().items()
+                       if "invoke" in external_imports(path))
+    assert importing, "the edge's tasks import invoke"
+    assert all(name.startswith("edge.") for name in importing), importing
 
 
 def test_no_unit_and_integration_test_modules_share_a_name() -> None:
     """Test folders are not packages: two modules of one name cannot both be collected."""
     tests = Path(__file__).resolve().parents[1]
-    unit = {p.name for p in (tests / "unit").glob("test_*.py")}
+    unit = [p.name for p in (tests / "unit").rglob("test_*.py")]
     integration = {p.name for p in (tests / "integration").glob("test_*.py")}
-    assert unit & integration == set()
+    assert set(unit) & integration == set()
+    assert len(unit) == len(set(unit))
+
+
+def test_unit_tests_mirror_the_folders() -> None:
+    """tests/unit/FOLDER/ holds the unit tests of src/wheelferry/FOLDER/; only the tests of the
+    package as a whole (this one) and of the benchmarks' runner sit above them."""
+    unit = Path(__file__).resolve().parent
+    assert {path.name for path in unit.iterdir() if path.is_dir()
+            and path.name != "__pycache__"} <= {*FOLDERS, SHARED}
+    assert sorted(path.name for path in unit.glob("test_*.py")) == [
+        "test_corpus_runner.py", "test_package_layout.py"]
 
 
 def test_in_container_scripts_import_nothing_of_the_host() -> None:
     """The host shares their pure parts (build_needs: what a build log says); they run in the
     container with the stdlib and packaging only, so they may never import a host module."""
-    for script in sorted((PACKAGE / "incontainer").glob("*.py")):
+    for script in sorted((PACKAGE / SHARED).glob("*.py")):
         tree = ast.parse(script.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
             if isinstance(node, ast.ImportFrom) and node.module:

@@ -23,16 +23,16 @@ from tests.support import (
     write_fresh_lock,
 )
 
-from wheelferry import build as build_module
-from wheelferry import manifest as mf
-from wheelferry.build import build_job, check_platform_glibc, plan_build
-from wheelferry.config import Options
-from wheelferry.errors import BuildError, LockGapError
-from wheelferry.fetch import BuildJob
-from wheelferry.files import sha256_file
-from wheelferry.overrides import BuildOverride
-from wheelferry.project import lock_pins
-from wheelferry.requirements import Pin
+from wheelferry.building import build as build_module
+from wheelferry.building.build import build_job, check_platform_glibc, plan_build
+from wheelferry.building.fetch import BuildJob
+from wheelferry.core.errors import BuildError, LockGapError
+from wheelferry.core.files import sha256_file
+from wheelferry.project import manifest as mf
+from wheelferry.project.config import Options
+from wheelferry.project.layout import lock_pins
+from wheelferry.project.overrides import BuildOverride
+from wheelferry.project.requirements import Pin
 
 HELPER_2 = pin("wferryfx-buildhelper", "2.0", {f"sha256:{sha('helper-2')}"}, Path("base.txt"))
 LEGACY = pin("wferryfx-legacy", "1.0", {f"sha256:{sha('legacy-sdist')}"}, Path("base.txt"))

@@ -14,16 +14,16 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from tests.support import make_wheel, pin, project_options, sha, write_fresh_lock
 
-from wheelferry import wheelcache as wc
-from wheelferry.build import build_job, plan_build
-from wheelferry.engine import ImageInfo
-from wheelferry.fetch import BuildJob
-from wheelferry.files import sha256_file
-from wheelferry.manifest import SdistRecord
-from wheelferry.overrides import BuildOverride
-from wheelferry.project import lock_pins
-from wheelferry.requirements import Pin
-from wheelferry.target import Target
+from wheelferry.building import wheelcache as wc
+from wheelferry.building.build import build_job, plan_build
+from wheelferry.building.fetch import BuildJob
+from wheelferry.core.files import sha256_file
+from wheelferry.engine.client import ImageInfo
+from wheelferry.project.layout import lock_pins
+from wheelferry.project.manifest import SdistRecord
+from wheelferry.project.overrides import BuildOverride
+from wheelferry.project.requirements import Pin
+from wheelferry.target.image import Target
 
 SDIST = sha("cext-sdist")
 WHEEL_HASH = sha("cext-wheel-on-the-index-for-another-python")

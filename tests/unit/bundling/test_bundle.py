@@ -13,9 +13,10 @@ from pathlib import Path
 import pytest
 from tests.support import project_options
 
-from wheelferry import bundle, bundlescript, state
-from wheelferry import manifest as mf
-from wheelferry.errors import BundleError
+from wheelferry.bundling import bundle, bundlescript
+from wheelferry.core.errors import BundleError
+from wheelferry.project import manifest as mf
+from wheelferry.proving import state
 
 WHEELS = {
     "alpha-1.0-py3-none-any.whl": b"alpha wheel " * 100,

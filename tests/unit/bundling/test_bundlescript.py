@@ -15,8 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from wheelferry import bundle, bundlescript, initscript, reviewsummary
-from wheelferry import manifest as mf
+from wheelferry.bundling import bundle, bundlescript
+from wheelferry.onplatform import reviewsummary
+from wheelferry.project import manifest as mf
+from wheelferry.target import initscript
 
 INSTALL_DIRS = ("~/persistent-home/my-tools", "$HOME/persistent-home/it's here",
                 "/opt/tools with space", "~")

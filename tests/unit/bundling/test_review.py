@@ -14,11 +14,11 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from tests.support import sample_review
 
-from wheelferry import pylock, reviewpage, sbom
-from wheelferry import review as rv
-from wheelferry.errors import LicenceNotAllowed, ReviewError, VulnerableError
-from wheelferry.reviewpack import check, render, write
-from wheelferry.wheelmeta import Licence, WheelMeta
+from wheelferry.bundling import pylock, reviewpage, sbom
+from wheelferry.bundling import review as rv
+from wheelferry.bundling.reviewpack import check, render, write
+from wheelferry.bundling.wheelmeta import Licence, WheelMeta
+from wheelferry.core.errors import LicenceNotAllowed, ReviewError, VulnerableError
 
 if sys.version_info >= (3, 11):
     import tomllib

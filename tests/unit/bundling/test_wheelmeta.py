@@ -5,7 +5,7 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
-from wheelferry import wheelmeta
+from wheelferry.bundling import wheelmeta
 
 HEAD = "Metadata-Version: 2.4\nName: Demo_Pkg\nVersion: 1.0\nSummary: A demo\n"
 

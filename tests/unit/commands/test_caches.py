@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from wheelferry import caches, wheelcache
-from wheelferry.caches import Entry, choose
-from wheelferry.errors import ConfigError
+from wheelferry.building import wheelcache
+from wheelferry.commands import caches
+from wheelferry.commands.caches import Entry, choose
+from wheelferry.core.errors import ConfigError
 
 DAY = 86400.0
 
@@ -98,7 +99,8 @@ def test_an_entry_a_running_build_leased_is_kept(user_cache: Path) -> None:
     # The build's lease, held by another process, as a real build holds it.
     holder = subprocess.Popen(
         [sys.executable, "-c", (
-            "import sys, time; from pathlib import Path; from wheelferry import wheelcache\n"
+            "import sys, time; from pathlib import Path\n"
+            "from wheelferry.building import wheelcache\n"
             "lease = wheelcache.Lease(Path(sys.argv[1])).__enter__()\n"
             "lease.keys.append('leased')\n"
             "(wheelcache.leases(Path(sys.argv[1])) / (lease._name + '.keys'))"

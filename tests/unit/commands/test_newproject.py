@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from wheelferry.config import load_options
-from wheelferry.errors import ConfigError
-from wheelferry.newproject import INPUT, start
-from wheelferry.pyprojectfile import read_table
+from wheelferry.commands.newproject import INPUT, start
+from wheelferry.core.errors import ConfigError
+from wheelferry.project.config import load_options
+from wheelferry.project.pyprojectfile import read_table
 
 OWN = """\
 # The user's own project file.

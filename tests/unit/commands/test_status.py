@@ -7,12 +7,13 @@ from pathlib import Path
 
 from tests.support import write_project
 
-from wheelferry import manifest as mf
-from wheelferry import project, state
-from wheelferry.config import Options, load_options
-from wheelferry.engine import ImageInfo
-from wheelferry.freshness import fingerprint, header_line
-from wheelferry.status import project_status
+from wheelferry.commands.status import project_status
+from wheelferry.engine.client import ImageInfo
+from wheelferry.locking.freshness import fingerprint, header_line
+from wheelferry.project import layout as project
+from wheelferry.project import manifest as mf
+from wheelferry.project.config import Options, load_options
+from wheelferry.proving import state
 
 HASH = "sha256:" + "2" * 64
 IMAGE = ImageInfo(reference="python:3.10", id="sha256:" + "1" * 64, digest="d")

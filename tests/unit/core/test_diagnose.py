@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from wheelferry.diagnose import diagnose, log_tail
+from wheelferry.core.diagnose import diagnose, log_tail
 
 LEGACY_LOG = """\
 $ /usr/local/bin/python -m pip wheel --no-deps -w /tmp/b /tmp/d/wferryfx-legacy-1.0.tar.gz
@@ -243,7 +243,7 @@ def test_the_failed_package_is_named_however_pip_quotes_it(line: str) -> None:
 
 
 def test_attempts_are_told_apart_and_the_last_one_explains() -> None:
-    from wheelferry.diagnose import attempts_told_apart
+    from wheelferry.core.diagnose import attempts_told_apart
     from wheelferry.incontainer.build_needs import ATTEMPT
 
     log = (f"{ATTEMPT}uv, in isolation\nFailed to build `toprammer==0.19`\n"
@@ -274,7 +274,7 @@ def test_attempts_are_told_apart_and_the_last_one_explains() -> None:
 
 
 def test_numpy_distutils_asks_for_numpy_1_where_it_ships() -> None:
-    from wheelferry.diagnose import override_hint
+    from wheelferry.core.diagnose import override_hint
 
     hint = override_hint("scikit-fmm", "numpy.distutils.core")
     assert "Add numpy<2 to your requirements file" in hint
@@ -282,7 +282,7 @@ def test_numpy_distutils_asks_for_numpy_1_where_it_ships() -> None:
 
 
 def test_a_compilers_first_error_explains_and_an_sdists_own_header_is_no_os_package() -> None:
-    from wheelferry.diagnose import log_tail
+    from wheelferry.core.diagnose import log_tail
 
     log = "\n".join(["gcc -c _pywt.c"] + [f"warning line {n}" for n in range(40)]
                     + ["_pywt.c:28859:5: error: lvalue required as increment operand",
@@ -299,7 +299,7 @@ def test_a_compilers_first_error_explains_and_an_sdists_own_header_is_no_os_pack
 
 def test_a_compiler_probe_that_fails_is_not_taken_for_the_cause() -> None:
     # numpy.distutils tries CPU features while building scikit-fmm; their failures are expected.
-    from wheelferry.diagnose import log_tail
+    from wheelferry.core.diagnose import log_tail
 
     log = ("WARN: CCompilerOpt.dist_test[637] : Command (gcc -c /b/numpy/distutils/checks/"
            "cpu_avx512_knl.c) failed\n"

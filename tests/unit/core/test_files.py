@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from wheelferry.files import (
+from wheelferry.core.files import (
     read_files,
     read_json_object,
     remember_json,

@@ -11,8 +11,8 @@ import time
 import pytest
 from rich.console import Console
 
-from wheelferry import report
-from wheelferry.report import Reporter, format_size
+from wheelferry.core import report
+from wheelferry.core.report import Reporter, format_size
 
 
 @pytest.mark.parametrize(("size", "shown"), [

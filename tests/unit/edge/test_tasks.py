@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from wheelferry.tasks import SHORT_FLAGS, namespace
+from wheelferry.edge.tasks import SHORT_FLAGS, namespace
 
 
 def flag_names() -> dict[str, dict[str, list[str]]]:

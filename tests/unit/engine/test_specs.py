@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from tests.support import project_options, write_project
 
-from wheelferry import containers
-from wheelferry.config import Options, load_options
-from wheelferry.containers import cache_record, toolchain_pip_conf, toolchain_spec
-from wheelferry.engine import ContainerSpec, ImageInfo
+from wheelferry.engine import specs as containers
+from wheelferry.engine.client import ContainerSpec, ImageInfo
+from wheelferry.engine.specs import cache_record, toolchain_pip_conf, toolchain_spec
+from wheelferry.project.config import Options, load_options
 
 
 def test_index_credentials_stay_in_the_mounted_pip_conf(tmp_path: Path) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from wheelferry.diagnose import diagnose, system_need_advice
+from wheelferry.core.diagnose import diagnose, system_need_advice
 from wheelferry.incontainer.system_needs import SystemNeed, missing_system_part
 
 

@@ -17,11 +17,11 @@ from tests.support import (
     write_project,
 )
 
-from wheelferry.config import Options, load_options
-from wheelferry.errors import LockError
-from wheelferry.freshness import build_fingerprint, header_line
-from wheelferry.lock import plan_locks
-from wheelferry.project import build_lock_path
+from wheelferry.core.errors import LockError
+from wheelferry.locking.freshness import build_fingerprint, header_line
+from wheelferry.locking.lock import plan_locks
+from wheelferry.project.config import Options, load_options
+from wheelferry.project.layout import build_lock_path
 
 
 def reasons(options: Options, **flags: Any) -> dict[str, str]:

@@ -17,11 +17,12 @@ from packaging.tags import sys_tags
 from packaging.version import Version
 from tests.support import write_project
 
-from wheelferry import commands, fingerprintscript
-from wheelferry import provided as provided_mod
-from wheelferry.config import load_options
-from wheelferry.errors import ConfigError
-from wheelferry.report import Reporter
+from wheelferry.commands import flows as commands
+from wheelferry.core.errors import ConfigError
+from wheelferry.core.report import Reporter
+from wheelferry.onplatform import fingerprint as fingerprintscript
+from wheelferry.project.config import load_options
+from wheelferry.target import provided as provided_mod
 
 
 def fingerprint_of_this_python(tmp_path: Path) -> dict[str, object]:

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from wheelferry import platformdir
-from wheelferry.platformdir import OLD_MARK, Refused
+from wheelferry.onplatform import platformdir
+from wheelferry.onplatform.platformdir import OLD_MARK, Refused
 
 
 def folder_with(path: Path, name: str, data: bytes) -> Path:

@@ -9,8 +9,8 @@ from dataclasses import replace
 
 from tests.support import sample_review
 
-from wheelferry import review as rv
-from wheelferry import reviewsummary
+from wheelferry.bundling import review as rv
+from wheelferry.onplatform import reviewsummary
 
 
 def sums_for(review_json: str) -> bytes:

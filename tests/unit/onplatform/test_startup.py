@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 from tests.support import made_wheelhouse
 
-from wheelferry import initscript, startup
-from wheelferry import manifest as mf
+from wheelferry.onplatform import startup
+from wheelferry.project import manifest as mf
+from wheelferry.target import initscript
 
 
 @pytest.fixture(scope="module")

@@ -18,10 +18,12 @@ from typing import Any
 
 import pytest
 
-from wheelferry import bundle, initscript, unbundle
-from wheelferry import manifest as mf
-from wheelferry.errors import InitScriptError
-from wheelferry.platformdir import Refused
+from wheelferry.bundling import bundle
+from wheelferry.core.errors import InitScriptError
+from wheelferry.onplatform import unbundle
+from wheelferry.onplatform.platformdir import Refused
+from wheelferry.project import manifest as mf
+from wheelferry.target import initscript
 
 INSTALL_DIR = "~/persistent-home/my-tools"
 SCRIPT = unbundle.InitScript(

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from tests.support import wheelferry
 
-from wheelferry.config import DEFAULT_INSTALL_DIR, Options, load_options
-from wheelferry.errors import ConfigError
-from wheelferry.overrides import BuildOverride
+from wheelferry.core.errors import ConfigError
+from wheelferry.project.config import DEFAULT_INSTALL_DIR, Options, load_options
+from wheelferry.project.overrides import BuildOverride
 
 
 def make_project(root: Path, table: str, *, inputs: tuple[str, ...] = ("requirements.in",),

@@ -7,8 +7,8 @@ from pathlib import Path, PurePath, PurePosixPath, PureWindowsPath
 import pytest
 from tests.support import write_project
 
-from wheelferry import project
-from wheelferry.config import load_options
+from wheelferry.project import layout as project
+from wheelferry.project.config import load_options
 
 
 def test_each_input_is_locked_beside_it_and_state_stays_in_the_project(tmp_path: Path) -> None:

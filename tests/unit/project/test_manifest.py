@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from tests.support import sha
 
-from wheelferry import initscript
-from wheelferry import manifest as mf
+from wheelferry.project import manifest as mf
+from wheelferry.target import initscript
 
 TARGET = mf.TargetRecord(python="3.10", version="3.10.14", image="python:3.10",
                          image_id="sha256:" + sha("image"), image_digest="python@sha256:d",

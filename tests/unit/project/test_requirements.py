@@ -10,11 +10,11 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 from tests.support import LOCK_BODY, pin, project_options, sha, write_project
 
-from wheelferry.config import load_options
-from wheelferry.errors import LockError
-from wheelferry.freshness import header_line
-from wheelferry.lock import plan_locks
-from wheelferry.requirements import check_input, logical_lines, merge, read_lock
+from wheelferry.core.errors import LockError
+from wheelferry.locking.freshness import header_line
+from wheelferry.locking.lock import plan_locks
+from wheelferry.project.config import load_options
+from wheelferry.project.requirements import check_input, logical_lines, merge, read_lock
 
 # -- logical lines --------------------------------------------------------------------------------
 

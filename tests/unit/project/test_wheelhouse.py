@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from wheelferry import wheelhouse as wh
-from wheelferry.errors import BuildError
-from wheelferry.manifest import MANIFEST
+from wheelferry.core.errors import BuildError
+from wheelferry.project import wheelhouse as wh
+from wheelferry.project.manifest import MANIFEST
 
 
 def a_wheelhouse(path: Path, marker: str) -> Path:

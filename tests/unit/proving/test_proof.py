@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from wheelferry.proof import (
+from wheelferry.proving.proof import (
     Findings,
     Problem,
     Upstream,
@@ -14,7 +14,7 @@ from wheelferry.proof import (
     same_failure,
     settle,
 )
-from wheelferry.verdicts import UPSTREAM, Facts, ImportFailure, Verdict
+from wheelferry.proving.verdicts import UPSTREAM, Facts, ImportFailure, Verdict
 
 PROJECT = Facts(default_input="requirements/base.in", image="python:3.10")
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 from tests.support import write_project
 
-from wheelferry import state
-from wheelferry.config import Options, load_options
-from wheelferry.engine import ImageInfo
-from wheelferry.manifest import SUMS
+from wheelferry.engine.client import ImageInfo
+from wheelferry.project.config import Options, load_options
+from wheelferry.project.manifest import SUMS
+from wheelferry.proving import state
 
 IMAGE = ImageInfo(reference="python:3.10", id="sha256:" + "1" * 64, digest="d")
 

@@ -10,12 +10,13 @@ from typing import Any
 import pytest
 from tests.support import project_options
 
-from wheelferry import containers, upstream
-from wheelferry.config import Options
-from wheelferry.engine import ContainerSpec, ImageInfo, RunResult
-from wheelferry.errors import ImageError
-from wheelferry.report import Reporter
-from wheelferry.verdicts import UPSTREAM, ImportFailure, Verdict
+from wheelferry.core.errors import ImageError
+from wheelferry.core.report import Reporter
+from wheelferry.engine import specs as containers
+from wheelferry.engine.client import ContainerSpec, ImageInfo, RunResult
+from wheelferry.project.config import Options
+from wheelferry.proving import upstream
+from wheelferry.proving.verdicts import UPSTREAM, ImportFailure, Verdict
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from wheelferry.verdicts import (
+from wheelferry.proving.verdicts import (
     FAILURE,
     UPSTREAM,
     WARNING,
@@ -281,7 +281,7 @@ def test_a_failure_that_no_bound_explains_gets_no_bound() -> None:
 
 
 def test_what_numpy_2_removed_asks_for_numpy_1() -> None:
-    from wheelferry.verdicts import FAILURE, Facts, ImportFailure, judge
+    from wheelferry.proving.verdicts import FAILURE, Facts, ImportFailure, judge
 
     failure = ImportFailure(
         distribution="nibabel", module="nibabel", top=True, type="AttributeError",
@@ -324,7 +324,7 @@ def test_a_name_numpy_removed_before_2_asks_for_the_numpy_that_had_it() -> None:
 
 
 def test_a_shim_of_a_compiled_part_its_build_left_out_only_warns() -> None:
-    from wheelferry.verdicts import WARNING, Facts, ImportFailure, judge
+    from wheelferry.proving.verdicts import WARNING, Facts, ImportFailure, judge
 
     failure = ImportFailure(distribution="PyYAML", module="_yaml", top=True,
                             type="ModuleNotFoundError", message="No module named 'yaml._yaml'",
@@ -337,7 +337,7 @@ def test_a_shim_of_a_compiled_part_its_build_left_out_only_warns() -> None:
 
 
 def test_a_left_out_top_level_shim_that_is_missing_itself_only_warns() -> None:
-    from wheelferry.verdicts import WARNING, Facts, ImportFailure, judge
+    from wheelferry.proving.verdicts import WARNING, Facts, ImportFailure, judge
 
     failure = ImportFailure(distribution="pyyaml", module="_yaml", top=True,
                             type="ModuleNotFoundError", message="No module named '_yaml'")

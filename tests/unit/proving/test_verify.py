@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from tests.support import project_options
 
-from wheelferry import manifest as mf
-from wheelferry.errors import VerifyError
-from wheelferry.verify import REBUILD, Problem, project_facts, raise_if, static_problems
+from wheelferry.core.errors import VerifyError
+from wheelferry.project import manifest as mf
+from wheelferry.proving.verify import REBUILD, Problem, project_facts, raise_if, static_problems
 
 TARGET = mf.TargetRecord(python="3.10", version="3.10.13", image="python:3.10", image_id="sha:1",
                          image_digest="sha:1", tags=("py3-none-any",))
@@ -76,8 +76,8 @@ def test_the_project_facts_name_each_distributions_input_and_what_was_built(
 
 
 def test_one_cause_over_many_modules_of_a_distribution_is_one_problem() -> None:
-    from wheelferry.proof import Problem
-    from wheelferry.verify import grouped
+    from wheelferry.proving.proof import Problem
+    from wheelferry.proving.verify import grouped
 
     cause, fix = "compiled against another numpy", "add 'numpy<2' to requirements.in"
     many = [Problem(f"import pandas.mod{n}", "(pandas) ValueError: numpy.dtype size changed",

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from wheelferry import vulnerabilities as vu
+from wheelferry.proving import vulnerabilities as vu
 
 
 class _Index(BaseHTTPRequestHandler):

@@ -21,7 +21,7 @@ from elftools.elf.gnuversions import GNUVerSymSection
 from elftools.elf.sections import SymbolTableSection
 from tests.support import make_wheel
 
-from wheelferry.elfcheck import GlibcNeed, describe, glibc_needs, too_new
+from wheelferry.target.elfcheck import GlibcNeed, describe, glibc_needs, too_new
 
 NEW_SOURCE = """#include <pthread.h>
 static void *run(void *arg) { return arg; }
@@ -184,7 +184,7 @@ def test_a_version_count_past_the_last_entry_does_not_hang_the_check(
     data[header + 44:header + 48] = b"\xff" * 4  # sh_info of an Elf64_Shdr
     wheel = make_wheel(tmp_path, NEW_WHEEL, {NEW_MEMBER: bytes(data)})
     done = subprocess.run([sys.executable, "-c", "import sys; from pathlib import Path; "
-                           "from wheelferry.elfcheck import glibc_needs; "
+                           "from wheelferry.target.elfcheck import glibc_needs; "
                            "print(max(n.version for n in glibc_needs(Path(sys.argv[1]))))",
                            str(wheel)], capture_output=True, text=True, timeout=30, check=False)
     assert (done.returncode, done.stdout, done.stderr) == (0, "(2, 34)\n", "")

@@ -10,14 +10,9 @@ from pathlib import Path
 import pytest
 from tests.support import project_options
 
-from wheelferry.engine import ImageInfo
-from wheelferry.files import remember_json
-from wheelferry.target import (
-    _cached_probe,
-    _probe_cache,
-    compatible,
-    tag_set,
-)
+from wheelferry.core.files import remember_json
+from wheelferry.engine.client import ImageInfo
+from wheelferry.target.image import _cached_probe, _probe_cache, compatible, tag_set
 
 # What the probe of a CPython 3.10 manylinux x86_64 image reports (a few of its tags).
 TARGET_TAGS = tag_set(["cp310-cp310-manylinux_2_36_x86_64", "cp310-cp310-manylinux_2_17_x86_64",

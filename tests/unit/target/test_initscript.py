@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from wheelferry import initscript
-from wheelferry.errors import InitScriptError
-from wheelferry.initscript import BEGIN, END
+from wheelferry.core.errors import InitScriptError
+from wheelferry.target import initscript
+from wheelferry.target.initscript import BEGIN, END
 
 USER_HEAD = "#!/bin/bash\n# my own setup\nexport FOO=1\n\n"
 USER_TAIL = "echo hello   \n\talias ll='ls -l'\n# no newline at the end"
@@ -218,7 +218,7 @@ def test_block_appended_to_a_strict_script_passes_shellcheck_as_that_shell(
 def test_a_block_from_before_install_once_is_replaced_in_place(tmp_path: Path) -> None:
     """An init.sh written by the version that installed into ~/.local at every start (kept
     verbatim in tests/fixtures) gets the new block in its place; the user's lines stay."""
-    old = (Path(__file__).parents[1] / "fixtures" / "init_sh_before_issue_19.sh").read_text()
+    old = (Path(__file__).parents[2] / "fixtures" / "init_sh_before_issue_19.sh").read_text()
     assert "--user" in old
     path = tmp_path / "init.sh"
     path.write_text(old)

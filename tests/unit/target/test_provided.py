@@ -8,9 +8,9 @@ import pytest
 from packaging.version import Version
 from tests.support import write_project
 
-from wheelferry import provided
-from wheelferry.config import load_options
-from wheelferry.errors import ConfigError
+from wheelferry.core.errors import ConfigError
+from wheelferry.project.config import load_options
+from wheelferry.target import provided
 
 FREEZE = """\
 numpy==1.26.4
