@@ -1,6 +1,7 @@
-"""The build container's script (incontainer/build_wheels.py), its pure parts: the build tools of
-an sdist's release date, chosen from a PEP 691 listing with PEP 700 upload times, and the build
-requirements read from an sdist. No engine, no network."""
+"""The build container's scripts (incontainer/release_dates.py, build_needs.py,
+build_retries.py), their pure parts: the build tools of an sdist's release date, chosen from a
+PEP 691 listing with PEP 700 upload times, and the build requirements read from an sdist. No
+engine, no network."""
 
 from __future__ import annotations
 
@@ -18,7 +19,9 @@ from packaging.requirements import Requirement
 from packaging.tags import Tag
 from tests.support import incontainer_script
 
-bw = incontainer_script("build_wheels")
+dates = incontainer_script("release_dates")
+needs = incontainer_script("build_needs")
+retries = incontainer_script("build_retries")
 
 PY3 = frozenset({Tag("py3", "none", "any"), Tag("cp310", "cp310", "manylinux_2_17_x86_64")})
 PYTHON = "3.10.14"
@@ -51,7 +54,7 @@ TOOL = [
 
 def choose(requirement: str, files: list[dict[str, Any]], before: datetime | None,
            **kwargs: Any) -> Any:
-    return bw.choose_release(Requirement(requirement), files, before=before,
+    return dates.choose_release(Requirement(requirement), files, before=before,
                              supported=kwargs.get("supported", PY3),
                              python_version=kwargs.get("python_version", PYTHON))
 
@@ -134,7 +137,7 @@ def test_names_are_canonical_and_other_projects_files_ignored() -> None:
     (1700000000, None),
 ])
 def test_upload_times(text: object, expected: datetime | None) -> None:
-    assert bw.parse_upload_time(text) == expected
+    assert dates.parse_upload_time(text) == expected
 
 
 # -- the plan: which tools, or why none -----------------------------------------------------------
@@ -157,7 +160,7 @@ TOOLS = {
 
 def plan(requires: list[str], pages: Mapping[str, list[dict[str, Any]] | None] = TOOLS,
          sdist: str = "old-1.0.tar.gz") -> Any:
-    return bw.dated_tools("old", sdist, requires, listings(pages), supported=PY3,
+    return dates.dated_tools("old", sdist, requires, listings(pages), supported=PY3,
                           python_version=PYTHON)
 
 
@@ -175,12 +178,12 @@ def test_the_build_tools_are_no_older_than_the_target_python() -> None:
         entry("setuptools-60.0.0-py3-none-any.whl", at(1)),
         entry("setuptools-70.0.0-py3-none-any.whl", "2025-06-01T12:00:00Z"),
         entry("setuptools-80.0.0-py3-none-any.whl", "2026-01-01T12:00:00Z")]}
-    same_age = bw.dated_tools("old", "old-1.0.tar.gz", ["setuptools"], listings(pages),
+    same_age = dates.dated_tools("old", "old-1.0.tar.gz", ["setuptools"], listings(pages),
                               supported=PY3, python_version=PYTHON)
     assert same_age.pins == ["setuptools==60.0.0", "wheel==0.37.0"]
     assert same_age.floor == ""
     assert same_age.when == "2023-11-05"
-    newer = bw.dated_tools("old", "old-1.0.tar.gz", ["setuptools"], listings(pages),
+    newer = dates.dated_tools("old", "old-1.0.tar.gz", ["setuptools"], listings(pages),
                            supported=PY3, python_version="3.14.0")
     assert newer.pins == ["setuptools==70.0.0", "wheel==0.48.0"]
     assert newer.date == "2023-11-05"
@@ -193,7 +196,7 @@ def test_what_stands_in_for_a_locked_major_is_its_newest_below_it() -> None:
     pages = {**TOOLS, "helper": [entry("helper-1.0-py3-none-any.whl", at(1)),
                                  entry("helper-1.9-py3-none-any.whl", at(15)),
                                  entry("helper-2.0-py3-none-any.whl", at(16))]}
-    planned = bw.dated_tools("old", "old-1.0.tar.gz", ["setuptools", "helper<2"],
+    planned = dates.dated_tools("old", "old-1.0.tar.gz", ["setuptools", "helper<2"],
                              listings(pages), supported=PY3, python_version=PYTHON,
                              undated=["helper"])
     assert planned.pins == ["helper==1.9", "setuptools==60.0.0", "wheel==0.37.0"]
@@ -227,11 +230,11 @@ def test_no_retry_for_direct_references_or_bad_requirements() -> None:
 
 
 def test_index_urls_are_pips() -> None:
-    assert bw.index_urls({}) == ["https://pypi.org/simple/"]
-    assert bw.index_urls({"PIP_INDEX_URL": "https://a/simple/",
+    assert dates.index_urls({}) == ["https://pypi.org/simple/"]
+    assert dates.index_urls({"PIP_INDEX_URL": "https://a/simple/",
                           "PIP_EXTRA_INDEX_URL": "https://b/simple/ https://c/simple/"}) == [
         "https://a/simple/", "https://b/simple/", "https://c/simple/"]
-    assert bw.index_urls({"PIP_NO_INDEX": "1", "PIP_INDEX_URL": "https://a/simple/"}) == []
+    assert dates.index_urls({"PIP_NO_INDEX": "1", "PIP_INDEX_URL": "https://a/simple/"}) == []
 
 
 def test_files_from_every_index_that_answers_in_json() -> None:
@@ -246,11 +249,11 @@ def test_files_from_every_index_that_answers_in_json() -> None:
         return pages[index]
 
     # Relative file URLs (PEP 691) come back absolute, resolved against their own index's page.
-    assert bw.project_files("tool", env, fetch) == [
+    assert dates.project_files("tool", env, fetch) == [
         {**TOOL[0], "url": "https://a/packages/tool-1.0-py3-none-any.whl"},
         {**TOOL[2], "url": "https://c/packages/tool-2.0-py3-none-any.whl"}]
     assert [index for index, _ in asked] == list(pages)
-    assert bw.project_files("tool", {"PIP_INDEX_URL": "https://b/simple/"}, fetch) is None
+    assert dates.project_files("tool", {"PIP_INDEX_URL": "https://b/simple/"}, fetch) is None
 
 
 # -- build requirements from the sdist ------------------------------------------------------------
@@ -280,9 +283,9 @@ def test_build_requires_from_pyproject(tmp_path: Path) -> None:
         "old-1.0/vendored/pyproject.toml": '[build-system]\nrequires = ["flit_core"]\n',
         "old-1.0/setup.py": "",
     })
-    assert bw.sdist_build_requires(sdist) == ["setuptools>=61", "cython<3"]
+    assert needs.sdist_build_requires(sdist) == ["setuptools>=61", "cython<3"]
     zipped = make_sdist(tmp_path / "old-1.0.zip", {"old-1.0/pyproject.toml": PYPROJECT})
-    assert bw.sdist_build_requires(zipped) == ["setuptools>=61", "cython<3"]
+    assert needs.sdist_build_requires(zipped) == ["setuptools>=61", "cython<3"]
 
 
 @pytest.mark.parametrize("files", [
@@ -292,14 +295,14 @@ def test_build_requires_from_pyproject(tmp_path: Path) -> None:
 ], ids=["no-pyproject", "no-build-system", "nested-only"])
 def test_legacy_default_build_requires(tmp_path: Path, files: dict[str, str]) -> None:
     sdist = make_sdist(tmp_path / "old-1.0.tar.gz", files)
-    assert bw.sdist_build_requires(sdist) == ["setuptools>=40.8.0", "wheel"]
+    assert needs.sdist_build_requires(sdist) == ["setuptools>=40.8.0", "wheel"]
 
 
 def test_malformed_build_requires_is_an_error(tmp_path: Path) -> None:
     sdist = make_sdist(tmp_path / "old-1.0.tar.gz", {
         "old-1.0/pyproject.toml": '[build-system]\nrequires = "setuptools"\n'})
     with pytest.raises(ValueError, match="not a list of strings"):
-        bw.sdist_build_requires(sdist)
+        needs.sdist_build_requires(sdist)
 
 
 
@@ -309,11 +312,11 @@ def test_a_listed_file_is_downloaded_only_with_the_hash_the_index_lists(tmp_path
     source.write_bytes(b"an old sdist")
     digest = hashlib.sha256(b"an old sdist").hexdigest()
     file = {"filename": source.name, "url": source.as_uri(), "hashes": {"sha256": digest}}
-    fetched = bw.download_file(file, tmp_path / "got", {})
+    fetched = dates.download_file(file, tmp_path / "got", {})
     assert fetched == tmp_path / "got" / "old-1.0.tar.gz"
     assert fetched.read_bytes() == b"an old sdist"
     with pytest.raises(ValueError, match="does not match the sha256"):
-        bw.download_file({**file, "hashes": {"sha256": "0" * 64}}, tmp_path / "bad", {})
+        dates.download_file({**file, "hashes": {"sha256": "0" * 64}}, tmp_path / "bad", {})
     assert not (tmp_path / "bad" / "old-1.0.tar.gz").exists()
 
 
@@ -336,14 +339,14 @@ def test_pips_floor_for_a_legacy_setup_py_is_not_the_sdists() -> None:
     # setuptools of its day.
     old = {**TOOLS, "setuptools": [entry("setuptools-39.0.0-py2.py3-none-any.whl", at(1)),
                                    entry("setuptools-80.0.0-py3-none-any.whl", at(20))]}
-    planned = plan(list(bw.LEGACY_BUILD_REQUIRES), old)
+    planned = plan(list(needs.LEGACY_BUILD_REQUIRES), old)
     assert planned.pins == ["setuptools==39.0.0", "wheel==0.37.0"]
 
 
 def test_a_retry_of_its_day_keeps_what_the_lock_pins_but_not_its_build_tools() -> None:
     locked = {"numpy": "numpy==2.2.6 --hash=sha256:aa", "cython": "cython==3.3.1 --hash=sha256:bb",
               "scipy": "scipy==1.15.0 --hash=sha256:cc"}
-    kept, dated = bw.split_locked(
+    kept, dated = retries.split_locked(
         ["setuptools", "cython>=0.29", "oldest-supported-numpy", "scipy<1.10", "pybind11"],
         locked)
     # numpy stands for oldest-supported-numpy: built against the numpy that ships.
