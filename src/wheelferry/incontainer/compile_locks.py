@@ -99,7 +99,7 @@ def name_the_failing_sdist(item: dict[str, str], plan: dict[str, object],
             "metadata" in output.lower() or build_needs.missing_modules(output)):
         return ""
     code, verbose = compile_one(item, plan, constraints, isolated=isolated, env=env,
-                                verbose=True)
+                                resolver="pip-compile", verbose=True)  # pip names the sdist
     package = build_needs.processing_package(verbose) if code != 0 else None
     if package is None:
         return ""
@@ -234,7 +234,7 @@ def main() -> int:
     for item in plan["files"]:
         # uv resolves what it can in isolation; pip-compile takes over what it cannot lock, to
         # explain the failure, or to find what an sdist needs and retry without isolation.
-        resolver = str(plan.get("resolver", "pip-compile"))
+        resolver = str(plan["resolver"])  # the project's setting (config.py holds the default)
         for _ in range(MAX_DISCOVERIES + 1):
             isolated = not (build_requires or dated)
             if resolver == "uv" and not isolated:
@@ -288,7 +288,9 @@ def main() -> int:
                   for c in build["constraints"]]
         (WORK / source).write_text("".join(f"{line}\n" for line in lines))
         item = {"in": str(source), "out": str(out), "build": True}
-        code, _ = compile_one(item, plan, constraints, isolated=False, env=env)
+        # The build lock: its sdists' metadata runs their setup.py, which pip-compile does.
+        code, _ = compile_one(item, plan, constraints, isolated=False, env=env,
+                              resolver="pip-compile")
         if code != 0:
             write_result({"ok": False, "failed": item["in"], "discovered": discovered})
             return 1
@@ -299,7 +301,7 @@ def main() -> int:
 
 
 def compile_one(item: dict[str, str], plan: dict[str, object], constraints: list[str], *,
-                isolated: bool, env: dict[str, str], resolver: str = "pip-compile",
+                isolated: bool, env: dict[str, str], resolver: str,
                 verbose: bool = False) -> tuple[int, str]:
     upgrades: list[str] = ["--upgrade"] if plan["upgrade"] else []
     for name in plan["upgrade_packages"]:  # type: ignore[attr-defined]
