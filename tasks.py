@@ -4,7 +4,7 @@ from invoke.collection import Collection
 from invoke.context import Context
 from invoke.tasks import task
 
-from wheelferry.edge.tasks import namespace as wheelferry_tasks
+from wheelferry.tasks import namespace as wheelferry_tasks
 
 
 @task

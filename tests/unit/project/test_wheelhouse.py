@@ -91,7 +91,7 @@ def test_a_bind_mount_on_the_same_file_system_is_a_mount_point(tmp_path: Path) -
 def test_a_busy_folder_is_a_storage_error_with_its_way_out() -> None:
     import errno
 
-    from wheelferry.errors import StorageError, from_os_error
+    from wheelferry.core.errors import StorageError, from_os_error
 
     error = from_os_error(OSError(errno.EBUSY, "Device or resource busy", "/p/wheelhouse"))
     assert isinstance(error, StorageError)
