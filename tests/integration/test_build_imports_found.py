@@ -132,6 +132,25 @@ def test_a_placeholder_whose_requirement_is_lost_is_named_broken_and_the_advice_
     assert verify.returncode == 0, verify.stdout + verify.stderr
 
 
+def test_a_pin_with_nothing_for_this_python_names_the_release_to_pin(local_index: str,
+                                                                     tmp_path: Path) -> None:
+    """wferryfx-oldpy 1.0 has one wheel, for cp39: the lock fails saying what that release has
+    files for and which later one fits; pinned as advised, it builds."""
+    project = index_project(tmp_path / "project", local_index, "wferryfx-oldpy==1.0\n")
+    stderr = build_fails(project, code=4, says=[
+        "no release matches 'wferryfx-oldpy==1.0'",
+        "wferryfx-oldpy 1.0 has no file for this Python",
+        "its wheels are for cp39 and it has no sdist; the first release with one is 2.0",
+        "Pin 2.0 or a later release of it instead",
+    ])
+    assert "Traceback" not in stderr
+    inputs = project / "requirements" / "base.in"
+    inputs.write_text("wferryfx-oldpy==2.0\n")
+    run = wheelferry("build", project=project)
+    assert run.returncode == 0, run.stderr
+    assert manifest_of(project)["wferryfx-oldpy"]["version"] == "2.0"
+
+
 def test_the_advice_for_a_module_it_cannot_place_holds_everything_and_works(
         local_index: str, tmp_path: Path) -> None:
     """wferryfx-needsodd's setup.py imports wferryfx_buildhelper (found) and wferryfx_odd, which

@@ -27,6 +27,8 @@ _REMOVED_BY = {
 _NO_DISTRIBUTION = re.compile(
     r"(?:No matching distribution found for|Could not find a version that satisfies the "
     r"requirement) ([^\s(]+)")
+_NOTHING_HERE = re.compile(r"^==> (\S+ \S+ has no file for this Python.*)$", re.MULTILINE)
+_FIRST_RELEASE = re.compile(r"the first release with one is (\S+)$")
 _NETWORK = (
     "Failed to establish a new connection",
     "Temporary failure in name resolution",
@@ -194,10 +196,15 @@ def diagnose(log: str, *, package: str | None = None, tried_dated: bool = False,
         )
     found = _NO_DISTRIBUTION.findall(log)
     if found:
+        # The lock container's reading of the index's listing, when it could say more.
+        listed = _NOTHING_HERE.findall(log)
+        first = _FIRST_RELEASE.search(listed[-1]) if listed else None
         return Diagnosis(
-            f"no release matches '{found[-1]}' on the configured index for this Python",
-            "Check the name and version (and that it supports the target Python), then run "
-            "again.",
+            f"no release matches '{found[-1]}' on the configured index for this Python"
+            + (f" ({listed[-1]})" if listed else ""),
+            f"Pin {first.group(1)} or a later release of it instead, then run again."
+            if first else "Check the name and version (and that it supports the target Python), "
+            "then run again.",
         )
     if "ResolutionImpossible" in log:
         return Diagnosis(

@@ -213,6 +213,25 @@ def install_dated_tools(package: str, item: dict[str, str], env: dict[str, str])
     return planned.pins
 
 
+def explain_nothing_here(output: str, env: dict[str, str]) -> None:
+    """When pip found no release for a pin, say from the index's listing what that release has
+    files for and which later one fits this Python (read by the host's diagnosis)."""
+    pins = release_dates.NO_DISTRIBUTION.findall(output)
+    if not pins:
+        return
+    try:
+        name = pins[-1].split("==")[0]
+        said = release_dates.nothing_here(
+            pins[-1], release_dates.project_files(name, env),
+            supported=frozenset(tags.sys_tags()),
+            python_version=".".join(str(part) for part in sys.version_info[:3]))
+    except Exception as exc:  # the failure stands as pip said it
+        print(f"# wheelferry: the index's listing could not say more ({exc})", flush=True)
+        return
+    if said:
+        print(f"==> {said}", flush=True)
+
+
 def main() -> int:
     plan = json.loads((OUT / "plan.json").read_text())
     # The host copied exactly the files resolution reads, in the project's layout.
@@ -262,6 +281,7 @@ def main() -> int:
                     print(f"==> {package}: not retried with the build tools of its release "
                           f"date: {outcome}", flush=True)
             if found is None or found[2] in build_requires:
+                explain_nothing_here(output, env)
                 write_result({"ok": False, "failed": item["in"], "discovered": discovered,
                               "dated": dated})
                 return 1

@@ -356,3 +356,53 @@ def dated_tools(project: str, sdist_file: str, requires: Sequence[str],
     releases.sort(key=lambda release: release.name)
     return DatedTools(uploaded.astimezone(timezone.utc).date().isoformat(), tuple(releases),
                       floor=floor)
+
+
+NO_DISTRIBUTION = re.compile(r"No matching distribution found for ([^\s(]+)")
+
+
+def _python_tags(files: Iterable[Mapping[str, Any]]) -> list[str]:
+    """The Python tags of a release's wheels (cp39, py3, ...), in order."""
+    found: set[str] = set()
+    for file in files:
+        name = str(file.get("filename", ""))
+        if name.endswith(".whl"):
+            try:
+                found.update(tag.interpreter for tag in utils.parse_wheel_filename(name)[3])
+            except (utils.InvalidWheelFilename, version.InvalidVersion):
+                continue
+    return sorted(found, key=lambda tag: (tag[:2], int(tag[2:]) if tag[2:].isdigit() else 0))
+
+
+def nothing_here(text: str, files: list[dict[str, Any]] | None, *,
+                 supported: frozenset[tags.Tag], python_version: str) -> str | None:
+    """Why a pinned release has nothing for this interpreter, from the index's listing: what
+    its files are for, and the first release after it with one for this Python ("simpleitk
+    2.0.2 has no file for this Python: its wheels are for cp35, ..., cp39 and it has no sdist;
+    the first release with one is 2.1.0"); None when the text pins nothing or it says nothing
+    new."""
+    try:
+        requirement = requirements.Requirement(text)
+    except requirements.InvalidRequirement:
+        return None
+    pinned = [spec.version for spec in requirement.specifier if spec.operator == "=="]
+    if files is None or len(pinned) != 1:
+        return None
+    name = utils.canonicalize_name(requirement.name)
+    own = [file for file in files
+           if _file_version(str(file.get("filename", "")), name) == version.Version(pinned[0])]
+    if not own:
+        return None
+    wheels = _python_tags(own)
+    sdist = any(not str(file.get("filename", "")).endswith(".whl") for file in own)
+    if wheels:
+        what = f"its wheels are for {', '.join(wheels)}" + (
+            ", and its sdist's requires-python excludes it" if sdist else
+            " and it has no sdist")
+    else:
+        what = "it has only an sdist, whose requires-python excludes it"
+    later = choose_release(requirements.Requirement(f"{name}>{pinned[0]}"), files, before=None,
+                           supported=supported, python_version=python_version, earliest=True)
+    return (f"{name} {pinned[0]} has no file for this Python ({python_version}): {what}"
+            + (f"; the first release with one is {later.version}" if later else
+               "; no later release has one either"))

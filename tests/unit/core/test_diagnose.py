@@ -313,3 +313,19 @@ def test_a_compiler_probe_that_fails_is_not_taken_for_the_cause() -> None:
     shown = log_tail(log)
     assert "skfmm/pheap.cpp:3:10: fatal error: stdint.h" in shown
     assert "avx512erintrin.h" not in shown
+
+
+def test_a_pin_with_nothing_for_this_python_names_the_release_to_pin() -> None:
+    log = ("ERROR: No matching distribution found for SimpleITK==2.0.2\n"
+           "==> simpleitk 2.0.2 has no file for this Python (3.10.13): its wheels are for cp38, "
+           "cp39 and it has no sdist; the first release with one is 2.1.0\n")
+    found = diagnose(log)
+    assert found is not None
+    assert found.summary == (
+        "no release matches 'SimpleITK==2.0.2' on the configured index for this Python "
+        "(simpleitk 2.0.2 has no file for this Python (3.10.13): its wheels are for cp38, cp39 "
+        "and it has no sdist; the first release with one is 2.1.0)")
+    assert found.hint == "Pin 2.1.0 or a later release of it instead, then run again."
+    plain = diagnose("ERROR: No matching distribution found for nosuch==1.0\n")
+    assert plain is not None
+    assert "Check the name and version" in plain.hint

@@ -354,3 +354,23 @@ def test_a_retry_of_its_day_keeps_what_the_lock_pins_but_not_its_build_tools() -
     # Cython is a build tool: of its day although the lock pins 3.3.1; a scipy bound the lock
     # does not meet is dated too.
     assert dated == ["setuptools", "cython>=0.29", "scipy<1.10", "pybind11"]
+
+
+def test_a_pin_with_nothing_for_this_python_is_explained_from_the_listing() -> None:
+    # SimpleITK 2.0.2 (AutoRadiomics' 2021 pins) has wheels up to cp39 and no sdist.
+    listing = [entry("SimpleITK-2.0.2-cp38-cp38-manylinux2010_x86_64.whl", at(1)),
+               entry("SimpleITK-2.0.2-cp39-cp39-manylinux2010_x86_64.whl", at(1)),
+               entry("SimpleITK-2.1.0-cp310-cp310-manylinux_2_17_x86_64.whl", at(9)),
+               entry("SimpleITK-2.2.0-cp310-cp310-manylinux_2_17_x86_64.whl", at(12))]
+    said = dates.nothing_here("SimpleITK==2.0.2", listing, supported=PY3,
+                              python_version=PYTHON)
+    assert said == ("simpleitk 2.0.2 has no file for this Python (3.10.14): its wheels are for "
+                    "cp38, cp39 and it has no sdist; the first release with one is 2.1.0")
+    assert dates.nothing_here("SimpleITK>=2", listing, supported=PY3,
+                              python_version=PYTHON) is None
+    assert dates.nothing_here("SimpleITK==9.9", listing, supported=PY3,
+                              python_version=PYTHON) is None
+    newest_only = dates.nothing_here("SimpleITK==2.0.2", listing[:2], supported=PY3,
+                                     python_version=PYTHON)
+    assert newest_only is not None
+    assert newest_only.endswith("; no later release has one either")
