@@ -1,32 +1,23 @@
-"""`build`: one wheel per pin of the locks, made in the target image, checked, checksummed, and
-swapped in as a whole.
-
-Planning (pure): which pins can reuse the wheel already in the wheelhouse (same pin, same hash
-from the lock, same image, same build settings, file intact), which can take a wheel built earlier
-from the same sdist the same way from the user's wheel cache (wheelcache.py), and which must be
-fetched or built. Execution: the rest is fetched and built in the target's container (fetch.py),
-then the staging folder is assembled (reused wheels hard-linked), checksummed and swapped in, and
-the wheels built from sdists are added to the wheel cache.
+"""`build`, executed: the plan's (plan.py) wheels to fetch and build are made in the target's
+container (fetch.py), checked against the lock (checks.py), then the staging folder is assembled
+(reused wheels hard-linked), checksummed and swapped in, and the wheels built from sdists are
+added to the wheel cache.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import json
 import shutil
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from packaging.requirements import InvalidRequirement, Requirement
-from packaging.utils import NormalizedName, canonicalize_name
+from packaging.utils import canonicalize_name
 
-from wheelferry.building import fetch, systemimage
+from wheelferry.building import checks, fetch, systemimage
 from wheelferry.building import wheelcache as wc
 from wheelferry.building.fetch import BuildJob
-from wheelferry.core.errors import BuildError, LockGapError
+from wheelferry.building.plan import BuildPlan, build_job
 from wheelferry.core.files import sha256_file
 from wheelferry.core.report import Reporter, format_size
 from wheelferry.engine.client import Engine
@@ -35,150 +26,9 @@ from wheelferry.project import layout as project
 from wheelferry.project import manifest as mf
 from wheelferry.project import wheelhouse as wh
 from wheelferry.project.config import Options
-from wheelferry.project.overrides import BuildOverride
-from wheelferry.project.requirements import Pin, merge
-from wheelferry.target.elfcheck import describe, glibc_needs, too_new
+from wheelferry.project.requirements import Pin
+from wheelferry.target.elfcheck import check_platform_glibc
 from wheelferry.target.image import Target
-from wheelferry.target.provided import Provided
-
-
-@dataclass(frozen=True)
-class BuildPlan:
-    pins: tuple[Pin, ...]
-    locks: tuple[tuple[str, str], ...]
-    pin_locks: tuple[tuple[NormalizedName, tuple[str, ...]], ...]
-    reuse: tuple[mf.WheelRecord, ...]
-    jobs: tuple[BuildJob, ...]
-    # Pins the platform provides at exactly that version: left out of the wheelhouse.
-    provided: tuple[Pin, ...] = ()
-    provided_source: str = ""
-    # Pins whose wheel, built earlier from the same sdist the same way, is in the wheel cache.
-    cached: tuple[tuple[BuildJob, wc.Entry], ...] = ()
-
-
-def build_job(pin: Pin, override: BuildOverride | None,
-              pinned: Mapping[NormalizedName, Pin],
-              build_pins: tuple[Pin, ...] = (), *,
-              system_packages: tuple[str, ...] = (), found: bool = False) -> BuildJob:
-    """The job for a pin, with its override's build requirements split into those the lock pins
-    (built against exactly that version) and the rest. With a build lock (`build_pins`), every
-    build requirement is installed from it, hash-checked, and nothing is left unlocked.
-    `found`: the override is what an earlier build or lock found, not configured."""
-    locked: list[str] = []
-    unlocked: list[str] = []
-    if override is not None and override.states_build_environment:
-        named = set()
-        for requirement in override.build_requires:
-            name = canonicalize_name(requirement.name)
-            named.add(name)
-            lock_pin = pinned.get(name)
-            if lock_pin is None:
-                unlocked.append(str(requirement))
-            elif not requirement.specifier.contains(lock_pin.version, prereleases=True):
-                raise BuildError(
-                    f"the override for {override.name} asks to build with {requirement}, but the "
-                    f"lock pins {name} {lock_pin.version}, which would then ship beside it.",
-                    hint="Build against the version you ship: relax the build requirement, or "
-                    "pin the runtime to match in your .in file.",
-                )
-            else:
-                locked.append(lock_pin.line)
-        if override.no_build_isolation:
-            unlocked += [tool for tool in ("setuptools", "wheel") if tool not in named]
-        if build_pins:
-            locked = sorted(p.line for p in build_pins)
-            unlocked = []
-    system = tuple(sorted({*system_packages,
-                           *(override.system_packages if override is not None else ())}))
-    key_data: dict[str, Any] = {
-        "override": None if override is None or not override.states_build_environment else [
-            [str(r) for r in override.build_requires], override.no_build_isolation],
-        "locked": sorted(locked),
-    }
-    if system:  # only when set: wheels built before the setting existed stay reusable
-        key_data["system_packages"] = list(system)
-    build_key = hashlib.sha256(json.dumps(key_data, sort_keys=True).encode()).hexdigest()[:16]
-    return BuildJob(pin, build_key, override, tuple(locked), tuple(unlocked), system,
-                    found=found and bool(locked or unlocked))
-
-
-def intact_in(wheelhouse: Path) -> Callable[[mf.WheelRecord], bool]:
-    """Whether a recorded wheel is still in the wheelhouse, byte for byte."""
-
-    def intact(record: mf.WheelRecord) -> bool:
-        path = wheelhouse / record.file
-        return path.is_file() and sha256_file(path) == record.sha256
-
-    return intact
-
-
-def plan_build(options: Options, target_image_id: str,
-               locks: tuple[tuple[Path, tuple[Pin, ...]], ...],
-               old: mf.Manifest | None,
-               intact: Callable[[mf.WheelRecord], bool],
-               build_pins: tuple[Pin, ...] = (),
-               provided: Provided | None = None,
-               cached: Callable[[BuildJob], wc.Entry | None] | None = None) -> BuildPlan:
-    pins = merge(pins for _, pins in locks)
-    by_name = {pin.name: pin for pin in pins}
-    pin_locks: dict[NormalizedName, list[str]] = {}
-    for lock, lock_pin_set in locks:
-        for pin in lock_pin_set:
-            pin_locks.setdefault(pin.name, []).append(project.relative(options, lock))
-    reuse: list[mf.WheelRecord] = []
-    jobs: list[BuildJob] = []
-    hits: list[tuple[BuildJob, wc.Entry]] = []
-    left_out: list[Pin] = []
-    for pin in pins:
-        if provided is not None and provided.version(pin.name) == pin.version:
-            left_out.append(pin)
-            continue
-        job = build_job(pin, project.override_for(options, pin.name), by_name, build_pins,
-                        system_packages=options.system_packages,
-                        found=options.override_for(pin.name) is None)
-        record = old.wheel(pin.name) if old and old.target.image_id == target_image_id else None
-        if record is not None and _reusable(record, pin, job) and intact(record):
-            reuse.append(record)
-            continue
-        entry = cached(job) if cached is not None else None
-        if entry is not None:
-            hits.append((job, entry))
-        else:
-            jobs.append(job)
-    return BuildPlan(pins=pins, locks=tuple(sorted(project.lock_sums(options).items())),
-                     pin_locks=tuple((n, tuple(ls)) for n, ls in sorted(pin_locks.items())),
-                     reuse=tuple(reuse), jobs=tuple(jobs), provided=tuple(left_out),
-                     provided_source=provided.source if provided is not None else "",
-                     cached=tuple(hits))
-
-
-def _reusable(record: mf.WheelRecord, pin: Pin, job: BuildJob) -> bool:
-    if record.version != str(pin.version):
-        return False
-    if record.origin == "downloaded":
-        return pin.allows(record.sha256)
-    return (record.sdist is not None and pin.allows(record.sdist.sha256)
-            and record.build_key == job.build_key)
-
-
-def glibc_too_new(folder: Path, files: Iterable[str], platform_glibc: str) -> list[str]:
-    """One line per compiled file among `files` that needs a newer glibc than the platform's:
-    such a wheel builds and passes here, then fails to load there."""
-    needs = [need for file in files for need in glibc_needs(folder / file)]
-    return [describe(need, platform_glibc) for need in too_new(needs, platform_glibc)]
-
-
-def check_platform_glibc(folder: Path, files: Iterable[str], platform_glibc: str) -> None:
-    """Refuse a new wheelhouse that the platform's glibc cannot load."""
-    refused = glibc_too_new(folder, files, platform_glibc)
-    if refused:
-        raise BuildError(
-            f"{len(refused)} compiled file(s) need a newer C library (glibc) than the "
-            f"platform's {platform_glibc}; they would not load there.",
-            hint="Build in an image whose glibc is not newer than the platform's (set 'image' "
-            "to one based on the platform's OS release), or pin releases built for older "
-            "systems. The previous wheelhouse is unchanged.",
-            details="\n".join(refused))
 
 
 def _origin(origin: str, found: tuple[str, ...] | None, dated_date: str | None) -> str:
@@ -286,60 +136,6 @@ def _in_build_images(engine: Engine, options: Options, target: Target,
     return fetched
 
 
-def _raise_broken_as_published(
-        fetched: Sequence[tuple[BuildJob, dict[str, Any], Path]]) -> None:
-    """Raise BuildError for a wheel whose requirements sit where no installer reads them (the
-    description of its METADATA): installed, it would bring nothing it stands for."""
-    broken = [(build.pin, [str(r) for r in item["hidden_requires"]])
-              for build, item, _ in fetched if item.get("hidden_requires")]
-    if not broken:
-        return
-    raise BuildError(
-        " ".join(f"{pin.name} {pin.version} is broken as published: the wheel built from its "
-                 f"sdist requires {', '.join(hidden)} only in its description (a blank line in "
-                 "an earlier field of its metadata ended the headers), where no installer reads "
-                 "it, so installing it brings nothing it stands for."
-                 for pin, hidden in broken),
-        hint="Require what it stands for instead: in your requirements file, replace "
-        + "; ".join(f"{pin.name} with "
-                    + ", ".join(_requirement_name(text) for text in hidden)
-                    for pin, hidden in broken)
-        + ". The previous wheelhouse is unchanged.")
-
-
-def _requirement_name(text: str) -> str:
-    try:
-        return str(canonicalize_name(Requirement(text).name))
-    except InvalidRequirement:
-        return text.split(";")[0].strip()
-
-
-def _raise_lock_gaps(fetched: Sequence[tuple[BuildJob, dict[str, Any], Path]]) -> None:
-    """Raise LockGapError when built wheels need the lock to change: a wheel that requires what
-    the lock does not pin (its sdist's metadata, which the resolver read, did not say so), or an
-    sdist that builds only against an older major release of what the lock pins (numpy<2)."""
-    unlocked = {str(build.pin.name): tuple(str(r) for r in item["unlocked_requires"])
-                for build, item, _ in fetched if item.get("unlocked_requires")}
-    bounded = {str(build.pin.name): tuple(str(r) for r in item["requires_bound"])
-               for build, item, _ in fetched if item.get("requires_bound")}
-    if not unlocked and not bounded:
-        return
-    said = [f"the wheel built from {name}'s sdist requires {', '.join(needs)}, which the lock "
-            "does not pin: its sdist's metadata, which the resolver read, does not say so"
-            for name, needs in sorted(unlocked.items())]
-    said += [f"the sdist of {name}, older than the lock's "
-             f"{', '.join(b.split('<')[0] for b in bounds)}, builds only against "
-             f"{', '.join(bounds)}, with the build tools of its day"
-             for name, bounds in sorted(bounded.items())]
-    gaps = dict(unlocked)
-    for name, bounds in bounded.items():
-        gaps[name] = gaps.get(name, ()) + bounds
-    raise LockGapError(
-        "; ".join(said) + ".", gaps=gaps,
-        hint="Add what it requires to the requirements file that holds it; the previous "
-        "wheelhouse is unchanged.")
-
-
 def _fetch_and_build(engine: Engine, options: Options, target: Target, plan: BuildPlan,
                      to_build: list[BuildJob], work: Path, reporter: Reporter, *, jobs: int,
                      relock: Relock | None, platform_libraries: tuple[str, ...] | None = None
@@ -422,8 +218,8 @@ def execute(engine: Engine, options: Options, target: Target, plan: BuildPlan,
                 fetched = _fetch_and_build(engine, options, target, plan, to_build, work,
                                            reporter, jobs=jobs, relock=relock,
                                            platform_libraries=platform_libraries)
-            _raise_broken_as_published(fetched)
-            _raise_lock_gaps(fetched)
+            checks.raise_broken_as_published(fetched)
+            checks.raise_lock_gaps(fetched)
             # Re-read: building may have found what sdists import undeclared.
             discovered = {name: needs for name, needs in project.discovered(options).items()
                           if options.override_for(name) is None}

@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Sequence
 
 from wheelferry.building import fetch
-from wheelferry.building.build import build_job
+from wheelferry.building.plan import build_job
 from wheelferry.core.errors import ImageError
 from wheelferry.core.report import Reporter
 from wheelferry.engine import specs as containers

@@ -18,6 +18,7 @@ from packaging.utils import canonicalize_name
 
 from wheelferry import __version__
 from wheelferry.building import build as building
+from wheelferry.building import plan as planning
 from wheelferry.building import standin, wheelcache
 from wheelferry.bundling import bundle as bundling
 from wheelferry.bundling import reviewpack
@@ -37,8 +38,8 @@ from wheelferry.project.requirements import Pin, merge
 from wheelferry.proving import state
 from wheelferry.proving import verify as verifying
 from wheelferry.proving.proof import Problem
+from wheelferry.target import elfcheck, initscript, platform_image
 from wheelferry.target import image as targets
-from wheelferry.target import initscript, platform_image
 from wheelferry.target import provided as provided_mod
 
 
@@ -194,16 +195,16 @@ class _BuildOnce:
     lease: wheelcache.Lease | None
     jobs: int
     platform_glibc: str | None
-    plan: building.BuildPlan | None = None
+    plan: planning.BuildPlan | None = None
     # The sonames the platform image has (None: not known): what built wheels need not carry.
     platform_libraries: tuple[str, ...] | None = None
 
     def __call__(self) -> Built:
         options, reporter, lease = self.options, self.reporter, self.lease
         site = wheelcache.BuildSite.of(self.target, options.arch, self.platform_libraries)
-        plan = self.plan = building.plan_build(
+        plan = self.plan = planning.plan_build(
             options, self.target.image.id, project.lock_pins(options),
-            mf.read_manifest(options.wheelhouse), building.intact_in(options.wheelhouse),
+            mf.read_manifest(options.wheelhouse), planning.intact_in(options.wheelhouse),
             project.build_lock_pins(options), self.provided,
             cached=None if lease is None else lambda job: lease.lookup(job, site))
         if plan.reuse:
@@ -228,7 +229,7 @@ class _BuildOnce:
         return project.build_lock_pins(self.options)
 
 
-def _relock_with(options: Options, plan: building.BuildPlan | None, gap: LockGapError, *,
+def _relock_with(options: Options, plan: planning.BuildPlan | None, gap: LockGapError, *,
                  reporter: Reporter, engine: Engine, target: targets.Target,
                  provided: provided_mod.Provided | None) -> None:
     """Lock again with what wheels built from sdists require beyond their sdists' metadata
@@ -277,7 +278,7 @@ def verify(options: Options, *, reporter: Reporter, static_only: bool = False) -
             found = _platform(engine, options, reporter)
             glibc = _glibc(found, provided_mod.from_file(options))
             if glibc:
-                refused = building.glibc_too_new(options.wheelhouse,
+                refused = elfcheck.glibc_too_new(options.wheelhouse,
                                                  [w.file for w in manifest.wheels], glibc)
                 verifying.raise_if([verifying.Problem("glibc", line) for line in refused],
                                    f"for the platform's glibc {glibc}")

@@ -21,6 +21,8 @@ from elftools.construct.core import ConstructError
 from elftools.elf.elffile import ELFFile
 from elftools.elf.gnuversions import GNUVerNeedSection, GNUVerSymSection
 
+from wheelferry.core.errors import BuildError
+
 ELF_MAGIC = b"\x7fELF"
 # An ELF member up to this size is parsed in memory; a bigger one is copied to a temporary file.
 IN_MEMORY = 32 << 20
@@ -130,3 +132,23 @@ def _versions_used(stream: IO[bytes]) -> set[tuple[str, tuple[int, ...]]]:
         return set()
     return used | {("", version) for version in set(versions.values())
                    - {version for _, version in used}}
+
+
+def glibc_too_new(folder: Path, files: Iterable[str], platform_glibc: str) -> list[str]:
+    """One line per compiled file among `files` that needs a newer glibc than the platform's:
+    such a wheel builds and passes here, then fails to load there."""
+    needs = [need for file in files for need in glibc_needs(folder / file)]
+    return [describe(need, platform_glibc) for need in too_new(needs, platform_glibc)]
+
+
+def check_platform_glibc(folder: Path, files: Iterable[str], platform_glibc: str) -> None:
+    """Refuse a new wheelhouse that the platform's glibc cannot load."""
+    refused = glibc_too_new(folder, files, platform_glibc)
+    if refused:
+        raise BuildError(
+            f"{len(refused)} compiled file(s) need a newer C library (glibc) than the "
+            f"platform's {platform_glibc}; they would not load there.",
+            hint="Build in an image whose glibc is not newer than the platform's (set 'image' "
+            "to one based on the platform's OS release), or pin releases built for older "
+            "systems. The previous wheelhouse is unchanged.",
+            details="\n".join(refused))

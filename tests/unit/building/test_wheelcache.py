@@ -15,8 +15,8 @@ from packaging.utils import canonicalize_name
 from tests.support import make_wheel, pin, project_options, sha, write_fresh_lock
 
 from wheelferry.building import wheelcache as wc
-from wheelferry.building.build import build_job, plan_build
 from wheelferry.building.fetch import BuildJob
+from wheelferry.building.plan import build_job, plan_build
 from wheelferry.core.files import sha256_file
 from wheelferry.engine.client import ImageInfo
 from wheelferry.project.layout import lock_pins

@@ -23,9 +23,9 @@ from tests.support import (
     write_fresh_lock,
 )
 
-from wheelferry.building import build as build_module
-from wheelferry.building.build import build_job, check_platform_glibc, plan_build
+from wheelferry.building import checks
 from wheelferry.building.fetch import BuildJob
+from wheelferry.building.plan import build_job, plan_build
 from wheelferry.core.errors import BuildError, LockGapError
 from wheelferry.core.files import sha256_file
 from wheelferry.project import manifest as mf
@@ -33,6 +33,7 @@ from wheelferry.project.config import Options
 from wheelferry.project.layout import lock_pins
 from wheelferry.project.overrides import BuildOverride
 from wheelferry.project.requirements import Pin
+from wheelferry.target.elfcheck import check_platform_glibc
 
 HELPER_2 = pin("wferryfx-buildhelper", "2.0", {f"sha256:{sha('helper-2')}"}, Path("base.txt"))
 LEGACY = pin("wferryfx-legacy", "1.0", {f"sha256:{sha('legacy-sdist')}"}, Path("base.txt"))
@@ -244,9 +245,9 @@ def _fetched(name: str, **item: Any) -> tuple[Any, dict[str, Any], Path]:
 
 def test_built_wheels_that_need_the_lock_changed_say_so_and_what() -> None:
     # Nothing to change: no error.
-    build_module._raise_lock_gaps([_fetched("plain")])
+    checks.raise_lock_gaps([_fetched("plain")])
     with pytest.raises(LockGapError) as caught:
-        build_module._raise_lock_gaps([
+        checks.raise_lock_gaps([
             _fetched("liar", unlocked_requires=["six"]),
             _fetched("hdbscan", requires_bound=["numpy<2"]),
             _fetched("plain")])
@@ -258,9 +259,9 @@ def test_built_wheels_that_need_the_lock_changed_say_so_and_what() -> None:
 
 
 def test_a_wheel_whose_requirements_sit_in_its_description_is_broken_as_published() -> None:
-    build_module._raise_broken_as_published([_fetched("plain")])
+    checks.raise_broken_as_published([_fetched("plain")])
     with pytest.raises(BuildError) as caught:
-        build_module._raise_broken_as_published([
+        checks.raise_broken_as_published([
             _fetched("sklearn", hidden_requires=["scikit-learn", "not a requirement ==="])])
     assert "sklearn 1.0 is broken as published" in caught.value.message
     assert "requires scikit-learn, not a requirement === only in its description" \
