@@ -10,18 +10,17 @@ import dataclasses
 import shutil
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
 
 from packaging.utils import canonicalize_name
 
 from wheelferry.building import checks, fetch, systemimage
 from wheelferry.building import wheelcache as wc
 from wheelferry.building.fetch import BuildJob
+from wheelferry.building.outcome import BuildOutcome
 from wheelferry.building.plan import BuildPlan, build_job
 from wheelferry.core.files import sha256_file
 from wheelferry.core.report import Reporter, format_size
 from wheelferry.engine.client import Engine
-from wheelferry.incontainer.system_needs import SystemNeed
 from wheelferry.project import layout as project
 from wheelferry.project import manifest as mf
 from wheelferry.project import wheelhouse as wh
@@ -38,18 +37,6 @@ def _origin(origin: str, found: tuple[str, ...] | None, dated_date: str | None) 
         # It built only with the build tools of its release date: say so.
         text += f" (build tools of {dated_date or 'its date'})"
     return text
-
-
-def _left_out(item: Mapping[str, Any]) -> tuple[str, ...]:
-    """(what the build lacked, the OS package that brings it, and the compiled modules its
-    published wheels have that it lacks) when it left out a compiled part; each may be ""."""
-    lacking = item.get("left_out")
-    if not isinstance(lacking, dict):
-        return ()
-    need = SystemNeed(str(lacking.get("kind", "")), str(lacking.get("name", "")),
-                      str(lacking.get("package", "")))
-    return (need.describe() if need.kind else "", need.package,
-            *(str(module) for module in lacking.get("modules", ())))
 
 
 def left_out_warning(record: mf.WheelRecord) -> str:
@@ -82,7 +69,7 @@ def cached_record(job: BuildJob, entry: wc.Entry, *, locks: tuple[str, ...],
         dated_build_requires=entry.dated_build_requires, from_wheel_cache=entry.key)
 
 
-def _store_built(cache: Path, built: list[tuple[BuildJob, mf.WheelRecord, dict[str, Any]]],
+def _store_built(cache: Path, built: list[tuple[BuildJob, mf.WheelRecord, BuildOutcome]],
                  site: wc.BuildSite, folder: Path, reporter: Reporter) -> None:
     """Add the wheels built from sdists in this run to the wheel cache. The cache only saves
     time: a cache that cannot be written is a warning, never a failed build."""
@@ -94,8 +81,7 @@ def _store_built(cache: Path, built: list[tuple[BuildJob, mf.WheelRecord, dict[s
                      wheel=folder / record.file, sha256=record.sha256, sdist=record.sdist,
                      build_requires=record.build_requires,
                      dated_build_requires=record.dated_build_requires,
-                     dated_build_date=str(item.get("dated_build_date", "")),
-                     seconds=float(item.get("seconds", 0.0)))
+                     dated_build_date=item.dated_build_date, seconds=item.seconds)
     except OSError as exc:
         reporter.warn(f"could not add the wheels built from sdists to the wheel cache {cache} "
                       f"({exc}); the next project that needs them builds them again.")
@@ -109,13 +95,13 @@ Relock = Callable[[Mapping[str, tuple[str, ...]]], tuple[Pin, ...]]
 def _in_build_images(engine: Engine, options: Options, target: Target,
                      to_build: list[BuildJob], work: Path, reporter: Reporter, *, jobs: int,
                      locked: tuple[Pin, ...], platform_libraries: tuple[str, ...] | None = None
-                     ) -> list[tuple[BuildJob, dict[str, Any], Path]]:
+                     ) -> list[tuple[BuildJob, BuildOutcome, Path]]:
     """Fetch and build `to_build` in one container per set of OS packages their builds need
     (the toolchain image itself for none); each result records the packages' versions."""
     groups: dict[tuple[str, ...], list[BuildJob]] = {}
     for job in to_build:
         groups.setdefault(job.system_packages, []).append(job)
-    fetched: list[tuple[BuildJob, dict[str, Any], Path]] = []
+    fetched: list[tuple[BuildJob, BuildOutcome, Path]] = []
     for number, (packages, group) in enumerate(sorted(groups.items())):
         image = None
         installed: tuple[str, ...] = ()
@@ -130,25 +116,22 @@ def _in_build_images(engine: Engine, options: Options, target: Target,
                                                        reporter, jobs=jobs, locked=locked,
                                                        image=image,
                                                        platform_libraries=platform_libraries):
-            if installed:
-                item["system_packages"] = list(installed)
-            fetched.append((job, item, source))
+            fetched.append((job, dataclasses.replace(item, system_packages=installed), source))
     return fetched
 
 
 def _fetch_and_build(engine: Engine, options: Options, target: Target, plan: BuildPlan,
                      to_build: list[BuildJob], work: Path, reporter: Reporter, *, jobs: int,
                      relock: Relock | None, platform_libraries: tuple[str, ...] | None = None
-                     ) -> list[tuple[BuildJob, dict[str, Any], Path]]:
+                     ) -> list[tuple[BuildJob, BuildOutcome, Path]]:
     """Fetch and build `to_build`. A build that needed what its sdist does not declare (found
     by retrying, round after round) is recorded in the build lock, then built once more from it,
     hash-checked, as every later build of it will be."""
     fetched = _in_build_images(engine, options, target, to_build, work, reporter, jobs=jobs,
                                locked=plan.pins, platform_libraries=platform_libraries)
     found: dict[str, tuple[str, ...]] = {
-        str(build.pin.name): tuple(str(n) for n in item["discovered"])
-        for build, item, _ in fetched
-        if item.get("discovered") and not item.get("dated_build_requires")}
+        str(build.pin.name): item.discovered
+        for build, item, _ in fetched if item.discovered and not item.dated_build_requires}
     if not found or relock is None:
         return fetched
     reporter.info("; ".join(f"{name}'s build imports {', '.join(needs)} without declaring it"
@@ -187,7 +170,7 @@ def execute(engine: Engine, options: Options, target: Target, plan: BuildPlan,
                   if options.override_for(name) is None}
     records: list[mf.WheelRecord] = []
     rows: list[tuple[str, ...]] = []
-    built_here: list[tuple[BuildJob, mf.WheelRecord, dict[str, Any]]] = []
+    built_here: list[tuple[BuildJob, mf.WheelRecord, BuildOutcome]] = []
     with wh.staged(wheelhouse) as staging:
         for reused in plan.reuse:
             record = dataclasses.replace(
@@ -224,37 +207,33 @@ def execute(engine: Engine, options: Options, target: Target, plan: BuildPlan,
             discovered = {name: needs for name, needs in project.discovered(options).items()
                           if options.override_for(name) is None}
             for build, item, source in fetched:
-                final = staging / item["file"]
+                final = staging / item.file
                 source.replace(final)
-                sdist = item.get("sdist")
                 records.append(mf.WheelRecord(
-                    name=build.pin.name, version=str(build.pin.version), file=item["file"],
+                    name=build.pin.name, version=str(build.pin.version), file=item.file,
                     sha256=sha256_file(final), size=final.stat().st_size,
-                    origin=item["origin"],
-                    sdist=mf.SdistRecord(**sdist) if sdist else None,
-                    build_requires=tuple(item.get("build_requires", ())),
+                    origin=item.origin, sdist=item.sdist, build_requires=item.build_requires,
                     build_key=build.build_key,
                     locks=pin_locks.get(build.pin.name, ()),
                     discovered_build_requires=discovered.get(build.pin.name, ()),
-                    dated_build_requires=tuple(
-                        str(r) for r in item.get("dated_build_requires", ())),
-                    system_packages=tuple(str(p) for p in item.get("system_packages", ())),
-                    carried_libraries=tuple(str(c) for c in item.get("carried", ())),
-                    left_out=_left_out(item),
+                    dated_build_requires=item.dated_build_requires,
+                    system_packages=item.system_packages,
+                    carried_libraries=item.carried,
+                    left_out=item.left_out.record() if item.left_out else (),
                 ))
                 if records[-1].left_out:
                     reporter.warn(left_out_warning(records[-1]))
-                if item.get("discovered") and not discovered.get(build.pin.name):
+                if item.discovered and not discovered.get(build.pin.name):
                     # Found by a build that then needed the tools of its day too.
-                    records[-1] = dataclasses.replace(records[-1], discovered_build_requires=tuple(
-                        str(n) for n in item["discovered"]))
+                    records[-1] = dataclasses.replace(records[-1],
+                                                      discovered_build_requires=item.discovered)
                 if records[-1].origin == "built" and records[-1].sdist is not None:
                     built_here.append((build, records[-1], item))
-                origin = _origin(item["origin"], discovered.get(build.pin.name),
-                                 str(item.get("dated_build_date", ""))
+                origin = _origin(item.origin, discovered.get(build.pin.name),
+                                 item.dated_build_date
                                  if records[-1].dated_build_requires else None)
                 rows.append((build.pin.name, str(build.pin.version), origin,
-                             format_size(records[-1].size), f"{item.get('seconds', 0)} s"))
+                             format_size(records[-1].size), f"{item.seconds:g} s"))
             shutil.rmtree(work)
             for leftover in work.parent.glob(f"{work.name}-*"):
                 shutil.rmtree(leftover, ignore_errors=True)

@@ -9,21 +9,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
 from wheelferry.building.fetch import BuildJob
+from wheelferry.building.outcome import BuildOutcome
 from wheelferry.core.errors import BuildError, LockGapError
 
 
 def raise_broken_as_published(
-        fetched: Sequence[tuple[BuildJob, dict[str, Any], Path]]) -> None:
+        fetched: Sequence[tuple[BuildJob, BuildOutcome, Path]]) -> None:
     """Raise BuildError for a wheel whose requirements sit where no installer reads them (the
     description of its METADATA): installed, it would bring nothing it stands for."""
-    broken = [(build.pin, [str(r) for r in item["hidden_requires"]])
-              for build, item, _ in fetched if item.get("hidden_requires")]
+    broken = [(build.pin, item.hidden_requires) for build, item, _ in fetched
+              if item.hidden_requires]
     if not broken:
         return
     raise BuildError(
@@ -46,14 +46,14 @@ def _requirement_name(text: str) -> str:
         return text.split(";")[0].strip()
 
 
-def raise_lock_gaps(fetched: Sequence[tuple[BuildJob, dict[str, Any], Path]]) -> None:
+def raise_lock_gaps(fetched: Sequence[tuple[BuildJob, BuildOutcome, Path]]) -> None:
     """Raise LockGapError when built wheels need the lock to change: a wheel that requires what
     the lock does not pin (its sdist's metadata, which the resolver read, did not say so), or an
     sdist that builds only against an older major release of what the lock pins (numpy<2)."""
-    unlocked = {str(build.pin.name): tuple(str(r) for r in item["unlocked_requires"])
-                for build, item, _ in fetched if item.get("unlocked_requires")}
-    bounded = {str(build.pin.name): tuple(str(r) for r in item["requires_bound"])
-               for build, item, _ in fetched if item.get("requires_bound")}
+    unlocked = {str(build.pin.name): item.unlocked_requires
+                for build, item, _ in fetched if item.unlocked_requires}
+    bounded = {str(build.pin.name): item.requires_bound
+               for build, item, _ in fetched if item.requires_bound}
     if not unlocked and not bounded:
         return
     said = [f"the wheel built from {name}'s sdist requires {', '.join(needs)}, which the lock "

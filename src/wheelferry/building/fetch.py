@@ -13,6 +13,8 @@ from typing import Any
 from packaging.tags import Tag
 from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 
+from wheelferry.building.outcome import BuildOutcome
+from wheelferry.building.outcome import parse as parse_outcome
 from wheelferry.core.diagnose import (
     Diagnosis,
     attempts_told_apart,
@@ -89,7 +91,7 @@ def fetch_and_build(engine: Engine, options: Options, target: Target,
                     builds: Sequence[BuildJob], work: Path, reporter: Reporter, *,
                     jobs: int = 0, locked: Sequence[Pin] = (), image: str | None = None,
                     platform_libraries: Sequence[str] | None = None
-                    ) -> list[tuple[BuildJob, dict[str, Any], Path]]:
+                    ) -> list[tuple[BuildJob, BuildOutcome, Path]]:
     """Fetch each pin hash-checked and build the sdists, in one toolchain container writing to
     `work`; every wheel is checked against its pin and the target's tags, and every artifact
     against the lock's hashes. (job, its result, the wheel file in work/wheels) per pin.
@@ -105,37 +107,40 @@ def fetch_and_build(engine: Engine, options: Options, target: Target,
         indent=2))
     spec = containers.build_spec(options, toolchain=image or target.toolchain, out=work)
     result = engine.run(spec, on_line=reporter.output)
-    outcome = read_json_object(work / "result.json")
-    results = {r["name"]: r for r in outcome.get("packages", [])}
+    report = read_json_object(work / "result.json").get("packages", [])
+    if not isinstance(report, list):
+        raise BuildError("the build container's report lists no packages.",
+                         details=result.tail_text())
+    results = {outcome.name: outcome for outcome in map(parse_outcome, report)}
     _raise_failures(builds, results, work, result.tail_text(), result.ok)
     fetched = []
     for build in builds:
         item = results[build.pin.name]
-        check_wheel(item["file"], build.pin, tags)
-        source = work / "wheels" / item["file"]
+        check_wheel(item.file, build.pin, tags)
+        source = work / "wheels" / item.file
         if source.is_symlink() or not source.is_file():
-            raise BuildError(f"{build.pin.name} produced {item['file']}, which is not a "
+            raise BuildError(f"{build.pin.name} produced {item.file}, which is not a "
                              "regular file; it was not taken.")
-        if item["origin"] == "downloaded" and not build.pin.allows(sha256_file(source)):
-            raise BuildError(f"{item['file']} does not match any hash in the lock for "
+        if item.origin == "downloaded" and not build.pin.allows(sha256_file(source)):
+            raise BuildError(f"{item.file} does not match any hash in the lock for "
                              f"{build.pin.name}.")
-        sdist = item.get("sdist")
-        if sdist and not build.pin.allows(sdist["sha256"]):
-            raise BuildError(f"the sdist {sdist['file']} does not match any hash in the "
+        if item.sdist is not None and not build.pin.allows(item.sdist.sha256):
+            raise BuildError(f"the sdist {item.sdist.file} does not match any hash in the "
                              f"lock for {build.pin.name}.")
         fetched.append((build, item, source))
     return fetched
 
 
-def _raise_failures(builds: Sequence[BuildJob], results: Mapping[str, Any], work: Path,
-                    tail: str, container_ok: bool) -> None:
-    failed = [job for job in builds if not results.get(job.pin.name, {}).get("ok")]
+def _raise_failures(builds: Sequence[BuildJob], results: Mapping[str, BuildOutcome],
+                    work: Path, tail: str, container_ok: bool) -> None:
+    failed = [job for job in builds
+              if job.pin.name not in results or not results[job.pin.name].ok]
     if not failed:
         if not container_ok:
             raise BuildError("the build container failed.", details=tail)
         return
     first = failed[0]
-    item = results.get(first.pin.name, {})
+    item = results.get(first.pin.name) or BuildOutcome(name=first.pin.name, ok=False)
     log_path = work / "logs" / f"{first.pin.name}.log"
     # Written by the container: read only a regular file, never what a link points at.
     readable = log_path.is_file() and not log_path.is_symlink()
@@ -143,7 +148,7 @@ def _raise_failures(builds: Sequence[BuildJob], results: Mapping[str, Any], work
     # Each attempt (today's tools, then with what was found, then the tools of its day) has its
     # own cause: the last one explains the failure, the earlier ones are shown before it.
     title, last, earlier = attempts_told_apart(log)
-    step = item.get("step", "building it")
+    step = item.step
     found = (diagnose(last, package=first.pin.name) if own_file_missing(last) else None) \
         or _failure_advice(first, item, last) \
         or diagnose(last, package=first.pin.name, tried_dated="release date" in title,
@@ -166,24 +171,23 @@ def _raise_failures(builds: Sequence[BuildJob], results: Mapping[str, Any], work
     )
 
 
-def _failure_advice(job: BuildJob, item: Mapping[str, Any], log: str) -> Diagnosis | None:
+def _failure_advice(job: BuildJob, item: BuildOutcome, log: str) -> Diagnosis | None:
     """When the build still misses a module after what was found: one override with everything
     it needs at once (configured, found, and the module still missing); when it lacks an OS
     part, the OS packages it has and the one that brings it."""
     need = missing_system_part(log)
     if need is not None:
         return system_need_advice(job.pin.name, need, job.system_packages)
-    module = item.get("missing_module")
+    module = item.missing_module
     if module is None and job.override is not None:
         # A configured build is not second-guessed: the advice extends the configuration.
         module = missing_module(log)
     if not isinstance(module, str):
         return None
     known = [str(r) for r in job.override.build_requires] if job.override else []
-    known += [str(n) for n in item.get("discovered", ()) if str(n) not in known]
-    unknown = item.get("unknown_distribution")
+    known += [n for n in item.discovered if n not in known]
     hint = override_hint(job.pin.name, module, known=known,
-                         distribution=str(unknown) if unknown else None)
+                         distribution=item.unknown_distribution)
     what = ("which today's build tools removed" if build_needs.removed_module(module)
             else "which it does not declare")
     return Diagnosis(f"building {job.pin.name} needs the module '{module}', {what}", hint)

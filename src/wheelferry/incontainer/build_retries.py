@@ -17,7 +17,7 @@ import shutil
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 try:
     from packaging import requirements, tags, utils, version
@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from wheelferry.incontainer import (
         build_needs,
         build_steps,
+        messages,
         release_dates,
         stale_generated,
         system_needs,
@@ -41,6 +42,7 @@ else:
     try:  # in the container, the scripts sit side by side
         import build_needs
         import build_steps
+        import messages
         import release_dates
         import stale_generated
         import system_needs
@@ -109,7 +111,7 @@ def install_build_tools(requires: Sequence[str], locked: Mapping[str, str], targ
 
 def retry_build(name: str, sdist: Path, work: Path, built: Path, log: Path,
                 env: Mapping[str, str], locked: Mapping[str, str],
-                result: dict[str, Any], known: Sequence[str] = ()) -> None:
+                result: messages.BuildReport, known: Sequence[str] = ()) -> None:
     """After the isolated build with today's tools failed: learn what it needs and build again.
     A missing module that a distribution provides is installed (at the lock's version where the
     lock has one) and the build retried without isolation, round after round until it builds or
@@ -189,7 +191,7 @@ def retry_build(name: str, sdist: Path, work: Path, built: Path, log: Path,
                          f"building its wheel (it imports {module!r}, which today's build "
                          "tools removed, and the build tools of its release date could "
                          "not be used: see the log)")
-        result.update(dated_build_requires=dated.pins, dated_build_date=dated.date)
+        result.update({"dated_build_requires": dated.pins, "dated_build_date": dated.date})
         result.pop("missing_module", None)
         return
 
@@ -240,7 +242,7 @@ def split_locked(wanted: Sequence[str], locked: Mapping[str, str]) -> tuple[list
 
 def build_before_major(name: str, sdist: Path, work: Path, built: Path, log: Path,
                        env: Mapping[str, str], locked: Mapping[str, str],
-                       wanted: Sequence[str], result: dict[str, Any]) -> DatedTools | None:
+                       wanted: Sequence[str], result: messages.BuildReport) -> DatedTools | None:
     """After the retry with the build tools of its day failed against what the lock pins (old
     compiled code does not build against numpy 2): build it once more against the newest
     release below the locked major (numpy<2) of what it builds against, with the other tools

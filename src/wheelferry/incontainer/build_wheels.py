@@ -38,6 +38,7 @@ if TYPE_CHECKING:
         build_steps,
         fetch_pins,
         graft_libraries,
+        messages,
         published_files,
         release_dates,
         system_needs,
@@ -49,6 +50,7 @@ else:
         import build_steps
         import fetch_pins
         import graft_libraries
+        import messages
         import published_files
         import release_dates
         import system_needs
@@ -59,6 +61,7 @@ else:
             build_steps,
             fetch_pins,
             graft_libraries,
+            messages,
             published_files,
             release_dates,
             system_needs,
@@ -189,7 +192,7 @@ def compiled_modules(wheel: Path) -> list[str]:
 
 def process(pin: dict[str, Any], base_env: dict[str, str],
             fetched: Path | None = None, locked: Mapping[str, str] | None = None,
-            platform_libraries: Sequence[str] | None = None) -> dict[str, Any]:
+            platform_libraries: Sequence[str] | None = None) -> messages.BuildReport:
     """Fetch (unless `fetched` already holds its file) and build one pin; a wheel built from its
     sdist carries the libraries it links that the platform (`platform_libraries`, its sonames;
     None: unknown) lacks, and is compared with the release's published wheels."""
@@ -201,7 +204,7 @@ def process(pin: dict[str, Any], base_env: dict[str, str],
         folder.mkdir(parents=True, exist_ok=True)
     log = OUT / "logs" / f"{name}.log"
     env = dict(base_env)
-    result: dict[str, Any] = {"name": name, "ok": False, "build_requires": []}
+    result: messages.BuildReport = {"name": name, "ok": False, "build_requires": []}
     started = time.monotonic()
     try:
         override = pin.get("override")
@@ -244,7 +247,7 @@ def process(pin: dict[str, Any], base_env: dict[str, str],
         if artifact.name.endswith(".whl"):
             final = OUT / "wheels" / artifact.name
             shutil.move(str(artifact), final)
-            result.update(ok=True, origin="downloaded", file=final.name)
+            result.update({"ok": True, "origin": "downloaded", "file": final.name})
             return result
         if not artifact.name.endswith(SDIST_SUFFIXES):
             raise Failed(f"downloading it (unexpected file {artifact.name})")
@@ -287,7 +290,7 @@ def process(pin: dict[str, Any], base_env: dict[str, str],
             wheels, result["carried"] = [carried[0]], carried[1]
         final = OUT / "wheels" / wheels[0].name
         shutil.move(str(wheels[0]), final)
-        result.update(ok=True, origin="built", file=final.name)
+        result.update({"ok": True, "origin": "built", "file": final.name})
         hidden = build_needs.hidden_requires(final)
         if hidden:
             result["hidden_requires"] = hidden

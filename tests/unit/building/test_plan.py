@@ -25,6 +25,8 @@ from tests.support import (
 
 from wheelferry.building import checks
 from wheelferry.building.fetch import BuildJob
+from wheelferry.building.outcome import BuildOutcome
+from wheelferry.building.outcome import parse as parse_outcome
 from wheelferry.building.plan import build_job, plan_build
 from wheelferry.core.errors import BuildError, LockGapError
 from wheelferry.core.files import sha256_file
@@ -236,11 +238,12 @@ def test_a_wheelhouse_the_platforms_glibc_cannot_load_is_refused(tmp_path: Path)
     check_platform_glibc(tmp_path, [wheel.name], "2.35")  # a newer platform loads it
 
 
-def _fetched(name: str, **item: Any) -> tuple[Any, dict[str, Any], Path]:
+def _fetched(name: str, **item: Any) -> tuple[BuildJob, BuildOutcome, Path]:
+    """A pin as the build container reports it (its JSON, parsed as the host does)."""
     pin = Pin(name=canonicalize_name(name), version=Version("1.0"), hashes=frozenset(),
               requirement=name, lock=Path("requirements.txt"))
-    return (BuildJob(pin=pin, build_key="k"), {"file": f"{name}.whl", **item},
-            Path(f"{name}.whl"))
+    report = {"name": name, "ok": True, "origin": "built", "file": f"{name}.whl", **item}
+    return (BuildJob(pin=pin, build_key="k"), parse_outcome(report), Path(f"{name}.whl"))
 
 
 def test_built_wheels_that_need_the_lock_changed_say_so_and_what() -> None:
@@ -267,3 +270,24 @@ def test_a_wheel_whose_requirements_sit_in_its_description_is_broken_as_publishe
     assert "requires scikit-learn, not a requirement === only in its description" \
         in caught.value.message
     assert "replace sklearn with scikit-learn, not a requirement ===" in str(caught.value.hint)
+
+
+def test_the_build_containers_report_is_checked_value_by_value() -> None:
+    # Written by a container: a value of the wrong type is refused, never passed on.
+    parsed = parse_outcome({"name": "pyyaml", "ok": True, "origin": "built", "file": "x.whl",
+                            "sdist": {"file": "PyYAML-5.4.1.tar.gz", "sha256": "ab"},
+                            "seconds": 3, "discovered": ["cython"],
+                            "left_out": {"kind": "header", "name": "yaml.h",
+                                         "package": "libyaml-dev", "modules": ["yaml._yaml"]}})
+    assert parsed.sdist == mf.SdistRecord("PyYAML-5.4.1.tar.gz", "ab")
+    assert parsed.discovered == ("cython",)
+    assert parsed.seconds == 3.0
+    assert parsed.left_out is not None
+    assert parsed.left_out.record()[1:] == ("libyaml-dev", "yaml._yaml")
+    assert "yaml.h" in parsed.left_out.record()[0]
+    for bad in ({"name": "x", "ok": "yes"}, {"name": "x", "ok": True, "file": 3},
+                {"name": "x", "ok": True, "discovered": "cython"},
+                {"name": "x", "ok": True, "sdist": {"file": "x.tar.gz"}},
+                {"name": "x", "ok": True, "seconds": "3"}, {"ok": True}, ["x"]):
+        with pytest.raises(BuildError):
+            parse_outcome(bad)
