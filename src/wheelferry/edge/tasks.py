@@ -18,7 +18,7 @@ from invoke.context import Context
 from invoke.exceptions import Exit
 from invoke.tasks import Task, task
 
-from wheelferry.commands import caches, newproject
+from wheelferry.commands import caches, delivery, newproject
 from wheelferry.commands import flows as commands
 from wheelferry.core.errors import ConfigError, Interrupted, WheelferryError, from_os_error
 from wheelferry.core.report import Reporter, format_size, print_facts
@@ -193,7 +193,7 @@ def init_script(c: Context, output: str | None = None, project: str | None = Non
     """Write init.sh: check the uploaded wheelhouse and install it offline on the platform."""
     options = _options(project, wheelhouse=wheelhouse)
     reporter = Reporter(verbose=verbose, quiet=quiet)
-    commands.init_script(options, reporter=reporter, output=Path(output) if output else None)
+    delivery.init_script(options, reporter=reporter, output=Path(output) if output else None)
     reporter.finish()
 
 
@@ -206,7 +206,7 @@ def fingerprint(c: Context, output: str | None = None, project: str | None = Non
     """Write fingerprint.py: run it once on the platform (python3 fingerprint.py >
     platform.json), then set provided = "platform.json"."""
     reporter = Reporter(verbose=verbose, quiet=quiet)
-    commands.fingerprint(output=Path(output) if output else Path(project or ".") /
+    delivery.fingerprint(output=Path(output) if output else Path(project or ".") /
                          "fingerprint.py", reporter=reporter)
     reporter.finish()
 
@@ -238,7 +238,7 @@ def bundle(c: Context, output: str | None = None, since: str | None = None,
                           "vulnerability lookup).", hint="Add --review.")
     options = _options(project, wheelhouse=wheelhouse, index_url=index_url)
     # Its final line is the bundle's path, on standard output.
-    path = commands.bundle(options, reporter=Reporter(verbose=verbose, quiet=quiet),
+    path = delivery.bundle(options, reporter=Reporter(verbose=verbose, quiet=quiet),
                            output=Path(output) if output else None, since=since,
                            review=review, fail_on_vulnerable=fail_on_vulnerable)
     print(path, flush=True)
@@ -256,7 +256,7 @@ def review(c: Context, output: str | None = None, project: str | None = None,
     """Write the review pack for the airlock: review.html, review.json, SBOM, pylock.toml."""
     options = _options(project, wheelhouse=wheelhouse, index_url=index_url)
     reporter = Reporter(verbose=verbose, quiet=quiet)
-    commands.review(options, reporter=reporter, output=Path(output) if output else None,
+    delivery.review(options, reporter=reporter, output=Path(output) if output else None,
                     fail_on_vulnerable=fail_on_vulnerable)
     reporter.finish()
 
@@ -271,7 +271,7 @@ def status(c: Context, project: str | None = None, python: str | None = None,
     """Where the project stands: target, locks fresh or stale, wheelhouse built and proven."""
     options = _options(project, python=python, image=image, wheelhouse=wheelhouse,
                        platform_image=platform_image, arch=arch)
-    found = commands.status(options)
+    found = delivery.status(options)
     if json:
         jsonout.emit(jsonout.status(str(options.project_dir), found))
         return

@@ -17,7 +17,7 @@ from packaging.tags import sys_tags
 from packaging.version import Version
 from tests.support import write_project
 
-from wheelferry.commands import flows as commands
+from wheelferry.commands import delivery
 from wheelferry.core.errors import ConfigError
 from wheelferry.core.report import Reporter
 from wheelferry.onplatform import fingerprint as fingerprintscript
@@ -26,7 +26,7 @@ from wheelferry.target import provided as provided_mod
 
 
 def fingerprint_of_this_python(tmp_path: Path) -> dict[str, object]:
-    script = commands.fingerprint(output=tmp_path / "fingerprint.py", reporter=Reporter())
+    script = delivery.fingerprint(output=tmp_path / "fingerprint.py", reporter=Reporter())
     done = subprocess.run([sys.executable, "-I", str(script)], capture_output=True, text=True,
                           check=True)
     data: dict[str, object] = json.loads(done.stdout)
