@@ -270,18 +270,29 @@ def build_before_major(name: str, sdist: Path, work: Path, built: Path, log: Pat
     return dated
 
 
-def regenerated(sdist: Path, planned: DatedTools, work: Path, log: Path) -> Path:
-    """What a retry with `planned` builds: the sdist, or its tree without the C code an older
-    Cython than the planned one generated (so that one generates it again for this Python)."""
+def regenerated(sdist: Path, planned: DatedTools, work: Path, log: Path,
+                env: Mapping[str, str]) -> Path:
+    """What a retry with `planned` builds: the sdist, or its tree where the C code an older
+    Cython than the planned one generated is generated again for this Python (by its setup
+    script, or here with the planned Cython, importable through `env`)."""
     cython = next((release.version for release in planned.releases if release.name == "cython"),
                   None)
     if cython is None:
         return sdist
-    source, removed = stale_generated.regenerable_source(sdist, cython, work / "regenerated")
-    if removed:
+
+    def run_cython(cmd: list[str]) -> bool:
+        try:
+            run(cmd, log, dict(env), "generating its C code again")
+        except Failed:
+            return False
+        return True
+
+    source, found = stale_generated.regenerable_source(sdist, cython, work / "regenerated",
+                                                       run_cython)
+    if found:
         with log.open("a") as handle:
-            handle.write(f"# wheelferry: removed what an older Cython generated, for cython "
-                         f"{cython} to generate it again: {', '.join(removed)}\n")
+            handle.write(f"# wheelferry: what an older Cython generated is generated again with "
+                         f"cython {cython}: {', '.join(found)}\n")
     return source
 
 
@@ -341,7 +352,7 @@ def build_with_dated_tools(name: str, sdist: Path, work: Path, built: Path, log:
     built.mkdir(parents=True)
     dated_env = dict(env)
     dated_env["PYTHONPATH"] = str(target)
-    source = regenerated(sdist, planned, work, log)
+    source = regenerated(sdist, planned, work, log, dated_env)
     try:
         run([*PIP, "wheel", *BUILD_OUTPUT, "--no-deps", "--no-build-isolation", "-w",
              str(built), str(source)], log, dated_env, "building its wheel")
