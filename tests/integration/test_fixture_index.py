@@ -33,9 +33,10 @@ def test_index_layout(local_index: str) -> None:
         assert f'href="{project}/"' in root_page
 
 
-def test_build_index_is_reproducible(tmp_path: Path) -> None:
-    first = build_index(tmp_path / "a", default_cache_dir()) / "packages"
-    second = build_index(tmp_path / "b", default_cache_dir()) / "packages"
+def test_build_index_is_reproducible(local_index_root: Path, tmp_path: Path) -> None:
+    # The session's index and one built again from scratch: byte for byte the same.
+    first = local_index_root / "packages"
+    second = build_index(tmp_path / "again", default_cache_dir()) / "packages"
     names = sorted(p.name for p in first.iterdir())
     assert names == sorted(p.name for p in second.iterdir())
     for name in names:

@@ -7,10 +7,9 @@ from __future__ import annotations
 
 import inspect
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from wheelferry import __version__
-from wheelferry.bundling import bundle as bundling
-from wheelferry.bundling import reviewpack
 from wheelferry.commands import status as statuses
 from wheelferry.core import files
 from wheelferry.core.report import Reporter
@@ -22,6 +21,9 @@ from wheelferry.project import wheelhouse as wh
 from wheelferry.project.config import Options
 from wheelferry.proving import state
 from wheelferry.target import initscript
+
+if TYPE_CHECKING:
+    from wheelferry.bundling import reviewpack
 
 
 def fingerprint(*, output: Path, reporter: Reporter) -> Path:
@@ -68,6 +70,10 @@ def bundle(options: Options, *, reporter: Reporter, output: Path | None = None,
     SHA256SUMS on the platform, or 'last'); keep a copy of its SHA256SUMS; return its path.
     With `review`, the review pack is written beside it and the bundle carries review.json and
     the SBOM."""
+    # Imported here: the review's libraries (CycloneDX, ...) load only for the commands that
+    # need them, and every other command starts faster.
+    from wheelferry.bundling import bundle as bundling
+    from wheelferry.bundling import reviewpack
     with project_run_lock(project.state_dir(options), command="bundle"):
         wh.recover(options.wheelhouse)
         path = output if output is not None else options.project_dir / bundling.DEFAULT_NAME
@@ -105,6 +111,8 @@ def review(options: Options, *, reporter: Reporter, output: Path | None = None,
            fail_on_vulnerable: bool = False) -> list[Path]:
     """Write the review pack (review.html, review.json, sbom.cdx.json, pylock.toml) of the
     wheelhouse on disk into `output` (default: the project folder, beside the bundle)."""
+    from wheelferry.bundling import reviewpack  # loaded when used, as in bundle()
+
     with project_run_lock(project.state_dir(options), command="review"):
         wh.recover(options.wheelhouse)
         folder = output if output is not None else options.project_dir
@@ -118,6 +126,8 @@ def review(options: Options, *, reporter: Reporter, output: Path | None = None,
 
 def _review_pack(options: Options, reporter: Reporter, *,
                  fail_on_vulnerable: bool) -> reviewpack.Pack:
+    from wheelferry.bundling import reviewpack  # loaded when used, as in bundle()
+
     with reporter.step("gathering the review: metadata, licences, known vulnerabilities"):
         found = reviewpack.gather(options)
     pack = reviewpack.render(found)
