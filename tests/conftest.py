@@ -36,7 +36,9 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.fixture(scope="session")
 def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
     try:
-        connected = Engine.connect()
+        # Its containers are labelled with this session's folder, as a command's are with its
+        # project's: see _no_container_left_behind.
+        connected = Engine.connect(project=tmp_path_factory.getbasetemp())
     except Exception as exc:
         pytest.fail(f"no container engine: {exc}. Run the tests with scripts/test.sh, which "
                     "starts one.", pytrace=False)
@@ -62,16 +64,22 @@ def _a_wheel_cache_of_its_own(_wheel_caches: Path, monkeypatch: pytest.MonkeyPat
 
 
 @pytest.fixture(autouse=True)
-def _no_container_left_behind(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Every engine test leaves no wheelferry container behind, running or stopped. (Containers
-    that existed before the test are not its doing; CI runs one session at a time.)"""
+def _no_container_left_behind(request: pytest.FixtureRequest,
+                              tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Every engine test leaves no wheelferry container behind, running or stopped. Containers
+    that existed before the test are not its doing; nor are those labelled with a project
+    outside this session's base folder (another session's on the same engine: a corpus run,
+    pytest-xdist's other worker): every project a test makes, and the session's own engine,
+    live under it."""
     if request.node.get_closest_marker("engine") is None:
         yield
         return
     engine: Engine = request.getfixturevalue("engine")
+    mine = tmp_path_factory.getbasetemp().resolve()
     before = set(engine.leftover_containers())
     yield
-    left = [name for name in engine.leftover_containers() if name not in before]
+    left = [name for name, project in engine.leftover_containers().items()
+            if name not in before and (project is None or project.is_relative_to(mine))]
     assert not left, f"containers left behind: {left}"
 
 

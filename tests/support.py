@@ -12,6 +12,7 @@ import shutil
 import ssl
 import subprocess
 import sys
+import tempfile
 import textwrap
 import zipfile
 from collections.abc import Mapping
@@ -20,6 +21,7 @@ from types import ModuleType
 from typing import Any
 
 import docker
+from filelock import FileLock
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
@@ -217,8 +219,10 @@ def ensure_toolchain(engine: Engine, scratch: Path) -> None:
     """The toolchain image (the target plus pip-tools) is made from the public index, where
     pip-tools lives; fixture projects then lock and build against the local index alone."""
     options = load_options(write_project(scratch / "project", {"base.in": "six\n"}))
-    base = engine.ensure_image(options.image)
-    ensure_target_toolchain(engine, options, base, lambda line: None)
+    # One test session makes it; another that wants it meanwhile waits, then finds it.
+    with FileLock(Path(tempfile.gettempdir()) / "wheelferry-tests-toolchain.lock"):
+        base = engine.ensure_image(options.image)
+        ensure_target_toolchain(engine, options, base, lambda line: None)
 
 
 def host_ca_bundle() -> str | None:

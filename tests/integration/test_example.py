@@ -114,6 +114,7 @@ def test_the_platform_example_ships_only_what_the_workstation_lacks(tmp_path: Pa
               "print('works', pandas.DataFrame({'a': [1, 2]}).a.sum())")
     start = subprocess.run(
         ["docker", "run", "--rm", "--network", "none", "--label", "io.wheelferry=test-example",
+         "--label", f"io.wheelferry.project={tmp_path.resolve()}",
          "-v", f"{persistent}:/home/chaimeleon/persistent-home",
          "wheelferry-example-workstation:1", "python3", "-c", script],
         capture_output=True, text=True, timeout=600)

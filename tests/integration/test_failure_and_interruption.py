@@ -36,6 +36,8 @@ from tests.support import (
     wheelferry,
 )
 
+from wheelferry.engine.client import LABEL, PROJECT_LABEL
+
 pytestmark = pytest.mark.engine
 
 PAUSED_RUN = Path(__file__).parents[1] / "fixtures" / "paused_run.py"
@@ -70,13 +72,19 @@ def project(built: Path, tmp_path: Path) -> Path:
 RESOLVING = ("uv pip compile", "pip_compile_index_hashes.py")
 
 
-def container_running(purpose: str, *command_parts: str) -> Callable[[], bool]:
-    """True once a wheelferry container for `purpose` runs a process matching one of
-    command_parts."""
+def for_project(purpose: str, project: Path) -> dict[str, list[str]]:
+    """The engine's filter for wheelferry's `purpose` containers working for `project` (and no
+    other project's, such as another test's running at the same moment)."""
+    return {"label": [f"{LABEL}={purpose}", f"{PROJECT_LABEL}={project.resolve()}"]}
+
+
+def container_running(project: Path, purpose: str, *command_parts: str) -> Callable[[], bool]:
+    """True once a wheelferry container for `purpose` working for `project` runs a process
+    matching one of command_parts."""
     client = docker.from_env()
 
     def check() -> bool:
-        for container in client.containers.list(filters={"label": f"io.wheelferry={purpose}"}):
+        for container in client.containers.list(filters=for_project(purpose, project)):
             try:
                 processes = container.top(ps_args="-eo pid,args")["Processes"] or []
             except docker.errors.APIError:
@@ -136,21 +144,21 @@ def start(project: Path) -> subprocess.Popen[str]:
 def test_interrupt_during_resolution(project: Path, sig: int) -> None:
     before = snapshot(project)
     process = start(project)
-    wait_for(container_running("lock", *RESOLVING), process)
+    wait_for(container_running(project, "lock", *RESOLVING), process)
     interrupt_and_check(project, process, sig, before)
 
 
 def test_interrupt_during_download(project: Path) -> None:
     before = snapshot(project)
     process = start(project)
-    wait_for(container_running("build", "pip download"), process)
+    wait_for(container_running(project, "build", "pip download"), process)
     interrupt_and_check(project, process, signal.SIGINT, before)
 
 
 def test_interrupt_during_sdist_compile(project: Path) -> None:
     before = snapshot(project)
     process = start(project)
-    wait_for(container_running("build", "pip wheel"), process)
+    wait_for(container_running(project, "build", "pip wheel"), process)
     interrupt_and_check(project, process, signal.SIGTERM, before)
 
 
@@ -161,7 +169,7 @@ def test_a_killed_client_leaves_no_container_behind(project: Path) -> None:
     compiling: list[str] = []
 
     def caught_compiling() -> bool:
-        for container in client.containers.list(filters={"label": "io.wheelferry=build"}):
+        for container in client.containers.list(filters=for_project("build", project)):
             with contextlib.suppress(docker.errors.APIError):
                 rows = container.top(ps_args="-eo pid,args")["Processes"] or []
                 if any("pip wheel" in " ".join(row) for row in rows):
@@ -196,7 +204,7 @@ def test_interrupt_during_swap(project: Path, tmp_path: Path) -> None:
 def test_interrupt_during_the_install_proof(project: Path) -> None:
     before = snapshot(project)
     process = interruptible(WHEELFERRY, "verify", "--project", project)
-    wait_for(container_running("verify", "pip"), process)
+    wait_for(container_running(project, "verify", "pip"), process)
     err = stopped(process, signal.SIGINT)
     assert process.returncode == 130, err
     assert "interrupted" in err
@@ -232,7 +240,7 @@ def test_killed_run_is_cleaned_up_by_the_next(project: Path, tmp_path: Path) -> 
 
 def test_a_second_run_is_refused_while_one_runs(project: Path) -> None:
     process = start(project)
-    wait_for(container_running("lock", *RESOLVING), process)
+    wait_for(container_running(project, "lock", *RESOLVING), process)
     second = wheelferry("build", project=project)
     assert second.returncode == 7
     assert "another wheelferry run is working on" in second.stderr

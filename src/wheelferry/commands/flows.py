@@ -38,7 +38,7 @@ from wheelferry.target import provided as provided_mod
 
 @contextmanager
 def connected(options: Options) -> Iterator[Engine]:
-    engine = Engine.connect(options.engine)
+    engine = Engine.connect(options.engine, project=options.project_dir)
     try:
         yield engine
     finally:

@@ -27,6 +27,9 @@ from wheelferry.core.errors import EngineError, ImageError
 from wheelferry.engine.output import OutputLines, remove_for_good
 
 LABEL = "io.wheelferry"
+# The project a container works for, so that `docker ps --filter label=io.wheelferry.project=DIR`
+# tells one project's containers from another's running at the same moment.
+PROJECT_LABEL = "io.wheelferry.project"
 # The engine's architecture names, as `uname -m` says them.
 _UNAME = {"amd64": "x86_64", "arm64": "aarch64"}
 EXEC_FORMAT_ERROR = "exec format error"
@@ -122,12 +125,14 @@ def _podman_base_url() -> str | None:
 class Engine:
     """A connected container engine."""
 
-    def __init__(self, client: Any, *, kind: str = "docker") -> None:
+    def __init__(self, client: Any, *, kind: str = "docker", project: Path | None = None) -> None:
         self._client = client
         self.kind = kind
+        self.project = project
 
     @classmethod
-    def connect(cls, kind: str = "docker", *, timeout: int = 120) -> Engine:
+    def connect(cls, kind: str = "docker", *, timeout: int = 120,
+                project: Path | None = None) -> Engine:
         """Connect and check that the engine answers; EngineError with the remedy otherwise."""
         where = os.environ.get("DOCKER_HOST")
         try:
@@ -152,7 +157,7 @@ class Engine:
                 "scripts/provision.sh), and is DOCKER_HOST right? Your user also needs "
                 "permission to use its socket.",
             ) from exc
-        return cls(client, kind=kind)
+        return cls(client, kind=kind, project=project)
 
     def close(self) -> None:
         self._client.close()
@@ -247,7 +252,7 @@ class Engine:
                 network_mode=spec.network,
                 user=spec.user if spec.user is not None else host_user(),
                 working_dir=spec.workdir,
-                labels={LABEL: spec.purpose},
+                labels=self._labels(spec),
                 **options,
             )
         except docker.errors.ImageNotFound as exc:
@@ -261,6 +266,12 @@ class Engine:
         finally:
             # Also on KeyboardInterrupt: nothing is left behind, running or stopped.
             remove_for_good(container)
+
+    def _labels(self, spec: ContainerSpec) -> dict[str, str]:
+        labels = {LABEL: spec.purpose}
+        if self.project is not None:
+            labels[PROJECT_LABEL] = str(self.project)
+        return labels
 
     def run(self, spec: ContainerSpec, *, on_line: Callable[[str], None] | None = None,
             keep: Callable[[Any], None] | None = None) -> RunResult:
@@ -339,10 +350,16 @@ class Engine:
         lines.feed(container.logs()[received:])
         return int(status.get("StatusCode", 1))
 
-    def leftover_containers(self) -> list[str]:
-        """Names of wheelferry containers that exist (running or not): should always be none."""
+    def leftover_containers(self) -> dict[str, Path | None]:
+        """Wheelferry containers that exist (running or not), by name, each with the project it
+        works for (None: not said): outside a run there should be none."""
         found = self._client.containers.list(all=True, filters={"label": LABEL})
-        return [c.name for c in found]
+        return {c.name: _project_of(c.labels) for c in found}
+
+
+def _project_of(labels: Mapping[str, str] | None) -> Path | None:
+    value = (labels or {}).get(PROJECT_LABEL)
+    return Path(value) if value else None
 
 
 def _short(exc: BaseException) -> str:
