@@ -39,14 +39,20 @@ except ImportError:  # the toolchain's venv has packaging; pip vendors the same 
     )
 
 if TYPE_CHECKING:
-    from wheelferry.incontainer import build_needs, build_wheels, release_dates
+    from wheelferry.incontainer import build_needs, build_wheels, release_dates, resolution_era
 else:
     try:  # in the container, the scripts sit side by side
         import build_needs
         import build_wheels
         import release_dates
+        import resolution_era
     except ImportError:  # loaded from the package (unit tests)
-        from wheelferry.incontainer import build_needs, build_wheels, release_dates
+        from wheelferry.incontainer import (
+            build_needs,
+            build_wheels,
+            release_dates,
+            resolution_era,
+        )
 
 OUT = Path("/out")
 WORK = Path("/tmp/wheelferry-lock")
@@ -250,6 +256,8 @@ def main() -> int:
         return 1
     # Old sdists whose metadata needed the build tools of their release date: name -> pins.
     dated: dict[str, list[str]] = {}
+    # Per input: the day its old pins' dependencies were taken of (resolution_era).
+    eras: dict[str, dict[str, object]] = {}
     for item in plan["files"]:
         # uv resolves what it can in isolation; pip-compile takes over what it cannot lock, to
         # explain the failure, or to find what an sdist needs and retry without isolation.
@@ -296,6 +304,10 @@ def main() -> int:
         else:
             write_result({"ok": False, "failed": item["in"], "discovered": discovered})
             return 1
+        said = as_of_the_era(item, plan, constraints, env=env, resolver=resolver,
+                             isolated=isolated)
+        if said is not None:
+            eras[item["in"]] = said
         copy_out(item["out"])
     build = plan.get("build_lock")
     if build and build_requires:
@@ -316,8 +328,59 @@ def main() -> int:
             return 1
         copy_out(item["out"])
     write_result({"ok": True, "discovered": discovered, "build_lock": bool(build_requires),
-                  "dated": dated})
+                  "dated": dated, "as_of": eras})
     return 0
+
+
+def referenced(relative: str, option: str, seen: set[str] | None = None) -> list[str]:
+    """The file and those it references with `option` (-r, -c), at any depth, relative to WORK."""
+    seen = set() if seen is None else seen
+    if relative in seen or not (WORK / relative).is_file():
+        return []
+    seen.add(relative)
+    found = [relative]
+    for line in (WORK / relative).read_text(errors="replace").splitlines():
+        words = line.split("#", 1)[0].split()
+        if len(words) == 2 and words[0] == option:
+            path = os.path.normpath(os.path.join(os.path.dirname(relative), words[1]))
+            found += referenced(path, option, seen)
+    return found
+
+
+def as_of_the_era(item: dict[str, str], plan: dict[str, object], constraints: list[str], *,
+                  env: dict[str, str], resolver: str, isolated: bool) -> dict[str, object] | None:
+    """When the input pins old releases, lock what it does not name as of their day
+    (resolution_era); what was done, for the host to say, or None."""
+    texts = [(WORK / name).read_text(errors="replace") for name in referenced(item["in"], "-r")]
+    fixed = [(WORK / name).read_text(errors="replace")
+             for name in referenced(item["in"], "-c")[1:]]
+    if plan.get("constraints"):
+        fixed.append((WORK / str(plan["constraints"])).read_text(errors="replace"))
+    python_version = ".".join(str(part) for part in sys.version_info[:3])
+    pages: dict[str, list[dict[str, Any]] | None] = {}
+
+    def listing(project: str) -> list[dict[str, Any]] | None:
+        if project not in pages:
+            pages[project] = release_dates.project_files(project, env)
+        return pages[project]
+
+    try:
+        era = resolution_era.era_of(resolution_era.exact_pins(texts), listing,
+                                    python_version=python_version)
+        if era is None:
+            return None
+        return resolution_era.relock(
+            WORK / item["out"], era, listing,
+            keep=resolution_era.named(texts) | resolution_era.named(fixed),
+            supported=frozenset(tags.sys_tags()), python_version=python_version,
+            folder=WORK,
+            compile_with=lambda extra: compile_one(item, plan, [*constraints, *extra],
+                                                   isolated=isolated, env=env,
+                                                   resolver=resolver))
+    except Exception as exc:  # today's lock stands; say why it was not taken as of the era
+        print(f"==> the pins' era could not be told ({type(exc).__name__}: {exc}); today's "
+              "releases are kept", flush=True)
+        return None
 
 
 def compile_one(item: dict[str, str], plan: dict[str, object], constraints: list[str], *,

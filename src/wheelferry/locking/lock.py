@@ -229,6 +229,11 @@ def execute(engine: Engine, options: Options, target: Target, plan: LockPlan,
         written = _stamped_locks(options, plan, staging, dict(snapshot), discoveries,
                                  produced_build_lock=bool(outcome.get("build_lock")))
         replace_all(written)
+        as_of = outcome.get("as_of")
+        for source, said in sorted(as_of.items() if isinstance(as_of, dict) else []):
+            note = era_note(str(source), said)
+            if note:
+                reporter.info(note)
         for package, needs in sorted(discoveries.items()):
             if canonicalize_name(package) not in {o.name for o in options.overrides
                                                   if o.states_build_environment}:
@@ -236,6 +241,24 @@ def execute(engine: Engine, options: Options, target: Target, plan: LockPlan,
         return list(written)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def era_note(source: str, said: object) -> str | None:
+    """What the user is told when an input's old pins had their dependencies locked as of
+    their day (incontainer/resolution_era.py), or when that failed and today's stand."""
+    if not isinstance(said, dict) or not said.get("date"):
+        return None
+    head = (f"{source} pins old releases (the newest: {said.get('because')}), so what it does "
+            f"not name is locked as of {said['date']}")
+    if said.get("skipped"):
+        return (f"{head} where it can: that failed ({said['skipped']}), so today's releases "
+                "are locked.")
+    capped = said.get("capped")
+    if not isinstance(capped, dict) or not capped:
+        return None
+    listed = ", ".join(f"{name} {version}" for name, version in sorted(capped.items()))
+    return (f"{head}: {listed}. To take today's release of one of them, name it in {source} "
+            "and build with --upgrade-package NAME.")
 
 
 def discovered_note(package: str, needs: Sequence[str]) -> str:

@@ -18,6 +18,7 @@ from tests.support import (
 )
 
 from wheelferry.core.errors import LockError
+from wheelferry.locking import lock
 from wheelferry.locking.freshness import build_fingerprint, header_line
 from wheelferry.locking.lock import plan_locks
 from wheelferry.project.config import Options, load_options
@@ -153,3 +154,22 @@ def test_inputs_pulled_in_with_r_are_checked_too(tmp_path: Path) -> None:
     with pytest.raises(LockError) as caught:
         plan_locks(load_options(project))
     assert "requirements/extra.in line 1" in caught.value.message
+
+
+def test_the_user_is_told_which_dependencies_were_locked_as_of_the_pins_day() -> None:
+    said = {"date": "2021-10-04", "capped": {"numpy": "1.21.2", "joblib": "1.1.0"},
+            "because": "hdbscan 0.8.27 (2021-01-20); no older than Python 3.10's 2021-10-04"}
+    assert lock.era_note("requirements.in", said) == (
+        "requirements.in pins old releases (the newest: hdbscan 0.8.27 (2021-01-20); no older "
+        "than Python 3.10's 2021-10-04), so what it does not name is locked as of 2021-10-04: "
+        "joblib 1.1.0, numpy 1.21.2. To take today's release of one of them, name it in "
+        "requirements.in and build with --upgrade-package NAME.")
+    failed = dict(said, skipped="the resolver found no set of them that fits together")
+    note = lock.era_note("requirements.in", failed)
+    assert note is not None
+    assert note.endswith(
+        "where it can: that failed (the resolver found no set of them that fits together), so "
+        "today's releases are locked.")
+    # Nothing older than today's, or nothing said: nothing to tell.
+    assert lock.era_note("requirements.in", dict(said, capped={})) is None
+    assert lock.era_note("requirements.in", None) is None
