@@ -5,6 +5,8 @@
 #   3. the target image(s): pulled from a registry when one answers, otherwise built locally from
 #      Debian's packages plus a local CPython of the same minor version (see build-image.sh).
 # Usage: scripts/provision.sh [PYTHON_VERSION ...]   (default: 3.10)
+# WHEELFERRY_PROVISION_STEPS (default "venv engine images") names the steps to take, so that the
+# test command can make the venv first and the rest while the tests that need no engine run.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -24,7 +26,7 @@ ensure_venv() {
     say "installing wheelferry into $VENV"
     "$host_python" -m venv "$VENV"
     "$VENV/bin/python" -m pip install --quiet --upgrade pip
-    "$VENV/bin/python" -m pip install --quiet -e "$ROOT[test]"
+    "$VENV/bin/python" -m pip install --quiet -e "${ROOT}[test]"
     touch "$stamp"
 }
 
@@ -73,9 +75,12 @@ ensure_image() {
 main() {
     local versions=("$@")
     [ "${#versions[@]}" -gt 0 ] || versions=(3.10)
-    ensure_venv
-    ensure_engine
-    for v in "${versions[@]}"; do ensure_image "$v"; done
+    local steps=" ${WHEELFERRY_PROVISION_STEPS:-venv engine images} "
+    [[ "$steps" != *" venv "* ]] || ensure_venv
+    [[ "$steps" != *" engine "* ]] || ensure_engine
+    if [[ "$steps" == *" images "* ]]; then
+        for v in "${versions[@]}"; do ensure_image "$v"; done
+    fi
 }
 
 main "$@"
