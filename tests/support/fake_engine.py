@@ -193,10 +193,8 @@ class Made:
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def report(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"name": self.name, "ok": self.ok, **self.extra}
-        if self.ok:
-            data.update(origin=self.origin, file=self.file, seconds=1.5)
-        return data
+        done = {"origin": self.origin, "file": self.file, "seconds": 1.5} if self.ok else {}
+        return {"name": self.name, "ok": self.ok, **done, **self.extra}
 
 
 def wheels_made(*made: Made, exit_code: int = 0, lines: tuple[str, ...] = (),
