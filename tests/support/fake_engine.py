@@ -161,7 +161,8 @@ def target_engine(image: str = "python:3.10", *, arch: str = "x86_64",
 # -- canned answers of the lock and build containers, as their scripts write them -------------
 
 
-def locks_written(bodies: Mapping[str, str], *, lines: tuple[str, ...] = ()) -> Reply:
+def locks_written(bodies: Mapping[str, str], *, lines: tuple[str, ...] = ()
+                  ) -> Callable[[ContainerSpec, Path], Answer]:
     """The lock container resolving every lock its plan asks for: each lock's body (by its
     path in the project, "requirements/base.txt"), as compile_locks.py writes it."""
 
