@@ -47,7 +47,7 @@ sys.path.insert(0, str(ROOT))
 from tests.fixtures.local_index import build_index, default_cache_dir, serve_index  # noqa: E402
 from tests.support import TARGET_IMAGE, ensure_toolchain, host_ca_bundle, write_project  # noqa: E402
 
-from wheelferry.engine.client import Engine  # noqa: E402
+from wheelferry.engine.client import DockerEngine  # noqa: E402
 from wheelferry.target.image import toolchain_reference  # noqa: E402
 
 WHEELFERRY = str(Path(sys.executable).parent / "wheelferry")
@@ -249,7 +249,7 @@ def main() -> None:
     table = Table(args.runs)
     with tempfile.TemporaryDirectory() as scratch_name:
         scratch = Path(scratch_name)
-        engine = Engine.connect()
+        engine = DockerEngine.connect()
         ensure_toolchain(engine, scratch / "toolchain")
         base = engine.image(TARGET_IMAGE)
         assert base is not None

@@ -17,7 +17,7 @@ import pytest
 from tests.fixtures.local_index import build_index, default_cache_dir, serve_index
 from tests.support import TARGET_IMAGE, ensure_toolchain
 from wheelferry.building.wheelcache import ENV as WHEEL_CACHE_ENV
-from wheelferry.engine.client import Engine
+from wheelferry.engine.client import DockerEngine
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -34,11 +34,11 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.fixture(scope="session")
-def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DockerEngine]:
     try:
         # Its containers are labelled with this session's folder, as a command's are with its
         # project's: see _no_container_left_behind.
-        connected = Engine.connect(project=tmp_path_factory.getbasetemp())
+        connected = DockerEngine.connect(project=tmp_path_factory.getbasetemp())
     except Exception as exc:
         pytest.fail(f"no container engine: {exc}. Run the tests with scripts/test.sh, which "
                     "starts one.", pytrace=False)
@@ -74,7 +74,7 @@ def _no_container_left_behind(request: pytest.FixtureRequest,
     if request.node.get_closest_marker("engine") is None:
         yield
         return
-    engine: Engine = request.getfixturevalue("engine")
+    engine: DockerEngine = request.getfixturevalue("engine")
     mine = tmp_path_factory.getbasetemp().resolve()
     before = set(engine.leftover_containers())
     yield
@@ -99,7 +99,7 @@ def local_index_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def local_index(local_index_root: Path, engine: Engine) -> Iterator[str]:
+def local_index(local_index_root: Path, engine: DockerEngine) -> Iterator[str]:
     """URL of a PEP 503 index on 127.0.0.1 holding the fixture packages (reach it with
     network = "host"). Requesting it also makes sure of the engine and the toolchain image."""
     with serve_index(local_index_root) as url:
@@ -107,7 +107,7 @@ def local_index(local_index_root: Path, engine: Engine) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def platform_image(local_index_root: Path, engine: Engine) -> str:
+def platform_image(local_index_root: Path, engine: DockerEngine) -> str:
     """Reference of the platform replica image (tests/fixtures/platform_replica.py): CPython
     3.10 with a provided stack installed as root, user chaimeleon (uid 1000), the init.sh
     entrypoint, no compiler. Built from the local index's dists once, then reused while its

@@ -21,7 +21,7 @@ import pytest
 from tests.support import TARGET_IMAGE, WHEELFERRY, index_project, interruptible
 
 from wheelferry.core.errors import EngineError, ImageError
-from wheelferry.engine.client import LABEL, ContainerSpec, Engine, Mount
+from wheelferry.engine.client import LABEL, ContainerSpec, DockerEngine, Engine, Mount
 
 
 def unique_purpose(name: str) -> str:
@@ -166,7 +166,7 @@ def test_unreachable_engine_names_docker_host_and_the_remedy(
         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DOCKER_HOST", "unix:///tmp/nonexistent.sock")
     with pytest.raises(EngineError) as info:
-        Engine.connect(timeout=5)
+        DockerEngine.connect(timeout=5)
     error = info.value
     assert error.exit_code == 3
     text = error.render()
@@ -183,7 +183,7 @@ def test_podman_without_socket_says_how_to_start_it(monkeypatch: pytest.MonkeyPa
     monkeypatch.delenv("DOCKER_HOST", raising=False)
     monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path))
     with pytest.raises(EngineError) as info:
-        Engine.connect("podman", timeout=5)
+        DockerEngine.connect("podman", timeout=5)
     text = info.value.render()
     assert "podman" in text
     assert "podman.socket" in text
@@ -201,10 +201,10 @@ INTERRUPTIBLE = textwrap.dedent(
     from invoke.exceptions import Exit
 
     from wheelferry.edge.tasks import edge
-    from wheelferry.engine.client import ContainerSpec, Engine
+    from wheelferry.engine.client import ContainerSpec, DockerEngine
 
     image, purpose, mode = sys.argv[1:]
-    engine = Engine.connect()
+    engine = DockerEngine.connect()
     spec = ContainerSpec(image=image, command=("sleep", "300"), purpose=purpose)
 
     def body() -> None:

@@ -29,7 +29,7 @@ from wheelferry.building.fetch import check_wheel
 from wheelferry.commands import flows as commands
 from wheelferry.core.errors import BuildError
 from wheelferry.core.report import Reporter
-from wheelferry.engine.client import ContainerSpec, Engine
+from wheelferry.engine.client import ContainerSpec, DockerEngine
 from wheelferry.project.config import load_options
 from wheelferry.project.requirements import Pin, read_lock
 
@@ -118,13 +118,13 @@ def test_wheel_names_from_the_container_cannot_escape(name: str) -> None:
 def recorded_specs(monkeypatch: pytest.MonkeyPatch) -> list[ContainerSpec]:
     """Observe (not replace) every container the real engine is asked to create."""
     specs: list[ContainerSpec] = []
-    original = Engine.container
+    original = DockerEngine.container
 
-    def observing(self: Engine, spec: ContainerSpec, **kwargs: Any) -> Any:
+    def observing(self: DockerEngine, spec: ContainerSpec, **kwargs: Any) -> Any:
         specs.append(spec)
         return original(self, spec, **kwargs)
 
-    monkeypatch.setattr(Engine, "container", observing)
+    monkeypatch.setattr(DockerEngine, "container", observing)
     return specs
 
 

@@ -20,7 +20,7 @@ from wheelferry.building.outcome import BuildOutcome
 from wheelferry.building.plan import BuildPlan, build_job
 from wheelferry.core.files import sha256_file
 from wheelferry.core.report import Reporter, format_size
-from wheelferry.engine.client import Engine
+from wheelferry.engine.protocol import Engine
 from wheelferry.project import layout as project
 from wheelferry.project import manifest as mf
 from wheelferry.project import wheelhouse as wh

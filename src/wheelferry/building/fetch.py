@@ -28,7 +28,7 @@ from wheelferry.core.errors import BuildError
 from wheelferry.core.files import read_json_object, sha256_file
 from wheelferry.core.report import Reporter
 from wheelferry.engine import specs as containers
-from wheelferry.engine.client import Engine
+from wheelferry.engine.protocol import Engine
 from wheelferry.incontainer import build_needs
 from wheelferry.incontainer.system_needs import missing_system_part, own_file_missing
 from wheelferry.project.config import Options

@@ -1,4 +1,6 @@
-"""The container engine, through the Docker SDK for Python.
+"""The real container engine, `DockerEngine`, through the Docker SDK for Python: connecting, images,
+containers created, run and removed. It implements the `Engine` protocol (protocol.py) that every
+caller types with; this module re-exports that protocol and its values.
 
 `docker.from_env()` honours DOCKER_HOST, so a remote engine or podman's Docker-compatible socket
 work the same way. Every container wheelferry starts is labelled, streamed, and removed when the
@@ -7,13 +9,10 @@ run ends, whether it succeeded, failed or was interrupted.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
-import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +20,16 @@ import docker
 import docker.errors
 import docker.types
 from docker.utils import parse_repository_tag
-from docker.utils.socket import frames_iter
 
 from wheelferry.core.errors import EngineError, ImageError
-from wheelferry.engine.output import OutputLines, remove_for_good
+from wheelferry.engine.output import OutputLines, read_attached, read_followed, remove_for_good
+
+# The protocol and its values, also importable from here (where the package long found them).
+from wheelferry.engine.protocol import ContainerSpec as ContainerSpec
+from wheelferry.engine.protocol import Engine as Engine
+from wheelferry.engine.protocol import ImageInfo as ImageInfo
+from wheelferry.engine.protocol import Mount as Mount
+from wheelferry.engine.protocol import RunResult as RunResult
 
 LABEL = "io.wheelferry"
 # The project a container works for, so that `docker ps --filter label=io.wheelferry.project=DIR`
@@ -33,73 +38,7 @@ PROJECT_LABEL = "io.wheelferry.project"
 # The engine's architecture names, as `uname -m` says them.
 _UNAME = {"amd64": "x86_64", "arm64": "aarch64"}
 EXEC_FORMAT_ERROR = "exec format error"
-# How often this client tells the container's watchdog that it is still there.
-HEARTBEAT_SECONDS = 2.0
 _PODMAN_SOCKETS = ("{runtime}/podman/podman.sock", "/run/podman/podman.sock")
-
-
-@dataclass(frozen=True)
-class Mount:
-    """A host path made visible in the container."""
-
-    source: Path
-    target: str
-    read_only: bool = True
-
-
-@dataclass(frozen=True)
-class ContainerSpec:
-    """Everything needed to run one command in one container."""
-
-    image: str
-    command: tuple[str, ...]
-    purpose: str
-    mounts: tuple[Mount, ...] = ()
-    environment: tuple[tuple[str, str], ...] = ()
-    network: str = "bridge"
-    # None: the invoking user's uid:gid, so that files written to mounts belong to them.
-    user: str | None = None
-    workdir: str | None = None
-    # Dropping capabilities is right for builds; setting up a toolchain as root needs them.
-    hardened: bool = True
-    # None: the image's own entrypoint (wheelferry's images have none; a platform's may).
-    entrypoint: tuple[str, ...] | None = None
-    # The engine's platform every container runs as (linux/amd64, ...); None: the engine's own.
-    platform: str | None = None
-    # The command runs under incontainer/watchdog.py: the container ends, and the engine
-    # removes it, when this client is gone.
-    watched: bool = False
-
-
-@dataclass(frozen=True)
-class RunResult:
-    exit_code: int
-    tail: tuple[str, ...] = field(default=())
-
-    @property
-    def ok(self) -> bool:
-        return self.exit_code == 0
-
-    def tail_text(self, lines: int = 25) -> str:
-        return "\n".join(self.tail[-lines:])
-
-    def marked(self, marker: str) -> str | None:
-        """The rest of the last output line that starts with `marker` (how the in-container
-        scripts report their results), or None."""
-        found = [line[len(marker):] for line in self.tail if line.startswith(marker)]
-        return found[-1] if found else None
-
-
-@dataclass(frozen=True)
-class ImageInfo:
-    reference: str
-    id: str
-    # The registry digest when the image came from one; the local id otherwise.
-    digest: str
-    # The user the image's containers run as by default (its USER; "" when unset).
-    user: str = ""
-    # Its machine, as `uname -m` says it (x86_64, aarch64; the engine says amd64, arm64).
-    arch: str = ""
 
 
 def host_user() -> str | None:
@@ -122,8 +61,8 @@ def _podman_base_url() -> str | None:
     return None
 
 
-class Engine:
-    """A connected container engine."""
+class DockerEngine:
+    """A connected container engine, through the Docker SDK (implements `Engine`)."""
 
     def __init__(self, client: Any, *, kind: str = "docker", project: Path | None = None) -> None:
         self._client = client
@@ -132,7 +71,7 @@ class Engine:
 
     @classmethod
     def connect(cls, kind: str = "docker", *, timeout: int = 120,
-                project: Path | None = None) -> Engine:
+                project: Path | None = None) -> DockerEngine:
         """Connect and check that the engine answers; EngineError with the remedy otherwise."""
         where = os.environ.get("DOCKER_HOST")
         try:
@@ -283,9 +222,9 @@ class Engine:
         with self.container(spec, auto_remove=keep is None) as container:
             try:
                 if spec.watched:
-                    status = self._run_watched(container, lines)
+                    status = read_attached(container, lines)
                 else:
-                    status = self._run_followed(container, lines)
+                    status = read_followed(container, lines)
             except docker.errors.DockerException as exc:
                 raise EngineError(f"the engine failed while running {spec.purpose} "
                                   f"({_short(exc)}).") from exc
@@ -304,51 +243,6 @@ class Engine:
             if keep is not None and exit_code == 0:
                 keep(container)
         return RunResult(exit_code=exit_code, tail=tuple(lines.tail))
-
-    def _run_watched(self, container: Any, lines: OutputLines) -> int:
-        """Attached before the start (so no output is missed, even from a container the engine
-        removes the moment it ends): output read from the socket, a heartbeat written to it."""
-        sock = container.attach_socket(params={"stdin": 1, "stdout": 1, "stderr": 1,
-                                               "stream": 1})
-        raw = getattr(sock, "_sock", sock)
-        done = threading.Event()
-
-        def heartbeat() -> None:
-            while not done.is_set():
-                try:
-                    raw.sendall(b"\0")
-                except OSError:
-                    return
-                done.wait(HEARTBEAT_SECONDS)
-
-        beating = threading.Thread(target=heartbeat, daemon=True)
-        try:
-            container.start()
-            beating.start()
-            for _, data in frames_iter(sock, tty=False):
-                lines.feed(data)
-        finally:
-            done.set()
-            with contextlib.suppress(OSError):
-                raw.close()
-            with contextlib.suppress(OSError):
-                sock.close()
-        try:
-            return int(container.wait().get("StatusCode", 1))
-        except docker.errors.NotFound:
-            return 1  # removed already: the watchdog's last line says how it ended
-
-    def _run_followed(self, container: Any, lines: OutputLines) -> int:
-        container.start()
-        received = 0
-        for chunk in container.logs(stream=True, follow=True):
-            received += len(chunk)
-            lines.feed(chunk)
-        status = container.wait()
-        # The engine logs a last line that lacks a newline only when the container exits,
-        # often after the followed stream has ended: read what it missed.
-        lines.feed(container.logs()[received:])
-        return int(status.get("StatusCode", 1))
 
     def leftover_containers(self) -> dict[str, Path | None]:
         """Wheelferry containers that exist (running or not), by name, each with the project it

@@ -1,20 +1,25 @@
-"""A container's output and its end: the output as lines (each passed on, the last ones kept, the
-watchdog's exit line taken out), and removing a container for good."""
+"""A container's output and its end: the output read from a started container (attached, with
+the watchdog's heartbeat, or followed in its log), as lines (each passed on, the last ones kept,
+the watchdog's exit line taken out), and removing a container for good."""
 
 from __future__ import annotations
 
 import codecs
 import collections
 import contextlib
+import threading
 from collections.abc import Callable
 from typing import Any
 
 import docker.errors
+from docker.utils.socket import frames_iter
 
 # incontainer/watchdog.py's last line: how an auto-removed container tells its exit code.
 EXIT_MARKER = "WHEELFERRY-EXIT "
 TAIL_LINES = 60
 REMOVAL_SECONDS = 30
+# How often this client tells the container's watchdog that it is still there.
+HEARTBEAT_SECONDS = 2.0
 
 
 def remove_for_good(container: Any) -> None:
@@ -62,3 +67,52 @@ class OutputLines:
         self.tail.append(line)
         if self.on_line is not None:
             self.on_line(line)
+
+
+def read_attached(container: Any, lines: OutputLines) -> int:
+    """Attached before the start (so no output is missed, even from a container the engine
+    removes the moment it ends): output read from the socket, a heartbeat written to it; its
+    exit code."""
+    sock = container.attach_socket(params={"stdin": 1, "stdout": 1, "stderr": 1,
+                                           "stream": 1})
+    raw = getattr(sock, "_sock", sock)
+    done = threading.Event()
+
+    def heartbeat() -> None:
+        while not done.is_set():
+            try:
+                raw.sendall(b"\0")
+            except OSError:
+                return
+            done.wait(HEARTBEAT_SECONDS)
+
+    beating = threading.Thread(target=heartbeat, daemon=True)
+    try:
+        container.start()
+        beating.start()
+        for _, data in frames_iter(sock, tty=False):
+            lines.feed(data)
+    finally:
+        done.set()
+        with contextlib.suppress(OSError):
+            raw.close()
+        with contextlib.suppress(OSError):
+            sock.close()
+    try:
+        return int(container.wait().get("StatusCode", 1))
+    except docker.errors.NotFound:
+        return 1  # removed already: the watchdog's last line says how it ended
+
+
+def read_followed(container: Any, lines: OutputLines) -> int:
+    """Started, then its log followed to the end; its exit code."""
+    container.start()
+    received = 0
+    for chunk in container.logs(stream=True, follow=True):
+        received += len(chunk)
+        lines.feed(chunk)
+    status = container.wait()
+    # The engine logs a last line that lacks a newline only when the container exits,
+    # often after the followed stream has ended: read what it missed.
+    lines.feed(container.logs()[received:])
+    return int(status.get("StatusCode", 1))

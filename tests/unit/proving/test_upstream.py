@@ -5,15 +5,14 @@ check that could not run saying why instead of failing verify on its own."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 from tests.support import project_options
+from tests.support.fake_engine import Answer, FakeEngine
 
-from wheelferry.core.errors import ImageError
 from wheelferry.core.report import Reporter
 from wheelferry.engine import specs as containers
-from wheelferry.engine.client import ContainerSpec, ImageInfo, RunResult
+from wheelferry.engine.client import ContainerSpec, ImageInfo
 from wheelferry.project.config import Options
 from wheelferry.proving import upstream
 from wheelferry.proving.verdicts import UPSTREAM, ImportFailure, Verdict
@@ -58,48 +57,44 @@ def test_the_container_reaches_the_configured_index_and_sees_only_its_job(
     assert spec.hardened
 
 
-class FakeEngine:
-    """Enough of an Engine for the check: an image, and one run with a given output."""
+def upstream_engine(*lines: str, image: bool = True) -> tuple[FakeEngine, list[str]]:
+    """The fake engine with (or without) the target image; its upstream-check containers say
+    `lines`. Also the job each container was given, as it read it."""
+    engine = FakeEngine({"python:3.10": ImageInfo(reference="python:3.10", id="sha256:1",
+                                                  digest="d")} if image else {})
+    jobs: list[str] = []
 
-    def __init__(self, lines: tuple[str, ...] = (), *, image_error: bool = False) -> None:
-        self.lines, self.image_error = lines, image_error
-        self.specs: list[ContainerSpec] = []
-        self.jobs: list[str] = []
-
-    def ensure_image(self, reference: str, *, platform: str | None = None) -> ImageInfo:
-        if self.image_error:
-            raise ImageError(f"image {reference!r} is not on this machine")
-        return ImageInfo(reference=reference, id="sha256:1", digest="d")
-
-    def run(self, spec: ContainerSpec, **_: Any) -> RunResult:
-        self.specs.append(spec)
+    def check(spec: ContainerSpec, out: Path) -> Answer:
         job = next(m.source for m in spec.mounts if m.target == containers.JOB_MOUNT)
-        self.jobs.append((job / "job.json").read_text())
-        return RunResult(exit_code=0, tail=self.lines)
+        jobs.append((job / "job.json").read_text())
+        return Answer(lines=lines)
+
+    engine.always("upstream-check", check)
+    return engine, jobs
 
 
 def test_the_answer_is_read_per_distribution_and_the_job_folder_removed(
         options: Options) -> None:
-    engine = FakeEngine(('$ pip install up==1.0', 'WHEELFERRY-UPSTREAM {"up": {"installed": '
-                         'true, "imports": {"up._x": null}}, "down": {"installed": false, '
-                         '"output": "no"}}'))
-    results, reason = upstream.check(engine, options, [pending("up", "up._x")],  # type: ignore[arg-type]
+    engine, jobs = upstream_engine('$ pip install up==1.0', 'WHEELFERRY-UPSTREAM {"up": '
+                                   '{"installed": true, "imports": {"up._x": null}}, "down": '
+                                   '{"installed": false, "output": "no"}}')
+    results, reason = upstream.check(engine, options, [pending("up", "up._x")],
                                      {"up": "1.0"}, Reporter())
     assert reason == ""
     assert results["up"].installed
     assert dict(results["up"].imports) == {"up._x": None}
     assert (results["down"].installed, results["down"].output) == (False, "no")
-    assert '"version": "1.0"' in engine.jobs[0]
+    assert '"version": "1.0"' in jobs[0]
     assert not list((options.project_dir / ".wheelferry").glob("upstream-*"))
 
 
 def test_a_check_that_cannot_run_or_finish_says_why(options: Options) -> None:
-    missing = FakeEngine(image_error=True)
-    results, reason = upstream.check(missing, options, [pending("up", "up._x")], {},  # type: ignore[arg-type]
+    missing, _ = upstream_engine(image=False)
+    results, reason = upstream.check(missing, options, [pending("up", "up._x")], {},
                                      Reporter())
     assert results == {}
     assert reason.startswith("the upstream check could not run (image 'python:3.10'")
-    cut = FakeEngine(("pip is still working",))
-    results, reason = upstream.check(cut, options, [pending("up", "up._x")], {},  # type: ignore[arg-type]
+    cut, _ = upstream_engine("pip is still working")
+    results, reason = upstream.check(cut, options, [pending("up", "up._x")], {},
                                      Reporter())
     assert (results, reason) == ({}, "the upstream check did not finish (exit code 0)")
