@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from wheelferry.incontainer import (
         build_needs,
         build_steps,
+        index_client,
         messages,
         release_dates,
         stale_generated,
@@ -42,18 +43,21 @@ else:
     try:  # in the container, the scripts sit side by side
         import build_needs
         import build_steps
+        import index_client
         import messages
         import release_dates
         import stale_generated
         import system_needs
     except ImportError:  # loaded from the package (unit tests)
         from wheelferry.incontainer import (
-        build_needs,
-        build_steps,
-        release_dates,
-        stale_generated,
-        system_needs,
-    )
+            build_needs,
+            build_steps,
+            index_client,
+            messages,
+            release_dates,
+            stale_generated,
+            system_needs,
+        )
 
 Failed = build_steps.Failed
 DatedTools = release_dates.DatedTools
@@ -319,7 +323,7 @@ def build_with_dated_tools(name: str, sdist: Path, work: Path, built: Path, log:
         python_version = ".".join(str(part) for part in sys.version_info[:3])
         planned = release_dates.dated_tools(
             name, sdist.name, dated_names,
-            lambda project: release_dates.project_files(project, env),
+            lambda project: index_client.project_files(project, env),
             supported=supported, python_version=python_version, undated=dated_also)
     except Exception as exc:  # the original failure stands; say why there was no retry
         planned = f"the index could not tell upload times ({type(exc).__name__}: {exc})"

@@ -38,9 +38,9 @@ if TYPE_CHECKING:
         build_steps,
         fetch_pins,
         graft_libraries,
+        index_client,
         messages,
         published_files,
-        release_dates,
         system_needs,
     )
 else:
@@ -50,9 +50,9 @@ else:
         import build_steps
         import fetch_pins
         import graft_libraries
+        import index_client
         import messages
         import published_files
-        import release_dates
         import system_needs
     except ImportError:  # loaded from the package (unit tests)
         from wheelferry.incontainer import (
@@ -61,9 +61,9 @@ else:
             build_steps,
             fetch_pins,
             graft_libraries,
+            index_client,
             messages,
             published_files,
-            release_dates,
             system_needs,
         )
 
@@ -138,13 +138,13 @@ def download_listed_sdist(name: str, line: str, download: Path, log: Path,
     index's JSON listing instead, checked against the lock's hashes; whether that was done."""
     hashes = set(re.findall(r"--hash=sha256:([0-9a-fA-F]{64})", line))
     try:
-        files = release_dates.project_files(name, env) or []
+        files = index_client.project_files(name, env) or []
         listed = [file for file in files if str(file.get("filename", "")).endswith(SDIST_SUFFIXES)
-                  and release_dates._sha256(file) in hashes]
+                  and index_client.listed_sha256(file) in hashes]
         if not listed:
             return False
         shutil.rmtree(download, ignore_errors=True)
-        fetched = release_dates.download_file(listed[0], download, env)
+        fetched = index_client.download_file(listed[0], download, env)
     except Exception as exc:  # the original failure stands
         with log.open("a") as handle:
             handle.write(f"# wheelferry: could not download the sdist itself either "

@@ -39,14 +39,20 @@ except ImportError:  # the toolchain's venv has packaging; pip vendors the same 
     )
 
 if TYPE_CHECKING:
-    from wheelferry.incontainer import build_needs, build_wheels, release_dates
+    from wheelferry.incontainer import build_needs, build_wheels, index_client, release_dates
 else:
     try:  # in the container, the scripts sit side by side
         import build_needs
         import build_wheels
+        import index_client
         import release_dates
     except ImportError:  # loaded from the package (unit tests)
-        from wheelferry.incontainer import build_needs, build_wheels, release_dates
+        from wheelferry.incontainer import (
+            build_needs,
+            build_wheels,
+            index_client,
+            release_dates,
+        )
 
 OUT = Path("/out")
 WORK = Path("/tmp/wheelferry-lock")
@@ -182,16 +188,16 @@ def install_dated_tools(package: str, item: dict[str, str], env: dict[str, str])
     texts = [(WORK / name).read_text(errors="replace")
              for name in (item["in"], item["out"]) if (WORK / name).is_file()]
     try:
-        files = release_dates.project_files(package, env)
+        files = index_client.project_files(package, env)
         if files is None:
             return "the index has no JSON simple API (PEP 691) to tell upload times"
         sdist = sdist_of(package, requested_version(package, *texts), files)
         if sdist is None:
             return f"the index lists no sdist of {package} to date"
-        path = release_dates.download_file(sdist, SDISTS, env)
+        path = index_client.download_file(sdist, SDISTS, env)
         planned = release_dates.dated_tools(
             package, path.name, build_needs.declared_build_requires(path),
-            lambda project: release_dates.project_files(project, env),
+            lambda project: index_client.project_files(project, env),
             supported=frozenset(tags.sys_tags()),
             python_version=".".join(str(part) for part in sys.version_info[:3]))
     except Exception as exc:  # the original failure stands; say why there was no retry
@@ -222,7 +228,7 @@ def explain_nothing_here(output: str, env: dict[str, str]) -> None:
     try:
         name = pins[-1].split("==")[0]
         said = release_dates.nothing_here(
-            pins[-1], release_dates.project_files(name, env),
+            pins[-1], index_client.project_files(name, env),
             supported=frozenset(tags.sys_tags()),
             python_version=".".join(str(part) for part in sys.version_info[:3]))
     except Exception as exc:  # the failure stands as pip said it

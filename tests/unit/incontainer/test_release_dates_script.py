@@ -5,7 +5,6 @@ engine, no network."""
 
 from __future__ import annotations
 
-import hashlib
 import io
 import tarfile
 import zipfile
@@ -229,33 +228,6 @@ def test_no_retry_for_direct_references_or_bad_requirements() -> None:
     assert "not valid" in plan(["tool ==== 1"])
 
 
-def test_index_urls_are_pips() -> None:
-    assert dates.index_urls({}) == ["https://pypi.org/simple/"]
-    assert dates.index_urls({"PIP_INDEX_URL": "https://a/simple/",
-                          "PIP_EXTRA_INDEX_URL": "https://b/simple/ https://c/simple/"}) == [
-        "https://a/simple/", "https://b/simple/", "https://c/simple/"]
-    assert dates.index_urls({"PIP_NO_INDEX": "1", "PIP_INDEX_URL": "https://a/simple/"}) == []
-
-
-def test_files_from_every_index_that_answers_in_json() -> None:
-    pages = {"https://a/simple/": {"files": [TOOL[0], "junk"]}, "https://b/simple/": None,
-             "https://c/simple/": {"files": [TOOL[2]]}}
-    env = {"PIP_INDEX_URL": "https://a/simple/",
-           "PIP_EXTRA_INDEX_URL": "https://b/simple/ https://c/simple/"}
-    asked: list[tuple[str, str]] = []
-
-    def fetch(index: str, project: str, env: Mapping[str, str]) -> dict[str, Any] | None:
-        asked.append((index, project))
-        return pages[index]
-
-    # Relative file URLs (PEP 691) come back absolute, resolved against their own index's page.
-    assert dates.project_files("tool", env, fetch) == [
-        {**TOOL[0], "url": "https://a/packages/tool-1.0-py3-none-any.whl"},
-        {**TOOL[2], "url": "https://c/packages/tool-2.0-py3-none-any.whl"}]
-    assert [index for index, _ in asked] == list(pages)
-    assert dates.project_files("tool", {"PIP_INDEX_URL": "https://b/simple/"}, fetch) is None
-
-
 # -- build requirements from the sdist ------------------------------------------------------------
 
 
@@ -304,20 +276,6 @@ def test_malformed_build_requires_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="not a list of strings"):
         needs.sdist_build_requires(sdist)
 
-
-
-def test_a_listed_file_is_downloaded_only_with_the_hash_the_index_lists(tmp_path: Path) -> None:
-    source = tmp_path / "index" / "old-1.0.tar.gz"
-    source.parent.mkdir()
-    source.write_bytes(b"an old sdist")
-    digest = hashlib.sha256(b"an old sdist").hexdigest()
-    file = {"filename": source.name, "url": source.as_uri(), "hashes": {"sha256": digest}}
-    fetched = dates.download_file(file, tmp_path / "got", {})
-    assert fetched == tmp_path / "got" / "old-1.0.tar.gz"
-    assert fetched.read_bytes() == b"an old sdist"
-    with pytest.raises(ValueError, match="does not match the sha256"):
-        dates.download_file({**file, "hashes": {"sha256": "0" * 64}}, tmp_path / "bad", {})
-    assert not (tmp_path / "bad" / "old-1.0.tar.gz").exists()
 
 
 def test_of_its_day_from_a_wheel_else_the_first_wheel_after_it() -> None:
