@@ -1,7 +1,6 @@
-"""The build container's scripts (incontainer/release_dates.py, build_needs.py,
-build_retries.py), their pure parts: the build tools of an sdist's release date, chosen from a
-PEP 691 listing with PEP 700 upload times, and the build requirements read from an sdist. No
-engine, no network."""
+"""The build container's scripts (incontainer/release_dates.py, build_needs.py), their pure
+parts: the build tools of an sdist's release date, chosen from a PEP 691 listing with PEP 700
+upload times, and the build requirements read from an sdist. No engine, no network."""
 
 from __future__ import annotations
 
@@ -20,7 +19,6 @@ from tests.support import incontainer_script
 
 dates = incontainer_script("release_dates")
 needs = incontainer_script("build_needs")
-retries = incontainer_script("build_retries")
 
 PY3 = frozenset({Tag("py3", "none", "any"), Tag("cp310", "cp310", "manylinux_2_17_x86_64")})
 PYTHON = "3.10.14"
@@ -299,19 +297,6 @@ def test_pips_floor_for_a_legacy_setup_py_is_not_the_sdists() -> None:
                                    entry("setuptools-80.0.0-py3-none-any.whl", at(20))]}
     planned = plan(list(needs.LEGACY_BUILD_REQUIRES), old)
     assert planned.pins == ["setuptools==39.0.0", "wheel==0.37.0"]
-
-
-def test_a_retry_of_its_day_keeps_what_the_lock_pins_but_not_its_build_tools() -> None:
-    locked = {"numpy": "numpy==2.2.6 --hash=sha256:aa", "cython": "cython==3.3.1 --hash=sha256:bb",
-              "scipy": "scipy==1.15.0 --hash=sha256:cc"}
-    kept, dated = retries.split_locked(
-        ["setuptools", "cython>=0.29", "oldest-supported-numpy", "scipy<1.10", "pybind11"],
-        locked)
-    # numpy stands for oldest-supported-numpy: built against the numpy that ships.
-    assert kept == ["numpy==2.2.6 --hash=sha256:aa"]
-    # Cython is a build tool: of its day although the lock pins 3.3.1; a scipy bound the lock
-    # does not meet is dated too.
-    assert dated == ["setuptools", "cython>=0.29", "scipy<1.10", "pybind11"]
 
 
 def test_a_pin_with_nothing_for_this_python_is_explained_from_the_listing() -> None:
