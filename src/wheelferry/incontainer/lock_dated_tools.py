@@ -26,24 +26,24 @@ except ImportError:  # the toolchain's venv has packaging; pip vendors the same 
 if TYPE_CHECKING:
     from wheelferry.incontainer import (
         build_needs,
-        build_wheels,
         index_client,
         lock_steps,
+        pin_download,
         release_dates,
     )
 else:
     try:  # in the container, the scripts sit side by side
         import build_needs
-        import build_wheels
         import index_client
         import lock_steps
+        import pin_download
         import release_dates
     except ImportError:  # loaded from the package (unit tests)
         from wheelferry.incontainer import (
             build_needs,
-            build_wheels,
             index_client,
             lock_steps,
+            pin_download,
             release_dates,
         )
 
@@ -77,7 +77,7 @@ def sdist_of(package: str, pinned: str | None, files: list[dict[str, Any]]
     sdists = []
     for file in files:
         filename = str(file.get("filename", ""))
-        if not filename.endswith(build_wheels.SDIST_SUFFIXES) or file.get("yanked"):
+        if not filename.endswith(pin_download.SDIST_SUFFIXES) or file.get("yanked"):
             continue
         try:
             _, found = utils.parse_sdist_filename(filename)
