@@ -25,6 +25,7 @@ if TYPE_CHECKING:
         build_needs,
         build_steps,
         dated_build,
+        declared_requires,
         messages,
         system_needs,
     )
@@ -33,6 +34,7 @@ else:
         import build_needs
         import build_steps
         import dated_build
+        import declared_requires
         import messages
         import system_needs
     except ImportError:  # loaded from the package (unit tests)
@@ -40,6 +42,7 @@ else:
             build_needs,
             build_steps,
             dated_build,
+            declared_requires,
             messages,
             system_needs,
         )
@@ -111,7 +114,7 @@ def retry_build(name: str, sdist: Path, work: Path, built: Path, log: Path,
     retry finds missing is learned the same way and the dated retry made again. `result`
     records what was found (also when it still fails); raises Failed when it does not build.
     `known`: what an earlier build or lock found it to import, kept in every retry."""
-    declared = [*build_needs.declared_build_requires(sdist), *known]
+    declared = [*declared_requires.declared_build_requires(sdist), *known]
     needs: list[str] = result.setdefault("discovered", [])
     dated_mode = False  # once today's tools gave up: every retry is with those of its day
     while True:

@@ -32,9 +32,9 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from wheelferry.incontainer import (
-        build_needs,
         build_retries,
         build_steps,
+        declared_requires,
         fetch_pins,
         graft_libraries,
         messages,
@@ -44,9 +44,9 @@ if TYPE_CHECKING:
     )
 else:
     try:  # in the container, the scripts sit side by side
-        import build_needs
         import build_retries
         import build_steps
+        import declared_requires
         import fetch_pins
         import graft_libraries
         import messages
@@ -55,9 +55,9 @@ else:
         import system_needs
     except ImportError:  # loaded from the package (unit tests)
         from wheelferry.incontainer import (
-            build_needs,
             build_retries,
             build_steps,
+            declared_requires,
             fetch_pins,
             graft_libraries,
             messages,
@@ -208,12 +208,12 @@ def process(pin: dict[str, Any], base_env: dict[str, str],
         final = OUT / "wheels" / wheels[0].name
         shutil.move(str(wheels[0]), final)
         result.update({"ok": True, "origin": "built", "file": final.name})
-        hidden = build_needs.hidden_requires(final)
+        hidden = declared_requires.hidden_requires(final)
         if hidden:
             result["hidden_requires"] = hidden
         if locked:
             # The resolver read the sdist's metadata; the built wheel may say more.
-            gaps = build_needs.unlocked_requires(
+            gaps = declared_requires.unlocked_requires(
                 final, {name: locked_version(line) for name, line in locked.items()})
             if gaps:
                 result["unlocked_requires"] = gaps

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from wheelferry.incontainer import (
         build_needs,
         build_steps,
+        declared_requires,
         index_client,
         messages,
         release_dates,
@@ -39,6 +40,7 @@ else:
     try:  # in the container, the scripts sit side by side
         import build_needs
         import build_steps
+        import declared_requires
         import index_client
         import messages
         import release_dates
@@ -47,6 +49,7 @@ else:
         from wheelferry.incontainer import (
             build_needs,
             build_steps,
+            declared_requires,
             index_client,
             messages,
             release_dates,
@@ -151,7 +154,7 @@ def build_with_dated_tools(name: str, sdist: Path, work: Path, built: Path, log:
     (the reason is in the log); raises Failed when the retry fails too."""
     locked = {key: line for key, line in (locked or {}).items() if key not in dated_also}
     wanted = list(requires) if requires is not None else \
-        build_needs.declared_build_requires(sdist)
+        declared_requires.declared_build_requires(sdist)
     if "cython" not in {build_needs.requirement_name(text) for text in wanted} \
             and stale_generated.generated_from_pyx(sdist):
         wanted.append("cython")  # to generate its C again: see regenerated() below

@@ -25,7 +25,7 @@ except ImportError:  # the toolchain's venv has packaging; pip vendors the same 
 
 if TYPE_CHECKING:
     from wheelferry.incontainer import (
-        build_needs,
+        declared_requires,
         index_client,
         lock_steps,
         pin_download,
@@ -33,14 +33,14 @@ if TYPE_CHECKING:
     )
 else:
     try:  # in the container, the scripts sit side by side
-        import build_needs
+        import declared_requires
         import index_client
         import lock_steps
         import pin_download
         import release_dates
     except ImportError:  # loaded from the package (unit tests)
         from wheelferry.incontainer import (
-            build_needs,
+            declared_requires,
             index_client,
             lock_steps,
             pin_download,
@@ -105,7 +105,7 @@ def install_dated_tools(package: str, item: dict[str, str], env: dict[str, str])
             return f"the index lists no sdist of {package} to date"
         path = index_client.download_file(sdist, SDISTS, env)
         planned = release_dates.dated_tools(
-            package, path.name, build_needs.declared_build_requires(path),
+            package, path.name, declared_requires.declared_build_requires(path),
             lambda project: index_client.project_files(project, env),
             supported=frozenset(tags.sys_tags()),
             python_version=".".join(str(part) for part in sys.version_info[:3]))

@@ -28,13 +28,13 @@ except ImportError:  # the toolchain's venv has packaging; pip vendors the same 
     )
 
 if TYPE_CHECKING:
-    from wheelferry.incontainer import build_needs, index_client
+    from wheelferry.incontainer import declared_requires, index_client
 else:
     try:  # in the container, the scripts sit side by side
-        import build_needs
+        import declared_requires
         import index_client
     except ImportError:  # loaded from the package (unit tests)
-        from wheelferry.incontainer import build_needs, index_client
+        from wheelferry.incontainer import declared_requires, index_client
 
 # The day each Python was first released. Build tools older than the target Python cannot know
 # it (setuptools of 2018 imports collections.MutableMapping, which Python 3.10 removed), so
@@ -44,7 +44,7 @@ PYTHON_RELEASED = {
     "3.10": "2021-10-04", "3.11": "2022-10-24", "3.12": "2023-10-02", "3.13": "2024-10-07",
     "3.14": "2025-10-07",
 }
-LEGACY_BUILD_REQUIRES = build_needs.LEGACY_BUILD_REQUIRES
+LEGACY_BUILD_REQUIRES = declared_requires.LEGACY_BUILD_REQUIRES
 listed_sha256 = index_client.listed_sha256
 
 

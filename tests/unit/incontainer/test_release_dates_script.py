@@ -1,15 +1,11 @@
-"""The build container's scripts (incontainer/release_dates.py, build_needs.py), their pure
-parts: the build tools of an sdist's release date, chosen from a PEP 691 listing with PEP 700
-upload times, and the build requirements read from an sdist. No engine, no network."""
+"""incontainer/release_dates.py: the build tools of an sdist's release date, chosen from a PEP
+691 listing with PEP 700 upload times, and a pin with nothing for this Python explained from
+it. No engine, no network."""
 
 from __future__ import annotations
 
-import io
-import tarfile
-import zipfile
 from collections.abc import Mapping
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,7 +14,6 @@ from packaging.tags import Tag
 from tests.support import incontainer_script
 
 dates = incontainer_script("release_dates")
-needs = incontainer_script("build_needs")
 
 PY3 = frozenset({Tag("py3", "none", "any"), Tag("cp310", "cp310", "manylinux_2_17_x86_64")})
 PYTHON = "3.10.14"
@@ -226,56 +221,6 @@ def test_no_retry_for_direct_references_or_bad_requirements() -> None:
     assert "not valid" in plan(["tool ==== 1"])
 
 
-# -- build requirements from the sdist ------------------------------------------------------------
-
-
-def make_sdist(path: Path, files: Mapping[str, str]) -> Path:
-    if path.name.endswith(".zip"):
-        with zipfile.ZipFile(path, "w") as archive:
-            for name, text in files.items():
-                archive.writestr(name, text)
-        return path
-    with tarfile.open(path, "w:gz") as archive:
-        for name, text in files.items():
-            data = text.encode()
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            archive.addfile(info, io.BytesIO(data))
-    return path
-
-
-PYPROJECT = '[build-system]\nrequires = ["setuptools>=61", "cython<3"]\n'
-
-
-def test_build_requires_from_pyproject(tmp_path: Path) -> None:
-    sdist = make_sdist(tmp_path / "old-1.0.tar.gz", {
-        "old-1.0/pyproject.toml": PYPROJECT,
-        "old-1.0/vendored/pyproject.toml": '[build-system]\nrequires = ["flit_core"]\n',
-        "old-1.0/setup.py": "",
-    })
-    assert needs.sdist_build_requires(sdist) == ["setuptools>=61", "cython<3"]
-    zipped = make_sdist(tmp_path / "old-1.0.zip", {"old-1.0/pyproject.toml": PYPROJECT})
-    assert needs.sdist_build_requires(zipped) == ["setuptools>=61", "cython<3"]
-
-
-@pytest.mark.parametrize("files", [
-    {"old-1.0/setup.py": ""},
-    {"old-1.0/setup.py": "", "old-1.0/pyproject.toml": "[tool.black]\nline-length = 99\n"},
-    {"old-1.0/setup.py": "", "old-1.0/sub/pyproject.toml": PYPROJECT},
-], ids=["no-pyproject", "no-build-system", "nested-only"])
-def test_legacy_default_build_requires(tmp_path: Path, files: dict[str, str]) -> None:
-    sdist = make_sdist(tmp_path / "old-1.0.tar.gz", files)
-    assert needs.sdist_build_requires(sdist) == ["setuptools>=40.8.0", "wheel"]
-
-
-def test_malformed_build_requires_is_an_error(tmp_path: Path) -> None:
-    sdist = make_sdist(tmp_path / "old-1.0.tar.gz", {
-        "old-1.0/pyproject.toml": '[build-system]\nrequires = "setuptools"\n'})
-    with pytest.raises(ValueError, match="not a list of strings"):
-        needs.sdist_build_requires(sdist)
-
-
-
 def test_of_its_day_from_a_wheel_else_the_first_wheel_after_it() -> None:
     # An old numpy has no wheel for today's Python, and its sdist does not build today: the
     # first release with a wheel here is taken instead (a pure wheel counts).
@@ -295,7 +240,7 @@ def test_pips_floor_for_a_legacy_setup_py_is_not_the_sdists() -> None:
     # setuptools of its day.
     old = {**TOOLS, "setuptools": [entry("setuptools-39.0.0-py2.py3-none-any.whl", at(1)),
                                    entry("setuptools-80.0.0-py3-none-any.whl", at(20))]}
-    planned = plan(list(needs.LEGACY_BUILD_REQUIRES), old)
+    planned = plan(list(dates.LEGACY_BUILD_REQUIRES), old)
     assert planned.pins == ["setuptools==39.0.0", "wheel==0.37.0"]
 
 
