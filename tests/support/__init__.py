@@ -212,6 +212,27 @@ def staging_left(project: Path) -> list[str]:
     return sorted(p.name for p in project.iterdir() if ".wheelferry-" in p.name)
 
 
+# -- logs ------------------------------------------------------------------------------------------
+
+
+# A lock's log where an old sdist's setup.py failed deep in pip's output (the diagnosis and the
+# log's readable end both read it).
+OLD_SDIST_LOG = "".join(
+    ["$ pip-compile --generate-hashes requirements/base.in\n",
+     "  Getting requirements to build wheel: started\n",
+     "  Getting requirements to build wheel: finished with status 'error'\n",
+     "  error: subprocess-exited-with-error\n",
+     "      Traceback (most recent call last):\n",
+     '        File "setup.py", line 9, in <module>\n',
+     "          from wferryfx_buildtool import old_api\n",
+     "      AttributeError: module 'wferryfx_buildtool' has no attribute 'old_api'\n",
+     "      [end of output]\n",
+     "  note: This error originates from a subprocess, and is likely not a problem with pip.\n"]
+    + [f"    pip._vendor.resolvelib: frame {n}\n" for n in range(40)]
+    + ["pip._internal.exceptions.FailedToPrepareCandidate: Failed to build 'wferryfx-oldsdist' "
+       "when getting requirements to build wheel\n"])
+
+
 # -- the engine -----------------------------------------------------------------------------------
 
 

@@ -17,15 +17,14 @@ from wheelferry.building.outcome import BuildOutcome
 from wheelferry.building.outcome import parse as parse_outcome
 from wheelferry.core.diagnose import (
     Diagnosis,
-    attempts_told_apart,
     diagnose,
-    log_tail,
     missing_module,
     override_hint,
     system_need_advice,
 )
 from wheelferry.core.errors import BuildError
 from wheelferry.core.files import read_json_object, sha256_file
+from wheelferry.core.logtail import attempts_told_apart, log_tail
 from wheelferry.core.report import Reporter
 from wheelferry.engine import specs as containers
 from wheelferry.engine.protocol import Engine

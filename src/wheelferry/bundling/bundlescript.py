@@ -8,13 +8,10 @@ records. The shell never reads past the marker: the script exits before it.
 
 from __future__ import annotations
 
-import ast
-import inspect
 import re
 import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass
-from types import ModuleType
 
 from wheelferry import __version__
 from wheelferry.onplatform import platformdir, reviewsummary, unbundle
@@ -165,14 +162,12 @@ def program(install_dir: str) -> str:
     """The Python program the header runs: platformdir.py's source, unbundle.py's (without its
     imports of wheelferry and of __future__, which platformdir's already made), and the call of
     its main with init.sh's block for install_dir."""
-    sources = [_source(module, keep_future=index == 0)
-               for index, module in enumerate((platformdir, unbundle))]
     fields = {"begin": initscript.BEGIN, "end": initscript.END,
               "new_file_head": initscript.NEW_FILE_HEAD,
               "block": initscript.render_block(install_dir),
               "installer": initscript.installer_source()}
     arguments = ", ".join(f"{name}={value!r}" for name, value in fields.items())
-    text = ("\n\n".join(sources) + "\n\n\nif __name__ == \"__main__\":\n"
+    text = (initscript.pasted_source(platformdir, unbundle) + "\n\n\nif __name__ == \"__main__\":\n"
             f"    sys.exit(main(sys.argv[1:], InitScript({arguments})))")
     assert PROGRAM_END not in text.splitlines()
     return text
@@ -180,7 +175,7 @@ def program(install_dir: str) -> str:
 
 def review_program() -> str:
     """The Python program --review and --sbom run: reviewsummary.py's source and its main."""
-    text = (_source(reviewsummary, keep_future=True)
+    text = (initscript.pasted_source(reviewsummary)
             + "\n\n\nif __name__ == \"__main__\":\n    sys.exit(main(sys.argv[1:]))")
     assert REVIEW_END not in text.splitlines()
     return text
@@ -191,19 +186,6 @@ def carried_text(carried: Mapping[str, bytes] | None) -> str:
     if not carried:
         return ""
     return "".join(reviewsummary.embed(name, data) + "\n" for name, data in carried.items())
-
-
-def _source(module: ModuleType, *, keep_future: bool) -> str:
-    """A module's source without its imports of wheelferry (and of __future__ unless kept)."""
-    source = inspect.getsource(module).replace("\r\n", "\n")
-    dropped: set[int] = set()
-    for node in ast.parse(source).body:
-        if isinstance(node, ast.ImportFrom) and node.module is not None and (
-                node.module.startswith("wheelferry")
-                or (node.module == "__future__" and not keep_future)):
-            dropped.update(range(node.lineno - 1, node.end_lineno or node.lineno))
-    lines = source.splitlines()
-    return "\n".join(line for number, line in enumerate(lines) if number not in dropped).strip()
 
 
 def render(*, install_dir: str, payload_size: int, sums_sha256: str, since_sha256: str | None,

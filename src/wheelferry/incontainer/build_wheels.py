@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import sys
 import threading
@@ -33,37 +32,37 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from wheelferry.incontainer import (
-        build_needs,
         build_retries,
         build_steps,
+        declared_requires,
         fetch_pins,
         graft_libraries,
         messages,
+        pin_download,
         published_files,
-        release_dates,
         system_needs,
     )
 else:
     try:  # in the container, the scripts sit side by side
-        import build_needs
         import build_retries
         import build_steps
+        import declared_requires
         import fetch_pins
         import graft_libraries
         import messages
+        import pin_download
         import published_files
-        import release_dates
         import system_needs
     except ImportError:  # loaded from the package (unit tests)
         from wheelferry.incontainer import (
-            build_needs,
             build_retries,
             build_steps,
+            declared_requires,
             fetch_pins,
             graft_libraries,
             messages,
+            pin_download,
             published_files,
-            release_dates,
             system_needs,
         )
 
@@ -72,15 +71,12 @@ SCRATCH, PIP, BUILD_OUTPUT = build_steps.SCRATCH, build_steps.PIP, build_steps.B
 Failed, run, say, note = build_steps.Failed, build_steps.run, build_steps.say, build_steps.note
 attempt, last_attempt = build_steps.attempt, build_steps.last_attempt
 locked_version, retry_build = build_steps.locked_version, build_retries.retry_build
-SDIST_SUFFIXES = (".tar.gz", ".zip", ".tar.bz2", ".tar.xz", ".tgz", ".tar")
+fetch, download_listed_sdist = pin_download.fetch, pin_download.download_listed_sdist
+SDIST_SUFFIXES = pin_download.SDIST_SUFFIXES
 
 
 # Like wheelferry.files.sha256_file: scripts in the container cannot import wheelferry.
 sha256 = fetch_pins.sha256
-
-
-
-
 
 
 def build_requires(pin: dict[str, Any], work: Path, log: Path, env: dict[str, str]) -> list[str]:
@@ -105,89 +101,10 @@ def build_requires(pin: dict[str, Any], work: Path, log: Path, env: dict[str, st
     return installed
 
 
-def fetch(cmd: list[str], download: Path, log: Path, env: dict[str, str]) -> None:
-    """Download one pin. pip prepares an sdist's metadata even to download it; try that first
-    with the toolchain's own setuptools (no isolated environment to set up, so an sdist is not
-    set up twice), and fall back to isolation for sdists that need another build backend."""
-    quick_log = log.with_suffix(".quick.log")
-    try:
-        run([*cmd, "--no-build-isolation"], quick_log, env, "downloading it")
-        with log.open("a") as handle:
-            handle.write(quick_log.read_text())
-        return
-    except Failed:
-        shutil.rmtree(download, ignore_errors=True)
-        download.mkdir(parents=True)
-    finally:
-        quick_log.unlink(missing_ok=True)
-    run(cmd, log, env, "downloading it")
-
-
-
-
-
-
-
-
-
-
-def download_listed_sdist(name: str, line: str, download: Path, log: Path,
-                          env: Mapping[str, str]) -> bool:
-    """After pip failed to download a pin: pip prepares an sdist's metadata even to download it,
-    which an old sdist fails with today's build tools. Download the sdist itself from the
-    index's JSON listing instead, checked against the lock's hashes; whether that was done."""
-    hashes = set(re.findall(r"--hash=sha256:([0-9a-fA-F]{64})", line))
-    try:
-        files = release_dates.project_files(name, env) or []
-        listed = [file for file in files if str(file.get("filename", "")).endswith(SDIST_SUFFIXES)
-                  and release_dates._sha256(file) in hashes]
-        if not listed:
-            return False
-        shutil.rmtree(download, ignore_errors=True)
-        fetched = release_dates.download_file(listed[0], download, env)
-    except Exception as exc:  # the original failure stands
-        with log.open("a") as handle:
-            handle.write(f"# wheelferry: could not download the sdist itself either "
-                         f"({type(exc).__name__}: {exc})\n")
-        return False
-    with log.open("a") as handle:
-        handle.write(f"# wheelferry: pip could not prepare its metadata; downloaded {fetched.name} "
-                     f"from the index's listing instead (sha256 as the lock has it)\n")
-    return True
-
-
-
-
-
-
-
-
-
-
-
-
-
-
 def compiled_modules(wheel: Path) -> list[str]:
     """The compiled files a wheel holds."""
     with zipfile.ZipFile(wheel) as archive:
         return [name for name in archive.namelist() if name.endswith((".so", ".pyd"))]
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
 
 
 def process(pin: dict[str, Any], base_env: dict[str, str],
@@ -291,12 +208,12 @@ def process(pin: dict[str, Any], base_env: dict[str, str],
         final = OUT / "wheels" / wheels[0].name
         shutil.move(str(wheels[0]), final)
         result.update({"ok": True, "origin": "built", "file": final.name})
-        hidden = build_needs.hidden_requires(final)
+        hidden = declared_requires.hidden_requires(final)
         if hidden:
             result["hidden_requires"] = hidden
         if locked:
             # The resolver read the sdist's metadata; the built wheel may say more.
-            gaps = build_needs.unlocked_requires(
+            gaps = declared_requires.unlocked_requires(
                 final, {name: locked_version(line) for name, line in locked.items()})
             if gaps:
                 result["unlocked_requires"] = gaps

@@ -12,7 +12,7 @@ what was found, so that the host records it and builds that sdist with it, hash-
 
 An old sdist whose metadata preparation fails with today's build tools (an API its setup.py calls
 was removed since) is retried once with the build tools of its release date, as the build step
-does (release_dates.dated_tools: each build requirement capped at its newest release uploaded
+does (lock_dated_tools.py: each build requirement capped at its newest release uploaded
 before the sdist), installed hash-checked and importable, without isolation. Only its metadata is
 prepared here; the build step builds it with those tools again.
 """
@@ -21,61 +21,33 @@ from __future__ import annotations
 
 import json
 import os
-import shlex
 import shutil
-import subprocess
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
-try:
-    from packaging import requirements, tags, utils, version
-except ImportError:  # the toolchain's venv has packaging; pip vendors the same library
-    from pip._vendor.packaging import (  # type: ignore[no-redef]
-        requirements,
-        tags,
-        utils,
-        version,
-    )
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from wheelferry.incontainer import build_needs, build_wheels, release_dates, resolution_era
+    from wheelferry.incontainer import build_needs, lock_as_of, lock_dated_tools, lock_steps
 else:
     try:  # in the container, the scripts sit side by side
         import build_needs
-        import build_wheels
-        import release_dates
-        import resolution_era
+        import lock_as_of
+        import lock_dated_tools
+        import lock_steps
     except ImportError:  # loaded from the package (unit tests)
         from wheelferry.incontainer import (
             build_needs,
-            build_wheels,
-            release_dates,
-            resolution_era,
+            lock_as_of,
+            lock_dated_tools,
+            lock_steps,
         )
 
 OUT = Path("/out")
-WORK = Path("/tmp/wheelferry-lock")
-BUILD_REQUIRES = Path("/tmp/wheelferry-build-requires")
-DATED_TOOLS = Path("/tmp/wheelferry-dated-build-requires")
-SDISTS = Path("/tmp/wheelferry-lock-sdists")
-# pip-compile taking each file's sha256 from the index instead of downloading it.
-PIP_COMPILE = [sys.executable, str(Path(__file__).with_name("pip_compile_index_hashes.py"))]
-UV = Path(sys.executable).parent / "uv"
 MAX_DISCOVERIES = 5
-
-
-def echo_run(cmd: list[str], env: dict[str, str]) -> tuple[int, str]:
-    """Run, show the command and its output (the host reads it), and return both."""
-    print("$ " + shlex.join(cmd), flush=True)
-    lines = []
-    with subprocess.Popen(cmd, cwd=WORK, env=env, stdout=subprocess.PIPE,
-                          stderr=subprocess.STDOUT, text=True) as process:
-        assert process.stdout is not None
-        for line in process.stdout:
-            print(line, end="", flush=True)
-            lines.append(line)
-    return process.returncode, "".join(lines)
+WORK, compile_one = lock_steps.WORK, lock_steps.compile_one
+install_build_requires = lock_steps.install_build_requires
+install_dated_tools = lock_dated_tools.install_dated_tools
+explain_nothing_here = lock_dated_tools.explain_nothing_here
 
 
 def undeclared_build_import(output: str) -> tuple[str, str, str] | None:
@@ -125,117 +97,6 @@ def attempt_title(resolver: str, isolated: bool, build_requires: list[str],
     if dated:
         title += ", with the build tools of the release date of " + ", ".join(sorted(dated))
     return title
-
-
-def set_pythonpath(env: dict[str, str]) -> None:
-    """What sdists prepared without isolation import: the tools of an old sdist's day first."""
-    env["PYTHONPATH"] = os.pathsep.join(
-        str(folder) for folder in (DATED_TOOLS, BUILD_REQUIRES) if folder.is_dir())
-
-
-def install_build_requires(requires: list[str], env: dict[str, str]) -> bool:
-    shutil.rmtree(BUILD_REQUIRES, ignore_errors=True)
-    cmd = [sys.executable, "-m", "pip", "install", "--quiet", "--target", str(BUILD_REQUIRES),
-           *requires]
-    code, _ = echo_run(cmd, env)
-    set_pythonpath(env)
-    return code == 0
-
-
-def requested_version(package: str, *texts: str) -> str | None:
-    """The version `package` is pinned to (`name==X`) in the first of these requirement texts
-    (the .in file, then its previous lock, whose pins pip-compile prefers) that pins it."""
-    wanted = utils.canonicalize_name(package)
-    for text in texts:
-        for line in text.splitlines():
-            # A lock's pin line ends in a continuation; its hashes, and options, start with "-".
-            line = line.split("#", 1)[0].strip().rstrip("\\").strip()
-            try:
-                requirement = requirements.Requirement(line)
-            except requirements.InvalidRequirement:
-                continue
-            exact = [spec.version for spec in requirement.specifier
-                     if spec.operator in ("==", "===") and not spec.version.endswith("*")]
-            if utils.canonicalize_name(requirement.name) == wanted and len(exact) == 1:
-                return exact[0]
-    return None
-
-
-def sdist_of(package: str, pinned: str | None, files: list[dict[str, Any]]
-             ) -> dict[str, Any] | None:
-    """The listing's sdist of `package` at `pinned`, else its newest sdist (the one pip prefers
-    when nothing pins it)."""
-    sdists = []
-    for file in files:
-        filename = str(file.get("filename", ""))
-        if not filename.endswith(build_wheels.SDIST_SUFFIXES) or file.get("yanked"):
-            continue
-        try:
-            _, found = utils.parse_sdist_filename(filename)
-        except (utils.InvalidSdistFilename, version.InvalidVersion):
-            continue
-        sdists.append((found, file))
-    if pinned is not None:
-        sdists = [(found, file) for found, file in sdists
-                  if found == version.Version(pinned)]
-    return max(sdists, key=lambda item: item[0])[1] if sdists else None
-
-
-def install_dated_tools(package: str, item: dict[str, str], env: dict[str, str]) -> list[str] | str:
-    """Install the build tools of the release date of `package`'s sdist (the one the .in or the
-    previous lock pins, else its newest) where metadata preparation imports them; their pins,
-    or why there are none to try."""
-    texts = [(WORK / name).read_text(errors="replace")
-             for name in (item["in"], item["out"]) if (WORK / name).is_file()]
-    try:
-        files = release_dates.project_files(package, env)
-        if files is None:
-            return "the index has no JSON simple API (PEP 691) to tell upload times"
-        sdist = sdist_of(package, requested_version(package, *texts), files)
-        if sdist is None:
-            return f"the index lists no sdist of {package} to date"
-        path = release_dates.download_file(sdist, SDISTS, env)
-        planned = release_dates.dated_tools(
-            package, path.name, build_needs.declared_build_requires(path),
-            lambda project: release_dates.project_files(project, env),
-            supported=frozenset(tags.sys_tags()),
-            python_version=".".join(str(part) for part in sys.version_info[:3]))
-    except Exception as exc:  # the original failure stands; say why there was no retry
-        return f"the index could not tell ({type(exc).__name__}: {exc})"
-    if isinstance(planned, str):
-        return planned
-    print(f"==> {package}: preparing its metadata failed with today's build tools; retrying "
-          f"with those of its release date ({planned.when}): {', '.join(planned.pins)}",
-          flush=True)
-    requirement_file = SDISTS / "dated-build-requires.txt"
-    requirement_file.write_text("".join(f"{release.line}\n" for release in planned.releases))
-    shutil.rmtree(DATED_TOOLS, ignore_errors=True)
-    code, _ = echo_run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
-                        "--require-hashes", "--target", str(DATED_TOOLS), "-r",
-                        str(requirement_file)], env)
-    set_pythonpath(env)
-    if code != 0:
-        return "installing them failed"
-    return planned.pins
-
-
-def explain_nothing_here(output: str, env: dict[str, str]) -> None:
-    """When pip found no release for a pin, say from the index's listing what that release has
-    files for and which later one fits this Python (read by the host's diagnosis)."""
-    pins = release_dates.NO_DISTRIBUTION.findall(output)
-    if not pins:
-        return
-    try:
-        name = pins[-1].split("==")[0]
-        said = release_dates.nothing_here(
-            pins[-1], release_dates.project_files(name, env),
-            supported=frozenset(tags.sys_tags()),
-            python_version=".".join(str(part) for part in sys.version_info[:3]))
-    except Exception as exc:  # the failure stands as pip said it
-        print(f"# wheelferry: the index's listing could not say more ({exc})", flush=True)
-        return
-    if said:
-        print(f"==> {said}", flush=True)
 
 
 def main() -> int:
@@ -304,8 +165,8 @@ def main() -> int:
         else:
             write_result({"ok": False, "failed": item["in"], "discovered": discovered})
             return 1
-        said = as_of_the_era(item, plan, constraints, env=env, resolver=resolver,
-                             isolated=isolated)
+        said = lock_as_of.as_of_the_era(item, plan, constraints, env=env,
+                                        resolver=resolver, isolated=isolated)
         if said is not None:
             eras[item["in"]] = said
         copy_out(item["out"])
@@ -330,107 +191,6 @@ def main() -> int:
     write_result({"ok": True, "discovered": discovered, "build_lock": bool(build_requires),
                   "dated": dated, "as_of": eras})
     return 0
-
-
-def referenced(relative: str, option: str, seen: set[str] | None = None) -> list[str]:
-    """The file and those it references with `option` (-r, -c), at any depth, relative to WORK."""
-    seen = set() if seen is None else seen
-    if relative in seen or not (WORK / relative).is_file():
-        return []
-    seen.add(relative)
-    found = [relative]
-    for line in (WORK / relative).read_text(errors="replace").splitlines():
-        words = line.split("#", 1)[0].split()
-        if len(words) == 2 and words[0] == option:
-            path = os.path.normpath(os.path.join(os.path.dirname(relative), words[1]))
-            found += referenced(path, option, seen)
-    return found
-
-
-def as_of_the_era(item: dict[str, str], plan: dict[str, object], constraints: list[str], *,
-                  env: dict[str, str], resolver: str, isolated: bool) -> dict[str, object] | None:
-    """When the input pins old releases, lock what it does not name as of their day
-    (resolution_era); what was done, for the host to say, or None."""
-    texts = [(WORK / name).read_text(errors="replace") for name in referenced(item["in"], "-r")]
-    fixed = [(WORK / name).read_text(errors="replace")
-             for name in referenced(item["in"], "-c")[1:]]
-    if plan.get("constraints"):
-        fixed.append((WORK / str(plan["constraints"])).read_text(errors="replace"))
-    python_version = ".".join(str(part) for part in sys.version_info[:3])
-    pages: dict[str, list[dict[str, Any]] | None] = {}
-
-    def listing(project: str) -> list[dict[str, Any]] | None:
-        if project not in pages:
-            pages[project] = release_dates.project_files(project, env)
-        return pages[project]
-
-    try:
-        era = resolution_era.era_of(resolution_era.exact_pins(texts), listing,
-                                    python_version=python_version)
-        if era is None:
-            return None
-        return resolution_era.relock(
-            WORK / item["out"], era, listing,
-            keep=resolution_era.named(texts) | resolution_era.named(fixed),
-            supported=frozenset(tags.sys_tags()), python_version=python_version,
-            folder=WORK,
-            compile_with=lambda extra: compile_one(item, plan, [*constraints, *extra],
-                                                   isolated=isolated, env=env,
-                                                   resolver=resolver))
-    except Exception as exc:  # today's lock stands; say why it was not taken as of the era
-        print(f"==> the pins' era could not be told ({type(exc).__name__}: {exc}); today's "
-              "releases are kept", flush=True)
-        return None
-
-
-def compile_one(item: dict[str, str], plan: dict[str, object], constraints: list[str], *,
-                isolated: bool, env: dict[str, str], resolver: str,
-                verbose: bool = False) -> tuple[int, str]:
-    upgrades: list[str] = ["--upgrade"] if plan["upgrade"] else []
-    for name in plan["upgrade_packages"]:  # type: ignore[attr-defined]
-        upgrades += ["--upgrade-package", name]
-    if resolver == "uv":
-        return echo_run(uv_command(item, constraints, upgrades), uv_environment(env))
-    cmd = [
-        *PIP_COMPILE, "--verbose" if verbose else "--quiet", "--generate-hashes",
-        "--allow-unsafe", "--strip-extras",
-        "--no-emit-index-url", "--no-emit-trusted-host", "--no-emit-find-links",
-        "--output-file", item["out"], *([] if item.get("build") else constraints),
-        item["in"], *upgrades,
-    ]
-    if not isolated:
-        cmd.append("--no-build-isolation")
-    return echo_run(cmd, env)
-
-
-def uv_command(item: dict[str, str], constraints: list[str], upgrades: list[str]) -> list[str]:
-    """uv's pip-compile, for this interpreter (the target's: its markers and tags), writing the
-    same lock as pip-compile: pins with the hashes of every file of the version, annotations,
-    extras stripped, no index options, setuptools and pip kept."""
-    return [
-        str(UV), "pip", "compile", "--quiet", "--generate-hashes", "--python", sys.executable,
-        # pip's rule across several indexes (the best version from any), as the build's pip
-        # downloads them; uv's own default stops at the first index that has the package.
-        "--index-strategy", "unsafe-best-match",
-        "--output-file", item["out"], *([] if item.get("build") else constraints),
-        item["in"], *upgrades,
-    ]
-
-
-def uv_environment(env: dict[str, str]) -> dict[str, str]:
-    """pip's settings in the container (indexes, certificates, cache) as uv reads them."""
-    # No uv.toml of the container's user or folder counts: only wheelferry's settings.
-    uv_env = dict(env, UV_CUSTOM_COMPILE_COMMAND="wheelferry lock", UV_NO_PROGRESS="1",
-                  UV_PYTHON_DOWNLOADS="never", UV_NO_CONFIG="1")
-    for pip_name, uv_name in (("PIP_INDEX_URL", "UV_INDEX_URL"),
-                              ("PIP_EXTRA_INDEX_URL", "UV_EXTRA_INDEX_URL")):
-        if env.get(pip_name):
-            uv_env[uv_name] = env[pip_name]
-    if env.get("PIP_CACHE_DIR"):
-        uv_env["UV_CACHE_DIR"] = os.path.join(env["PIP_CACHE_DIR"], "uv")
-    if env.get("PIP_CERT"):
-        uv_env["SSL_CERT_FILE"] = env["PIP_CERT"]
-    return uv_env
 
 
 def copy_out(relative: str) -> None:

@@ -6,10 +6,10 @@ built here: those it lacks were left out of the build, with or without a word in
 The published wheel is never installed, nor downloaded whole when the index allows: a wheel's
 file list is the zip's central directory at its end, fetched with an HTTP Range request (the
 whole file when the server ignores Range) and read with `zipfile`. The index is read as pip
-would (release_dates.py: its indexes, certificates and credentials). A failure to read it only
+would (index_client.py: its indexes, certificates and credentials). A failure to read it only
 skips the comparison, with a line in the build log.
 
-Stdlib only, besides `packaging` (as release_dates.py).
+Stdlib only, besides `packaging` (as index_client.py).
 """
 
 from __future__ import annotations
@@ -29,12 +29,12 @@ except ImportError:  # the toolchain's venv has packaging; pip vendors the same 
     from pip._vendor.packaging import utils  # type: ignore[no-redef]
 
 if TYPE_CHECKING:
-    from wheelferry.incontainer import release_dates
+    from wheelferry.incontainer import index_client
 else:
     try:  # in the container, the scripts sit side by side
-        import release_dates
+        import index_client
     except ImportError:  # loaded from the package (unit tests)
-        from wheelferry.incontainer import release_dates
+        from wheelferry.incontainer import index_client
 
 # The end of a wheel fetched first: its central directory when it lists up to ~500 files.
 TAIL_BYTES = 1 << 16
@@ -146,10 +146,10 @@ class _Tail(io.RawIOBase):
 def _get(url: str, env: Mapping[str, str], byte_range: str | None) -> tuple[bytes, int, int]:
     """(the bytes, where they start, the file's size) of `url`, or of `byte_range` of it when
     the server honours Range (the whole file otherwise)."""
-    request, context = release_dates._request(url, "*/*", env)
+    request, context = index_client.index_request(url, "*/*", env)
     if byte_range is not None:
         request.add_header("Range", f"bytes={byte_range}")
-    with urllib.request.urlopen(request, timeout=release_dates.INDEX_TIMEOUT,
+    with urllib.request.urlopen(request, timeout=index_client.INDEX_TIMEOUT,
                                 context=context) as response:
         data = response.read()
         found = re.fullmatch(r"bytes (\d+)-\d+/(\d+)",
@@ -183,7 +183,7 @@ def missing_compiled(name: str, built: Path, env: Mapping[str, str], log: Path) 
             handle.write(f"# wheelferry: {text}\n")
 
     try:
-        files = release_dates.project_files(name, env)
+        files = index_client.project_files(name, env)
         chosen = choose_wheel(files or [], built.name)
         if chosen is None:
             if files is None:

@@ -1,7 +1,7 @@
-"""The build tools of an sdist's release date, from the index: its PEP 691 JSON pages (with
-PEP 700 upload times) read as pip would (its indexes, certificates and credentials), files
-downloaded checked against the sha256 the index lists, and each build requirement capped at its
-newest release uploaded before the sdist (else the first after it with a wheel here).
+"""The build tools of an sdist's release date, from the index's listings (PEP 691 JSON pages
+with PEP 700 upload times, read by index_client.py): each build requirement capped at its newest
+release uploaded before the sdist (else the first after it with a wheel here); and why a pinned
+release has nothing for this interpreter.
 
 Shared by the build (build_wheels.py) and the lock (compile_locks.py) containers. Stdlib only,
 besides `packaging` (in the toolchain's venv; pip vendors it otherwise).
@@ -9,19 +9,11 @@ besides `packaging` (in the toolchain's venv; pip vendors it otherwise).
 
 from __future__ import annotations
 
-import base64
 import functools
-import json
 import re
-import shutil
-import ssl
-import urllib.error
-import urllib.parse
-import urllib.request
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 try:
@@ -36,17 +28,14 @@ except ImportError:  # the toolchain's venv has packaging; pip vendors the same 
     )
 
 if TYPE_CHECKING:
-    from wheelferry.incontainer import build_needs, fetch_pins
+    from wheelferry.incontainer import declared_requires, index_client
 else:
     try:  # in the container, the scripts sit side by side
-        import build_needs
-        import fetch_pins
+        import declared_requires
+        import index_client
     except ImportError:  # loaded from the package (unit tests)
-        from wheelferry.incontainer import build_needs, fetch_pins
+        from wheelferry.incontainer import declared_requires, index_client
 
-JSON_API = "application/vnd.pypi.simple.v1+json"  # PEP 691
-DEFAULT_INDEX = "https://pypi.org/simple/"
-INDEX_TIMEOUT = 60
 # The day each Python was first released. Build tools older than the target Python cannot know
 # it (setuptools of 2018 imports collections.MutableMapping, which Python 3.10 removed), so
 # those of an sdist's day are taken no older than the target Python.
@@ -55,8 +44,8 @@ PYTHON_RELEASED = {
     "3.10": "2021-10-04", "3.11": "2022-10-24", "3.12": "2023-10-02", "3.13": "2024-10-07",
     "3.14": "2025-10-07",
 }
-LEGACY_BUILD_REQUIRES = build_needs.LEGACY_BUILD_REQUIRES
-sha256 = fetch_pins.sha256
+LEGACY_BUILD_REQUIRES = declared_requires.LEGACY_BUILD_REQUIRES
+listed_sha256 = index_client.listed_sha256
 
 
 def parse_upload_time(value: object) -> datetime | None:
@@ -154,7 +143,7 @@ def choose_release(requirement: requirements.Requirement, files: Iterable[Mappin
             if any(moment is None or moment >= before for moment in uploaded):
                 continue
         live = [file for file in group if not file.get("yanked")]
-        hashed = [file for file in live if _sha256(file)]
+        hashed = [file for file in live if listed_sha256(file)]
         usable = [file for file in hashed if _fits(file, supported, python_version)
                   and (not wheels_only or str(file.get("filename", "")).endswith(".whl"))]
         if usable:
@@ -162,106 +151,7 @@ def choose_release(requirement: requirements.Requirement, files: Iterable[Mappin
     if not fitting:
         return None
     release, hashed = (min if earliest else max)(fitting, key=lambda item: item[0])
-    return Release(project, str(release), tuple(sorted({_sha256(file) for file in hashed})))
-
-
-def _sha256(file: Mapping[str, Any]) -> str:
-    hashes = file.get("hashes")
-    digest = hashes.get("sha256") if isinstance(hashes, dict) else None
-    return digest.lower() if isinstance(digest, str) and re.fullmatch(r"[0-9a-fA-F]{64}",
-                                                                      digest) else ""
-
-
-def index_urls(env: Mapping[str, str]) -> list[str]:
-    """The indexes pip uses here (PIP_INDEX_URL, PIP_EXTRA_INDEX_URL): none with PIP_NO_INDEX."""
-    if env.get("PIP_NO_INDEX", "").lower() in ("1", "true", "yes", "on"):
-        return []
-    return [env.get("PIP_INDEX_URL") or DEFAULT_INDEX, *env.get("PIP_EXTRA_INDEX_URL", "").split()]
-
-
-def _ssl_context(env: Mapping[str, str]) -> ssl.SSLContext:
-    bundle = env.get("PIP_CERT") or env.get("SSL_CERT_FILE")
-    if bundle and Path(bundle).is_dir():
-        return ssl.create_default_context(capath=bundle)
-    return ssl.create_default_context(cafile=bundle or None)
-
-
-def project_page_url(index_url: str, project: str) -> str:
-    return index_url.rstrip("/") + "/" + utils.canonicalize_name(project) + "/"
-
-
-def _request(url: str, accept: str, env: Mapping[str, str]
-             ) -> tuple[urllib.request.Request, ssl.SSLContext | None]:
-    """A request for `url` as pip would make it: credentials in the URL become a Basic
-    Authorization header (urllib does not take them from the URL itself, pip does)."""
-    parts = urllib.parse.urlsplit(url)
-    headers = {"Accept": accept}
-    if parts.username is not None or parts.password is not None:
-        user = urllib.parse.unquote(parts.username or "")
-        password = urllib.parse.unquote(parts.password or "")
-        token = base64.b64encode(f"{user}:{password}".encode()).decode()
-        headers["Authorization"] = f"Basic {token}"
-        netloc = parts.hostname or ""
-        if parts.port is not None:
-            netloc += f":{parts.port}"
-        url = urllib.parse.urlunsplit(parts._replace(netloc=netloc))
-    context = _ssl_context(env) if parts.scheme == "https" else None
-    return urllib.request.Request(url, headers=headers), context
-
-
-def fetch_json_page(index_url: str, project: str, env: Mapping[str, str]) -> dict[str, Any] | None:
-    """The project's PEP 691 JSON page on one index; None when the index answers in HTML only
-    (no JSON API) or knows no such project."""
-    request, context = _request(project_page_url(index_url, project), JSON_API, env)
-    try:
-        with urllib.request.urlopen(request, timeout=INDEX_TIMEOUT, context=context) as response:
-            content_type = response.headers.get("Content-Type", "")
-            if content_type.split(";")[0].strip() != JSON_API:
-                return None
-            page = json.loads(response.read().decode("utf-8"))
-    except urllib.error.HTTPError as error:
-        if error.code == 404:
-            return None
-        raise
-    return page if isinstance(page, dict) else None
-
-
-def download_file(file: Mapping[str, Any], folder: Path, env: Mapping[str, str]) -> Path:
-    """Download one file of a listing (its `url` absolute, as project_files gives it) into
-    `folder`, checked against the sha256 the index lists; raises ValueError on a mismatch."""
-    expected = _sha256(file)
-    if not expected:
-        raise ValueError(f"the index lists no sha256 for {file.get('filename')}")
-    target = folder / Path(str(file["filename"])).name
-    folder.mkdir(parents=True, exist_ok=True)
-    request, context = _request(str(file["url"]), "*/*", env)
-    with urllib.request.urlopen(request, timeout=INDEX_TIMEOUT, context=context) as response, \
-            target.open("wb") as handle:
-        shutil.copyfileobj(response, handle)
-    if sha256(target) != expected:
-        target.unlink()
-        raise ValueError(f"{target.name} does not match the sha256 the index lists")
-    return target
-
-
-def project_files(project: str, env: Mapping[str, str],
-                  fetch_page: Callable[[str, str, Mapping[str, str]], dict[str, Any] | None]
-                  = fetch_json_page) -> list[dict[str, Any]] | None:
-    """The project's files on every index pip uses, from their JSON pages; None when no index
-    gives a JSON page for it."""
-    files: list[dict[str, Any]] = []
-    answered = False
-    for index_url in index_urls(env):
-        page = fetch_page(index_url, project, env)
-        if page is None:
-            continue
-        answered = True
-        page_url = project_page_url(index_url, project)
-        # File URLs may be relative to the page (PEP 691): made absolute, to download them.
-        files += [dict(file, url=urllib.parse.urljoin(page_url, str(file["url"])))
-                  if "url" in file else file
-                  for file in page.get("files", []) if isinstance(file, dict)]
-    return files if answered else None
+    return Release(project, str(release), tuple(sorted({listed_sha256(file) for file in hashed})))
 
 
 @dataclass(frozen=True)

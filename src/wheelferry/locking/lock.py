@@ -17,15 +17,10 @@ from pathlib import Path
 
 from packaging.utils import canonicalize_name
 
-from wheelferry.core.diagnose import (
-    Diagnosis,
-    attempts_told_apart,
-    diagnose,
-    log_tail,
-    provided_conflict,
-)
+from wheelferry.core.diagnose import Diagnosis, diagnose, provided_conflict
 from wheelferry.core.errors import LockError
 from wheelferry.core.files import read_json_object, replace_all
+from wheelferry.core.logtail import attempts_told_apart, log_tail
 from wheelferry.core.report import Reporter
 from wheelferry.engine import specs as containers
 from wheelferry.engine.client import Engine

@@ -1,6 +1,7 @@
 """The program of wheelferry's init.sh block: it runs on the platform at every desktop and job
 start, in the platform's python3 (3.8 or later, the standard library only, nothing of wheelferry
-imported: initscript.py embeds this module's source in the block, and a bundle runs the same).
+imported: initscript.py embeds this module's source in the block, with install_link.py's and
+platform_drift.py's, and a bundle runs the same).
 
 Install once, link at every start:
 - the wheelhouse at the install dir is installed once (offline, hash-checked, every file checked
@@ -35,6 +36,9 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+from wheelferry.onplatform.install_link import link, write_beside
+from wheelferry.onplatform.platform_drift import drift_message
 
 SUMS = "SHA256SUMS"
 REQUIREMENTS = "wheelferry-requirements.txt"
@@ -222,72 +226,6 @@ def install(folder: Path, text: str, sums_hash: str, target: Path) -> dict[str, 
     return record
 
 
-PTH_CODE = """\
-import os, site, sys
-here, install = {here!r}, {install!r}
-if install not in sys.path and os.path.isdir(install):
-    before = list(sys.path)
-    site.addsitedir(install)
-    added = [p for p in sys.path if p not in before]
-    sys.path[:] = [p for p in sys.path if p not in added]
-    at = sys.path.index(here) if here in sys.path else len(sys.path)
-    sys.path[at:at] = added
-"""
-
-
-def pth_text(site_dir: Path, install: Path) -> str:
-    """One `.pth` line: the install (and the .pth files it holds) ahead of the site the line is
-    in, so what was shipped comes before the platform's packages, as with pip's user install."""
-    code = PTH_CODE.format(here=str(site_dir), install=str(install))
-    return f"import sys; exec({code!r}, {{}})\n"
-
-
-def write_beside(path: Path, data: str) -> None:
-    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        temporary.write_text(data, encoding="utf-8")
-        os.replace(temporary, path)
-    finally:
-        if temporary.exists():
-            temporary.unlink()
-
-
-def link(folder: Path, install: Path, record: dict[str, Any], site_dir: Path,
-         scripts: Path) -> bool:
-    """Make the install visible: the .pth file and the console scripts. True when it changed."""
-    name = "wheelferry-" + hashlib.sha256(str(folder).encode()).hexdigest()[:12] + ".pth"
-    pth, text = site_dir / name, pth_text(site_dir, install)
-    changed = False
-    try:
-        current = pth.read_text(encoding="utf-8")
-    except OSError:
-        current = None
-    if current != text:
-        site_dir.mkdir(parents=True, exist_ok=True)
-        write_beside(pth, text)
-        changed = True
-    installs = install.parent
-    wanted = {str(n): install / "bin" / str(n) for n in record.get("scripts", [])}
-    if wanted:
-        scripts.mkdir(parents=True, exist_ok=True)
-    with contextlib.suppress(OSError):
-        for entry in scripts.iterdir():  # links into another install of this dir go
-            if entry.is_symlink() and entry.name not in wanted and \
-                    Path(os.readlink(entry)).parent.parent.parent == installs:
-                entry.unlink()
-                changed = True
-    for script, source in sorted(wanted.items()):
-        path = scripts / script
-        with contextlib.suppress(OSError):
-            if path.is_symlink() and Path(os.readlink(path)) == source:
-                continue
-        temporary = scripts / f".{script}.{uuid.uuid4().hex[:8]}.tmp"
-        os.symlink(source, temporary)
-        os.replace(temporary, path)
-        changed = True
-    return changed
-
-
 def sweep(installs: Path, keep: Path) -> None:
     """After the switch: the other installs of this interpreter go (never another
     interpreter's), and what a killed start left; only while no start is installing (this
@@ -302,75 +240,6 @@ def sweep(installs: Path, keep: Path) -> None:
             elif path != keep and path.name.startswith(tag + "-") and path.is_dir():
                 say(f"removing the previous install {path}")
                 remove(path)
-
-
-def normal(name: str) -> str:
-    out: list[str] = []
-    dash = False
-    for char in name.lower():
-        if char in "-_.":
-            dash = True
-            continue
-        if dash and out:
-            out.append("-")
-        dash = False
-        out.append(char)
-    return "".join(out)
-
-
-def same_version(first: str, second: str) -> bool:
-    def cut(version: str) -> str:
-        version = version.lower().lstrip("v")
-        while version.endswith(".0"):
-            version = version[:-2]
-        return version
-
-    return cut(first) == cut(second)
-
-
-def platform_versions(skip: Path) -> dict[str, str]:
-    """Every distribution the interpreter sees (its path's *.dist-info and *.egg-info folder
-    names, nothing opened or imported), but those under `skip` (wheelferry's installs)."""
-    found: dict[str, str] = {}
-    for entry in sys.path:
-        folder = Path(entry or ".")
-        if folder == skip or skip in folder.parents:
-            continue
-        try:
-            names = os.listdir(folder)
-        except OSError:
-            continue
-        for item in names:
-            stem, dot, kind = item.rpartition(".")
-            if not dot or kind not in ("dist-info", "egg-info"):
-                continue
-            name, _, version = stem.partition("-")
-            version = version.split("-py")[0] if kind == "egg-info" else version
-            if name and version:
-                found.setdefault(normal(name), version)
-    return found
-
-
-def drift(record: dict[str, Any], installs: Path) -> None:
-    """Say which of the platform's packages moved since the wheelhouse was locked."""
-    locked = record.get("provided") or {}
-    if not locked:
-        return
-    now = platform_versions(installs)
-    moved = []
-    for name, version in sorted(locked.items()):
-        there = now.get(normal(name))
-        if there is None:
-            moved.append(f"{name} {version} -> not installed")
-        elif not same_version(there, version):
-            moved.append(f"{name} {version} -> {there}")
-    if moved:
-        source = record.get("provided_source") or "the platform's packages"
-        say("the platform's packages changed since this wheelhouse was locked against them "
-            f"({source}): {', '.join(moved)}. What was shipped was proven with the old "
-            "versions and may not work with the new ones: build it again against the "
-            "platform as it is now (its new image as platform-image, or a new freeze file or "
-            "fingerprint as provided), verify, and upload it. This start goes on.")
 
 
 def main(folder: Path) -> int:
@@ -418,5 +287,7 @@ def start(folder: Path) -> int:
     if not fresh:
         say(f"linked the install of {folder} ({'switched to ' if changed else ''}{target}; "
             "nothing to install)")
-    drift(record, installs)
+    moved = drift_message(record, installs)
+    if moved:
+        say(moved)
     return 0

@@ -10,16 +10,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from wheelferry.proving.verdicts import (
-    FAILURE,
-    UPSTREAM,
-    WARNING,
-    Facts,
-    ImportFailure,
-    Verdict,
-    judge,
-    smoke_advice,
-)
+from wheelferry.proving.bounds import smoke_advice
+from wheelferry.proving.proof_facts import Facts, ImportFailure
+from wheelferry.proving.verdicts import FAILURE, UPSTREAM, WARNING, Verdict, judge
 
 PATHS = re.compile(r"(?:/[^\s:'\"]+)+")
 PLATFORM_ADVICE = ("what the wheelhouse ships must not replace what the platform's own packages "

@@ -13,11 +13,21 @@ broken in the distribution as published too?).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 from packaging.utils import canonicalize_name
+
+from wheelferry.proving.bounds import (
+    NO_ATTRIBUTE,
+    NUMPY,
+    NUMPY2_REMOVED,
+    NUMPY_COPY,
+    SIZE_CHANGED,
+    Bound,
+    numpy_removed_name,
+    smoke_bound,
+)
+from wheelferry.proving.proof_facts import Facts, ImportFailure
 
 FAILURE, WARNING, UPSTREAM = "failure", "warning", "upstream"
 UNDEFINED = re.compile(r"undefined symbol: (\S+)")
@@ -26,62 +36,6 @@ ELF = re.compile(r"wrong ELF class: ELFCLASS\d+|invalid ELF header|ELF file [^\n
                  r"not (?:little|big)-endian)")
 NO_LIBRARY = re.compile(r"([\w.+-]+\.so[\w.+-]*): cannot open shared object file")
 VENDORED = re.compile(r"-[0-9a-f]{8}\.so")  # auditwheel's name for a library it bundled
-NUMPY = re.compile(r"compiled using NumPy \d|numpy\.\w+ size changed|_ARRAY_API not found|"
-                   r"numpy\.core\.(?:multiarray|_multiarray_umath) failed to import|"
-                   r"module compiled against (?:ABI|API) version")
-SIZE_CHANGED = re.compile(r"([A-Za-z_][\w.]*)\.\w+ size changed, may indicate binary "
-                          r"incompatibility")
-
-
-@dataclass(frozen=True)
-class ImportFailure:
-    """One module that did not import in the proof, as the in-container script reported it."""
-
-    distribution: str
-    module: str
-    top: bool
-    type: str
-    message: str
-    missing: str | None = None  # the module a ModuleNotFoundError in the chain names
-    stdlib: bool = False  # ... and it is a standard module the image's Python lacks
-    output: str = ""  # what the import wrote to stderr
-
-    @classmethod
-    def from_report(cls, data: Mapping[str, Any]) -> ImportFailure:
-        return cls(distribution=str(data["distribution"]), module=str(data["module"]),
-                   top=bool(data.get("top", True)), type=str(data.get("type", "")),
-                   message=str(data.get("message", "")), missing=data.get("missing"),
-                   stdlib=bool(data.get("stdlib")), output=str(data.get("output") or ""))
-
-    @property
-    def error(self) -> str:
-        return self.message if self.type == "crash" else f"{self.type}: {self.message}".strip()
-
-
-@dataclass(frozen=True)
-class Facts:
-    """What judging needs besides the failure: the environment after init.sh (versions, which
-    distribution provides which top-level module), the shared libraries the shipped wheels carry,
-    the extras each failing distribution declares, what imported, and the project's side."""
-
-    environment: Mapping[str, str] = field(default_factory=dict)
-    providers: Mapping[str, str] = field(default_factory=dict)
-    libraries: Mapping[str, str] = field(default_factory=dict)
-    extras: Mapping[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
-    imported: Mapping[str, frozenset[str]] = field(default_factory=dict)
-    inputs: Mapping[str, str] = field(default_factory=dict)  # distribution -> its .in file
-    default_input: str = "requirements.in"
-    built: frozenset[str] = frozenset()  # distributions built here from their sdists
-    # Distributions whose build left out a compiled part: (what it lacked, the OS package that
-    # brings it, the compiled modules its published wheels have that it lacks; each may be "")
-    # (a shim that loads that part then fails to import).
-    left_out: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    image: str = "the proof's image"
-
-    def input_of(self, distribution: str) -> str:
-        return self.inputs.get(distribution, self.default_input)
-
-
 @dataclass(frozen=True)
 class Verdict:
     failure: ImportFailure
@@ -126,7 +80,7 @@ def judge(failure: ImportFailure, facts: Facts) -> Verdict:
         return _binary_incompatible(failure, facts)
     if found := NO_LIBRARY.search(text):
         return _missing_library(failure, facts, found.group(1))
-    if NUMPY2_REMOVED.search(text) or NUMPY_COPY.search(text) or _numpy_removed_name(text) or (
+    if NUMPY2_REMOVED.search(text) or NUMPY_COPY.search(text) or numpy_removed_name(text) or (
             (found := NO_ATTRIBUTE.search(text)) is not None
             and found.group(1).split(".")[0] == "numpy"):
         # Code written for an older numpy than the one installed: the bound brings it back.
@@ -262,85 +216,3 @@ def _binary_incompatible(failure: ImportFailure, facts: Facts) -> Verdict:
                    f"building it against the shipped one fixes it ([tool.wheelferry.overrides."
                    f"{dist}] build-requires = ['{dep}'], no-build-isolation = true)")
     return Verdict(failure, "binary-incompatible", FAILURE, cause, advice)
-
-
-# The smoke test's failures that old code meets on a newer numpy (or another library that removed
-# what it called), and the bound that brings back what it was written for.
-NO_ATTRIBUTE = re.compile(r"AttributeError: module '([\w.]+)' has no attribute '(\w+)'")
-NUMPY_ALIASES = frozenset({"bool", "int", "float", "complex", "object", "str", "long", "unicode"})
-# Names numpy removed before 2.0, and the release that removed them (an import of one fails).
-NUMPY_REMOVED_IN = {("numpy.testing", "Tester"): "1.25", ("numpy", "asscalar"): "1.23"}
-CANNOT_IMPORT = re.compile(r"cannot import name '(\w+)' from '([\w.]+)'")
-NUMPY_COPY = re.compile(r"Unable to avoid copy while creating an array as requested")
-NUMPY2_REMOVED = re.compile(r"`np\.\w+` was removed in the NumPy 2\.0 release")
-
-
-@dataclass(frozen=True)
-class Bound:
-    """An upper bound to add to a requirements file, and why."""
-
-    requirement: str
-    cause: str
-
-
-def smoke_bound(output: str, facts: Facts) -> Bound | None:
-    """The upper bound that fixes a smoke test's failure, when its output shows code written for
-    an older release of a shipped library: removed numpy aliases (np.bool: numpy<1.24), numpy 2's
-    copy semantics and binary incompatibility (numpy<2), and an attribute the installed major
-    release of any other library no longer has (NAME<MAJOR)."""
-    if NUMPY_COPY.search(output):
-        return Bound("numpy<2", "numpy 2 refuses copy=False where a copy is needed (its copy "
-                     "semantics changed); the code was written for numpy 1")
-    sized = SIZE_CHANGED.search(output)
-    if sized is not None or NUMPY.search(output):
-        module = "numpy" if sized is None else sized.group(1).split(".")[0]
-        return _older_major(module, facts, "compiled code built against an older "
-                            f"{facts.providers.get(module, module)} than the installed one "
-                            "(a dtype size changed)")
-    if (removed := _numpy_removed_name(output)) is not None:
-        (module, name), release = removed
-        return Bound(f"numpy<{release}", f"numpy {release} removed {module}.{name}; the code was "
-                     "written for an older numpy")
-    found = NO_ATTRIBUTE.search(output)
-    if found is None:
-        return None
-    module, name = found.group(1).split(".")[0], found.group(2)
-    if module == "numpy" and name in NUMPY_ALIASES:
-        return Bound("numpy<1.24", f"numpy 1.24 removed the alias np.{name} (use the builtin "
-                     f"{name}); the code was written for an older numpy")
-    return _older_major(module, facts, f"{found.group(1)}.{name} is gone from the installed "
-                        "release; the code was written for an older one")
-
-
-def _numpy_removed_name(output: str) -> tuple[tuple[str, str], str] | None:
-    """((module, name), the numpy release that removed it) when the output shows an import of a
-    name numpy removed before 2.0 (numpy.testing.Tester: 1.25)."""
-    found = CANNOT_IMPORT.search(output)
-    if found is None:
-        return None
-    key = (found.group(2), found.group(1))
-    return (key, NUMPY_REMOVED_IN[key]) if key in NUMPY_REMOVED_IN else None
-
-
-def _older_major(module: str, facts: Facts, cause: str) -> Bound | None:
-    dist = facts.providers.get(module, "numpy" if module == "numpy" else "")
-    version = facts.environment.get(dist, "")
-    parts = version.split(".")
-    if not dist or not parts[0].isdigit():
-        return Bound("numpy<2", cause) if module == "numpy" else None
-    major = int(parts[0])
-    if major >= 1:
-        return Bound(f"{dist}<{major}", f"{cause} ({dist} {version})")
-    if len(parts) > 1 and parts[1].isdigit() and int(parts[1]) >= 1:
-        return Bound(f"{dist}<0.{parts[1]}", f"{cause} ({dist} {version})")
-    return None
-
-
-def smoke_advice(output: str, facts: Facts) -> tuple[str, str]:
-    """A failed smoke test's cause and way out (its output says the rest)."""
-    bound = smoke_bound(output, facts)
-    if bound is None:
-        return "", ("the output above says why: fix what fails (pin other releases in "
-                    f"{facts.default_input}) or the smoke test")
-    dist = bound.requirement.split("<")[0]
-    return bound.cause, f"add '{bound.requirement}' to {facts.input_of(dist)}"

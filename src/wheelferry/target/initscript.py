@@ -10,13 +10,15 @@ shell-quoted.
 
 from __future__ import annotations
 
+import ast
 import inspect
 import shlex
 from pathlib import Path
+from types import ModuleType
 
 from wheelferry.core.errors import InitScriptError
 from wheelferry.core.files import replace_file
-from wheelferry.onplatform import startup
+from wheelferry.onplatform import install_link, platform_drift, startup
 
 BEGIN = "# >>> wheelferry >>>"
 END = "# <<< wheelferry <<<"
@@ -51,12 +53,31 @@ def quote_install_dir(install_dir: str) -> str:
     return shlex.quote(install_dir)
 
 
+def pasted_source(*modules: ModuleType) -> str:
+    """Modules of onplatform/ as one program, in order: each one's source without its imports
+    of wheelferry (the names come from the others pasted beside it), and of __future__ but in
+    the first."""
+    texts = []
+    for index, module in enumerate(modules):
+        source = inspect.getsource(module).replace("\r\n", "\n")
+        dropped: set[int] = set()
+        for node in ast.parse(source).body:
+            if isinstance(node, ast.ImportFrom) and node.module is not None and (
+                    node.module.startswith("wheelferry")
+                    or (node.module == "__future__" and index > 0)):
+                dropped.update(range(node.lineno - 1, node.end_lineno or node.lineno))
+        lines = source.splitlines()
+        texts.append("\n".join(line for number, line in enumerate(lines)
+                               if number not in dropped).strip())
+    return "\n\n".join(texts)
+
+
 def installer_source() -> str:
     """The Python program the block hands to the platform's python3 (the install dir as its
-    argument): startup.py's source and its call; `bundle` runs the same program to install at
-    once."""
-    source = inspect.getsource(startup).replace("\r\n", "\n")
-    return source + "\n\nsys.exit(main(Path(sys.argv[1])))\n"
+    argument): startup.py's source with the modules it imports, and its call; `bundle` runs
+    the same program to install at once."""
+    source = pasted_source(startup, install_link, platform_drift)
+    return source + "\n\n\nsys.exit(main(Path(sys.argv[1])))\n"
 
 
 def render_block(install_dir: str) -> str:

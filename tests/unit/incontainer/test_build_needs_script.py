@@ -1,12 +1,7 @@
-"""incontainer/build_needs.py: what an sdist declares and what a failed build's log says (the
-modules it missed, removed ones, and which package the resolver or pip named)."""
+"""incontainer/build_needs.py: what a failed build's log says (the modules it missed, removed
+ones, and which package the resolver or pip named)."""
 
 from __future__ import annotations
-
-import io
-import tarfile
-import zipfile
-from pathlib import Path
 
 import pytest
 
@@ -102,34 +97,6 @@ def test_a_log_is_split_into_its_attempts() -> None:
         ("fetching it", "$ pip download\nERROR: no such file\n")]
 
 
-def _sdist(tmp_path: Path, files: dict[str, str]) -> Path:
-    path = tmp_path / "demo-1.0.tar.gz"
-    with tarfile.open(path, "w:gz") as archive:
-        for name, text in files.items():
-            data = text.encode()
-            info = tarfile.TarInfo(f"demo-1.0/{name}")
-            info.size = len(data)
-            archive.addfile(info, io.BytesIO(data))
-    return path
-
-
-def test_declared_build_requires_keep_setup_requires_from_setup_py(tmp_path: Path) -> None:
-    sdist = _sdist(tmp_path, {"setup.py": (
-        "from setuptools import setup\nNEEDS = ['cython>=0.29', 'numpy']\n"
-        "setup(name='demo', setup_requires=NEEDS)\n")})
-    assert build_needs.declared_build_requires(sdist) == [
-        "setuptools>=40.8.0", "wheel", "cython>=0.29", "numpy"]
-
-
-def test_declared_build_requires_read_pyproject_and_setup_cfg(tmp_path: Path) -> None:
-    sdist = _sdist(tmp_path, {
-        "pyproject.toml": '[build-system]\nrequires = ["setuptools", "oldest-supported-numpy"]\n',
-        "setup.cfg": "[options]\nsetup_requires =\n    pytest-runner\n    setuptools\n",
-        "setup.py": "from setuptools import setup\nsetup()\n"})
-    assert build_needs.declared_build_requires(sdist) == [
-        "setuptools", "oldest-supported-numpy", "pytest-runner"]
-
-
 def test_the_package_pip_was_processing_is_named() -> None:
     assert build_needs.processing_package(
         "Collecting wferryfx-pure==1.0 (from -r base.in (line 1))\n"
@@ -140,22 +107,3 @@ def test_the_package_pip_was_processing_is_named() -> None:
     assert build_needs.processing_package("nothing here") is None
     assert build_needs.failing_package(
         f"==> wferryfx-pkgres: {build_needs.METADATA_FAILED}\n") == "wferryfx-pkgres"
-
-
-def _wheel(tmp_path: Path, metadata: str) -> Path:
-    wheel = tmp_path / "x-1.0-py3-none-any.whl"
-    with zipfile.ZipFile(wheel, "w") as archive:
-        archive.writestr("x-1.0.dist-info/METADATA", metadata)
-    return wheel
-
-
-def test_requirements_hidden_in_the_description_are_found(tmp_path: Path) -> None:
-    # As setuptools writes sklearn 0.0's: a blank line inside author_email ends the headers.
-    broken = ("Metadata-Version: 2.4\nName: x\nVersion: 1.0\nAuthor-email: UNKNOWN\nbuild_info:"
-              "\n  FOUND:\n\n  FOUND:\nUNKNOWN\nRequires-Dist: scikit-learn\nDynamic: author\n")
-    assert build_needs.hidden_requires(_wheel(tmp_path, broken)) == ["scikit-learn"]
-    # A description that shows metadata, beside real headers, hides nothing.
-    shown = ("Metadata-Version: 2.4\nName: x\nVersion: 1.0\nRequires-Dist: numpy\n\n"
-             "Write this:\nRequires-Dist: numpy\n")
-    assert build_needs.hidden_requires(_wheel(tmp_path, shown)) == []
-    assert build_needs.hidden_requires(_wheel(tmp_path, "Name: x\nVersion: 1.0\n\nHello\n")) == []

@@ -1,17 +1,11 @@
-"""The build container's scripts (incontainer/release_dates.py, build_needs.py,
-build_retries.py), their pure parts: the build tools of an sdist's release date, chosen from a
-PEP 691 listing with PEP 700 upload times, and the build requirements read from an sdist. No
-engine, no network."""
+"""incontainer/release_dates.py: the build tools of an sdist's release date, chosen from a PEP
+691 listing with PEP 700 upload times, and a pin with nothing for this Python explained from
+it. No engine, no network."""
 
 from __future__ import annotations
 
-import hashlib
-import io
-import tarfile
-import zipfile
 from collections.abc import Mapping
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,8 +14,6 @@ from packaging.tags import Tag
 from tests.support import incontainer_script
 
 dates = incontainer_script("release_dates")
-needs = incontainer_script("build_needs")
-retries = incontainer_script("build_retries")
 
 PY3 = frozenset({Tag("py3", "none", "any"), Tag("cp310", "cp310", "manylinux_2_17_x86_64")})
 PYTHON = "3.10.14"
@@ -229,97 +221,6 @@ def test_no_retry_for_direct_references_or_bad_requirements() -> None:
     assert "not valid" in plan(["tool ==== 1"])
 
 
-def test_index_urls_are_pips() -> None:
-    assert dates.index_urls({}) == ["https://pypi.org/simple/"]
-    assert dates.index_urls({"PIP_INDEX_URL": "https://a/simple/",
-                          "PIP_EXTRA_INDEX_URL": "https://b/simple/ https://c/simple/"}) == [
-        "https://a/simple/", "https://b/simple/", "https://c/simple/"]
-    assert dates.index_urls({"PIP_NO_INDEX": "1", "PIP_INDEX_URL": "https://a/simple/"}) == []
-
-
-def test_files_from_every_index_that_answers_in_json() -> None:
-    pages = {"https://a/simple/": {"files": [TOOL[0], "junk"]}, "https://b/simple/": None,
-             "https://c/simple/": {"files": [TOOL[2]]}}
-    env = {"PIP_INDEX_URL": "https://a/simple/",
-           "PIP_EXTRA_INDEX_URL": "https://b/simple/ https://c/simple/"}
-    asked: list[tuple[str, str]] = []
-
-    def fetch(index: str, project: str, env: Mapping[str, str]) -> dict[str, Any] | None:
-        asked.append((index, project))
-        return pages[index]
-
-    # Relative file URLs (PEP 691) come back absolute, resolved against their own index's page.
-    assert dates.project_files("tool", env, fetch) == [
-        {**TOOL[0], "url": "https://a/packages/tool-1.0-py3-none-any.whl"},
-        {**TOOL[2], "url": "https://c/packages/tool-2.0-py3-none-any.whl"}]
-    assert [index for index, _ in asked] == list(pages)
-    assert dates.project_files("tool", {"PIP_INDEX_URL": "https://b/simple/"}, fetch) is None
-
-
-# -- build requirements from the sdist ------------------------------------------------------------
-
-
-def make_sdist(path: Path, files: Mapping[str, str]) -> Path:
-    if path.name.endswith(".zip"):
-        with zipfile.ZipFile(path, "w") as archive:
-            for name, text in files.items():
-                archive.writestr(name, text)
-        return path
-    with tarfile.open(path, "w:gz") as archive:
-        for name, text in files.items():
-            data = text.encode()
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            archive.addfile(info, io.BytesIO(data))
-    return path
-
-
-PYPROJECT = '[build-system]\nrequires = ["setuptools>=61", "cython<3"]\n'
-
-
-def test_build_requires_from_pyproject(tmp_path: Path) -> None:
-    sdist = make_sdist(tmp_path / "old-1.0.tar.gz", {
-        "old-1.0/pyproject.toml": PYPROJECT,
-        "old-1.0/vendored/pyproject.toml": '[build-system]\nrequires = ["flit_core"]\n',
-        "old-1.0/setup.py": "",
-    })
-    assert needs.sdist_build_requires(sdist) == ["setuptools>=61", "cython<3"]
-    zipped = make_sdist(tmp_path / "old-1.0.zip", {"old-1.0/pyproject.toml": PYPROJECT})
-    assert needs.sdist_build_requires(zipped) == ["setuptools>=61", "cython<3"]
-
-
-@pytest.mark.parametrize("files", [
-    {"old-1.0/setup.py": ""},
-    {"old-1.0/setup.py": "", "old-1.0/pyproject.toml": "[tool.black]\nline-length = 99\n"},
-    {"old-1.0/setup.py": "", "old-1.0/sub/pyproject.toml": PYPROJECT},
-], ids=["no-pyproject", "no-build-system", "nested-only"])
-def test_legacy_default_build_requires(tmp_path: Path, files: dict[str, str]) -> None:
-    sdist = make_sdist(tmp_path / "old-1.0.tar.gz", files)
-    assert needs.sdist_build_requires(sdist) == ["setuptools>=40.8.0", "wheel"]
-
-
-def test_malformed_build_requires_is_an_error(tmp_path: Path) -> None:
-    sdist = make_sdist(tmp_path / "old-1.0.tar.gz", {
-        "old-1.0/pyproject.toml": '[build-system]\nrequires = "setuptools"\n'})
-    with pytest.raises(ValueError, match="not a list of strings"):
-        needs.sdist_build_requires(sdist)
-
-
-
-def test_a_listed_file_is_downloaded_only_with_the_hash_the_index_lists(tmp_path: Path) -> None:
-    source = tmp_path / "index" / "old-1.0.tar.gz"
-    source.parent.mkdir()
-    source.write_bytes(b"an old sdist")
-    digest = hashlib.sha256(b"an old sdist").hexdigest()
-    file = {"filename": source.name, "url": source.as_uri(), "hashes": {"sha256": digest}}
-    fetched = dates.download_file(file, tmp_path / "got", {})
-    assert fetched == tmp_path / "got" / "old-1.0.tar.gz"
-    assert fetched.read_bytes() == b"an old sdist"
-    with pytest.raises(ValueError, match="does not match the sha256"):
-        dates.download_file({**file, "hashes": {"sha256": "0" * 64}}, tmp_path / "bad", {})
-    assert not (tmp_path / "bad" / "old-1.0.tar.gz").exists()
-
-
 def test_of_its_day_from_a_wheel_else_the_first_wheel_after_it() -> None:
     # An old numpy has no wheel for today's Python, and its sdist does not build today: the
     # first release with a wheel here is taken instead (a pure wheel counts).
@@ -339,21 +240,8 @@ def test_pips_floor_for_a_legacy_setup_py_is_not_the_sdists() -> None:
     # setuptools of its day.
     old = {**TOOLS, "setuptools": [entry("setuptools-39.0.0-py2.py3-none-any.whl", at(1)),
                                    entry("setuptools-80.0.0-py3-none-any.whl", at(20))]}
-    planned = plan(list(needs.LEGACY_BUILD_REQUIRES), old)
+    planned = plan(list(dates.LEGACY_BUILD_REQUIRES), old)
     assert planned.pins == ["setuptools==39.0.0", "wheel==0.37.0"]
-
-
-def test_a_retry_of_its_day_keeps_what_the_lock_pins_but_not_its_build_tools() -> None:
-    locked = {"numpy": "numpy==2.2.6 --hash=sha256:aa", "cython": "cython==3.3.1 --hash=sha256:bb",
-              "scipy": "scipy==1.15.0 --hash=sha256:cc"}
-    kept, dated = retries.split_locked(
-        ["setuptools", "cython>=0.29", "oldest-supported-numpy", "scipy<1.10", "pybind11"],
-        locked)
-    # numpy stands for oldest-supported-numpy: built against the numpy that ships.
-    assert kept == ["numpy==2.2.6 --hash=sha256:aa"]
-    # Cython is a build tool: of its day although the lock pins 3.3.1; a scipy bound the lock
-    # does not meet is dated too.
-    assert dated == ["setuptools", "cython>=0.29", "scipy<1.10", "pybind11"]
 
 
 def test_a_pin_with_nothing_for_this_python_is_explained_from_the_listing() -> None:

@@ -151,21 +151,3 @@ def test_a_provided_package_that_moved_is_named_and_the_start_goes_on(
     finally:
         for name in ("wfx_base-2.1.dist-info", "Wfx.Same-1.0.dist-info"):
             (site_packages(venv) / name).rmdir()
-
-
-def test_the_pth_line_keeps_the_install_ahead_and_tolerates_its_absence(tmp_path: Path) -> None:
-    site = tmp_path / "site"
-    line = startup.pth_text(site, tmp_path / "missing")
-    assert line.startswith("import sys; ")
-    assert line.count("\n") == 1
-    namespace: dict[str, object] = {}
-    saved = list(sys.path)
-    try:
-        sys.path[:] = ["/a", str(site), "/b"]
-        exec(line, namespace)  # what site.py does with the line
-        assert sys.path == ["/a", str(site), "/b"]
-        (tmp_path / "present").mkdir()
-        exec(startup.pth_text(site, tmp_path / "present"), namespace)
-        assert sys.path == ["/a", str(tmp_path / "present"), str(site), "/b"]
-    finally:
-        sys.path[:] = saved

@@ -14,7 +14,8 @@ from wheelferry.proving.proof import (
     same_failure,
     settle,
 )
-from wheelferry.proving.verdicts import UPSTREAM, Facts, ImportFailure, Verdict
+from wheelferry.proving.proof_facts import Facts, ImportFailure
+from wheelferry.proving.verdicts import UPSTREAM, Verdict
 
 PROJECT = Facts(default_input="requirements/base.in", image="python:3.10")
 

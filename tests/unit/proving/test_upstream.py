@@ -15,7 +15,8 @@ from wheelferry.engine import specs as containers
 from wheelferry.engine.client import ContainerSpec, ImageInfo
 from wheelferry.project.config import Options
 from wheelferry.proving import upstream
-from wheelferry.proving.verdicts import UPSTREAM, ImportFailure, Verdict
+from wheelferry.proving.proof_facts import ImportFailure
+from wheelferry.proving.verdicts import UPSTREAM, Verdict
 
 
 @pytest.fixture

@@ -4,21 +4,12 @@ failure nothing explains waits for the upstream check."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 import pytest
 
-from wheelferry.proving.verdicts import (
-    FAILURE,
-    UPSTREAM,
-    WARNING,
-    Facts,
-    ImportFailure,
-    judge,
-    smoke_advice,
-    smoke_bound,
-)
+from wheelferry.proving.proof_facts import Facts, ImportFailure
+from wheelferry.proving.verdicts import FAILURE, UPSTREAM, WARNING, judge
 
 FACTS = Facts(
     environment={"numpy": "2.2.6", "pandas": "2.1.4", "wferryfx-buildhelper": "2.0",
@@ -238,50 +229,9 @@ def test_the_error_shows_the_module_name_and_type() -> None:
 # -- a failed smoke test: the bound that brings back what old code was written for ----------------
 
 
-@pytest.mark.parametrize(("output", "requirement", "said"), [
-    ("AttributeError: module 'numpy' has no attribute 'bool'.\n`np.bool` was a deprecated alias",
-     "numpy<1.24", "numpy 1.24 removed the alias np.bool"),
-    ("  File \"x.py\", line 3\nAttributeError: module 'numpy' has no attribute 'object'",
-     "numpy<1.24", "np.object"),
-    ("AttributeError: module 'numpy' has no attribute 'float_'", "numpy<2",
-     "numpy.float_ is gone from the installed release"),
-    ("ValueError: Unable to avoid copy while creating an array as requested.", "numpy<2",
-     "copy semantics"),
-    ("ValueError: numpy.dtype size changed, may indicate binary incompatibility. Expected 96 "
-     "from C header, got 88 from PyObject", "numpy<2", "dtype size changed"),
-    ("AttributeError: module 'wferryfx_buildhelper' has no attribute 'bool'",
-     "wferryfx-buildhelper<2", "wferryfx_buildhelper.bool is gone"),
-])
-def test_old_code_on_a_newer_library_gets_the_bound_to_add(output: str, requirement: str,
-                                                           said: str) -> None:
-    bound = smoke_bound(output, FACTS)
-    assert bound is not None
-    assert bound.requirement == requirement
-    assert said in bound.cause
-    cause, advice = smoke_advice(output, FACTS)
-    assert advice == f"add '{requirement}' to requirements/base.in"
-    assert cause == bound.cause
-
-
-def test_a_bound_goes_to_the_file_that_pins_the_library_and_below_a_zero_major() -> None:
-    facts = replace(FACTS, environment={**FACTS.environment, "oldlib": "0.9.1"},
-                    providers={**FACTS.providers, "oldlib": "oldlib"},
-                    inputs={"oldlib": "requirements/science.in"})
-    assert smoke_advice("AttributeError: module 'oldlib.sub' has no attribute 'thing'",
-                        facts)[1] == "add 'oldlib<0.9' to requirements/science.in"
-
-
-def test_a_failure_that_no_bound_explains_gets_no_bound() -> None:
-    for output in ("AssertionError: 2 != 3", "AttributeError: module 'collections' has no "
-                   "attribute 'Mapping'", "ModuleNotFoundError: No module named 'x'"):
-        assert smoke_bound(output, FACTS) is None, output
-        cause, advice = smoke_advice(output, FACTS)
-        assert cause == ""
-        assert "the output above says why" in advice
-
-
 def test_what_numpy_2_removed_asks_for_numpy_1() -> None:
-    from wheelferry.proving.verdicts import FAILURE, Facts, ImportFailure, judge
+    from wheelferry.proving.proof_facts import Facts, ImportFailure
+    from wheelferry.proving.verdicts import FAILURE, judge
 
     failure = ImportFailure(
         distribution="nibabel", module="nibabel", top=True, type="AttributeError",
@@ -324,7 +274,8 @@ def test_a_name_numpy_removed_before_2_asks_for_the_numpy_that_had_it() -> None:
 
 
 def test_a_shim_of_a_compiled_part_its_build_left_out_only_warns() -> None:
-    from wheelferry.proving.verdicts import WARNING, Facts, ImportFailure, judge
+    from wheelferry.proving.proof_facts import Facts, ImportFailure
+    from wheelferry.proving.verdicts import WARNING, judge
 
     failure = ImportFailure(distribution="PyYAML", module="_yaml", top=True,
                             type="ModuleNotFoundError", message="No module named 'yaml._yaml'",
@@ -337,7 +288,8 @@ def test_a_shim_of_a_compiled_part_its_build_left_out_only_warns() -> None:
 
 
 def test_a_left_out_top_level_shim_that_is_missing_itself_only_warns() -> None:
-    from wheelferry.proving.verdicts import WARNING, Facts, ImportFailure, judge
+    from wheelferry.proving.proof_facts import Facts, ImportFailure
+    from wheelferry.proving.verdicts import WARNING, judge
 
     failure = ImportFailure(distribution="pyyaml", module="_yaml", top=True,
                             type="ModuleNotFoundError", message="No module named '_yaml'")

@@ -1,6 +1,6 @@
 """verify.py's own parts: problems listed with their cause and fix, one hint only when they
 share it; the project's side of judging the proof (which .in file each fix goes to, what was
-built here); a missing or unreadable wheelhouse says what to run."""
+built here)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from tests.support import project_options
 
 from wheelferry.core.errors import VerifyError
 from wheelferry.project import manifest as mf
-from wheelferry.proving.verify import REBUILD, Problem, project_facts, raise_if, static_problems
+from wheelferry.proving.static_checks import REBUILD
+from wheelferry.proving.verify import Problem, project_facts, raise_if
 
 TARGET = mf.TargetRecord(python="3.10", version="3.10.13", image="python:3.10", image_id="sha:1",
                          image_digest="sha:1", tags=("py3-none-any",))
@@ -48,16 +49,6 @@ def test_problems_that_share_their_fix_say_it_once() -> None:
                   Problem("b.whl", "missing", advice=REBUILD)], "in wheelhouse")
     assert raised.value.hint == f"To fix: {REBUILD}."
     assert raised.value.details == "- a.whl: changed\n- b.whl: missing"
-
-
-def test_a_missing_or_unreadable_wheelhouse_says_what_to_run(tmp_path: Path) -> None:
-    options = project_options(tmp_path, {"base.in": "x\n"})
-    problems, manifest = static_problems(options)
-    assert manifest is None
-    assert problems[0].advice == "run 'wheelferry build' first"
-    options.wheelhouse.mkdir()
-    problems, _ = static_problems(options)
-    assert (problems[0].subject, problems[0].advice) == (mf.MANIFEST, REBUILD)
 
 
 def test_the_project_facts_name_each_distributions_input_and_what_was_built(
