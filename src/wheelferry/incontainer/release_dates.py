@@ -85,7 +85,7 @@ class Release:
         return " ".join([self.pin, *(f"--hash=sha256:{digest}" for digest in self.hashes)])
 
 
-def _file_version(filename: str, project: str) -> version.Version | None:
+def file_version(filename: str, project: str) -> version.Version | None:
     try:
         if filename.endswith(".whl"):
             name, found, _, _ = utils.parse_wheel_filename(filename)
@@ -129,7 +129,7 @@ def choose_release(requirement: requirements.Requirement, files: Iterable[Mappin
     project = utils.canonicalize_name(requirement.name)
     releases: dict[version.Version, list[Mapping[str, Any]]] = {}
     for file in files:
-        found = _file_version(str(file.get("filename", "")), project)
+        found = file_version(str(file.get("filename", "")), project)
         if found is not None:
             releases.setdefault(found, []).append(file)
     # Prereleases only when the specifier names one, as pip does without --pre.
@@ -280,7 +280,7 @@ def nothing_here(text: str, files: list[dict[str, Any]] | None, *,
         return None
     name = utils.canonicalize_name(requirement.name)
     own = [file for file in files
-           if _file_version(str(file.get("filename", "")), name) == version.Version(pinned[0])]
+           if file_version(str(file.get("filename", "")), name) == version.Version(pinned[0])]
     if not own:
         return None
     wheels = _python_tags(own)

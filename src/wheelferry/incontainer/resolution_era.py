@@ -85,26 +85,16 @@ def named(texts: Iterable[str]) -> set[str]:
             for text in texts for requirement in requirement_lines(text)}
 
 
-def _release_of(filename: str) -> tuple[str, version.Version] | None:
-    try:
-        if filename.endswith(".whl"):
-            name, found, _, _ = utils.parse_wheel_filename(filename)
-        else:
-            name, found = utils.parse_sdist_filename(filename)
-    except (utils.InvalidWheelFilename, utils.InvalidSdistFilename, version.InvalidVersion):
-        return None
-    return str(name), found
-
-
 def uploaded(files: Iterable[Mapping[str, Any]], name: str, pinned: str) -> datetime | None:
     """When the release `pinned` of `name` came out: its first file's upload time."""
     try:
-        wanted = (utils.canonicalize_name(name), version.Version(pinned))
+        wanted = version.Version(pinned)
     except version.InvalidVersion:
         return None
+    project = utils.canonicalize_name(name)
     moments = []
     for file in files:
-        if _release_of(str(file.get("filename", ""))) == wanted:
+        if release_dates.file_version(str(file.get("filename", "")), project) == wanted:
             moment = release_dates.parse_upload_time(file.get("upload-time"))
             if moment is not None:
                 moments.append(moment)
