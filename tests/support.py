@@ -26,8 +26,9 @@ from packaging.version import Version
 from wheelferry.engine.client import Engine
 from wheelferry.engine.specs import SCRIPTS_DIR
 from wheelferry.locking.freshness import fingerprint, header_line
-from wheelferry.project.config import Options, load_options
+from wheelferry.project.config import load_options
 from wheelferry.project.layout import LockEntry, lock_path
+from wheelferry.project.options import Options
 from wheelferry.project.requirements import Pin
 from wheelferry.target.image import ensure_toolchain as ensure_target_toolchain
 
@@ -217,7 +218,7 @@ def ensure_toolchain(engine: Engine, scratch: Path) -> None:
     """The toolchain image (the target plus pip-tools) is made from the public index, where
     pip-tools lives; fixture projects then lock and build against the local index alone."""
     options = load_options(write_project(scratch / "project", {"base.in": "six\n"}))
-    base = engine.ensure_image(options.image)
+    base = engine.ensure_image(options.target.image)
     ensure_target_toolchain(engine, options, base, lambda line: None)
 
 

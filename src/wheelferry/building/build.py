@@ -24,7 +24,7 @@ from wheelferry.engine.client import Engine
 from wheelferry.project import layout as project
 from wheelferry.project import manifest as mf
 from wheelferry.project import wheelhouse as wh
-from wheelferry.project.config import Options
+from wheelferry.project.options import Options
 from wheelferry.project.requirements import Pin
 from wheelferry.target.elfcheck import check_platform_glibc
 from wheelferry.target.image import Target
@@ -140,8 +140,8 @@ def _fetch_and_build(engine: Engine, options: Options, target: Target, plan: Bui
     build_pins = relock(found)
     by_name = {pin.name: pin for pin in plan.pins}
     again = [build_job(build.pin, project.override_for(options, build.pin.name), by_name,
-                       build_pins, system_packages=options.system_packages,
-                       found=options.override_for(build.pin.name) is None)
+                       build_pins, system_packages=options.build.system_packages,
+                       found=options.build.override_for(build.pin.name) is None)
              for build, _, _ in fetched if build.pin.name in found]
     second = work.with_name(work.name + "-again")
     second.mkdir()
@@ -167,7 +167,7 @@ def execute(engine: Engine, options: Options, target: Target, plan: BuildPlan,
     pin_locks = dict(plan.pin_locks)
     # Build requirements found by locking (not configured): recorded as such.
     discovered = {name: needs for name, needs in project.discovered(options).items()
-                  if options.override_for(name) is None}
+                  if options.build.override_for(name) is None}
     records: list[mf.WheelRecord] = []
     rows: list[tuple[str, ...]] = []
     built_here: list[tuple[BuildJob, mf.WheelRecord, BuildOutcome]] = []
@@ -197,7 +197,7 @@ def execute(engine: Engine, options: Options, target: Target, plan: BuildPlan,
             work = staging / ".work"
             work.mkdir()
             with reporter.step(f"fetching and building {len(to_build)} package(s) in "
-                               f"{options.image}"):
+                               f"{options.target.image}"):
                 fetched = _fetch_and_build(engine, options, target, plan, to_build, work,
                                            reporter, jobs=jobs, relock=relock,
                                            platform_libraries=platform_libraries)
@@ -205,7 +205,7 @@ def execute(engine: Engine, options: Options, target: Target, plan: BuildPlan,
             checks.raise_lock_gaps(fetched)
             # Re-read: building may have found what sdists import undeclared.
             discovered = {name: needs for name, needs in project.discovered(options).items()
-                          if options.override_for(name) is None}
+                          if options.build.override_for(name) is None}
             for build, item, source in fetched:
                 final = staging / item.file
                 source.replace(final)
@@ -241,10 +241,10 @@ def execute(engine: Engine, options: Options, target: Target, plan: BuildPlan,
         if platform_glibc:
             check_platform_glibc(staging, [r.file for r in records], platform_glibc)
         manifest = mf.Manifest(
-            target=mf.TargetRecord(python=options.python, version=target.version,
-                                   image=options.image, image_id=target.image.id,
+            target=mf.TargetRecord(python=options.target.python, version=target.version,
+                                   image=options.target.image, image_id=target.image.id,
                                    image_digest=target.image.digest, tags=target.tags,
-                                   arch=options.arch),
+                                   arch=options.target.arch),
             # As they are now: building may have re-made the build lock.
             locks=tuple(sorted(project.lock_sums(options).items())),
             wheels=tuple(records),
@@ -255,7 +255,7 @@ def execute(engine: Engine, options: Options, target: Target, plan: BuildPlan,
         if wheel_cache is not None and built_here:
             # Before the swap: an interruption here still leaves the previous wheelhouse.
             _store_built(wheel_cache, built_here,
-                         wc.BuildSite.of(target, options.arch, platform_libraries),
+                         wc.BuildSite.of(target, options.target.arch, platform_libraries),
                          staging, reporter)
         wh.swap_in(staging, wheelhouse)
     rows += [(pin.name, str(pin.version), "provided by the platform", "-", "-")
@@ -266,7 +266,7 @@ def execute(engine: Engine, options: Options, target: Target, plan: BuildPlan,
     cache_note = f", {taken} of them from the wheel cache" if taken else ""
     footer = (f"{len(records)} wheels ({built} built from sdists{cache_note}, "
               f"{len(records) - built} downloaded), {format_size(total)} in all, for python "
-              f"{target.version} on {options.arch}.")
+              f"{target.version} on {options.target.arch}.")
     if plan.provided:
         footer += (f" {len(plan.provided)} pinned package(s) left out: the platform provides "
                    f"them ({plan.provided_source}).")

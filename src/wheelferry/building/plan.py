@@ -22,7 +22,7 @@ from wheelferry.core.errors import BuildError
 from wheelferry.core.files import sha256_file
 from wheelferry.project import layout as project
 from wheelferry.project import manifest as mf
-from wheelferry.project.config import Options
+from wheelferry.project.options import Options
 from wheelferry.project.overrides import BuildOverride
 from wheelferry.project.requirements import Pin, merge
 from wheelferry.target.provided import Provided
@@ -120,8 +120,8 @@ def plan_build(options: Options, target_image_id: str,
             left_out.append(pin)
             continue
         job = build_job(pin, project.override_for(options, pin.name), by_name, build_pins,
-                        system_packages=options.system_packages,
-                        found=options.override_for(pin.name) is None)
+                        system_packages=options.build.system_packages,
+                        found=options.build.override_for(pin.name) is None)
         record = old.wheel(pin.name) if old and old.target.image_id == target_image_id else None
         if record is not None and _reusable(record, pin, job) and intact(record):
             reuse.append(record)

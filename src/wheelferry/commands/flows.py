@@ -26,7 +26,7 @@ from wheelferry.locking import lock as locking
 from wheelferry.project import layout as project
 from wheelferry.project import manifest as mf
 from wheelferry.project import wheelhouse as wh
-from wheelferry.project.config import Options
+from wheelferry.project.options import Options
 from wheelferry.project.requirements import Pin, merge
 from wheelferry.proving import state
 from wheelferry.proving import verify as verifying
@@ -48,7 +48,7 @@ def connected(options: Options) -> Iterator[Engine]:
 def lock(options: Options, *, reporter: Reporter, upgrade: bool = False,
          upgrade_packages: Sequence[str] = ()) -> locking.LockPlan:
     with project_run_lock(project.state_dir(options), command="lock"):
-        if not options.provided_from_image:
+        if not options.platform.provided_from_image:
             return _lock(options, reporter=reporter, upgrade=upgrade,
                          upgrade_packages=upgrade_packages, provided=_provided(options, None))
         with connected(options) as engine:
@@ -61,9 +61,9 @@ def lock(options: Options, *, reporter: Reporter, upgrade: bool = False,
 def _platform(engine: Engine, options: Options,
               reporter: Reporter) -> platform_image.Platform | None:
     """The platform image, probed (once per image id), when one is configured."""
-    if options.platform_image is None:
+    if options.platform.image is None:
         return None
-    with reporter.step(f"reading the platform image {options.platform_image}"):
+    with reporter.step(f"reading the platform image {options.platform.image}"):
         found = platform_image.probe(engine, options)
     reporter.info(f"the platform runs python {found.version} as {found.user} "
                   f"({found.libc} {found.libc_version}); it provides "
@@ -95,7 +95,7 @@ def _provided(options: Options,
     from_file = provided_mod.from_file(options)
     if from_file is not None:
         return from_file
-    if options.provided_from_image and found is not None:
+    if options.platform.provided_from_image and found is not None:
         return found.provided
     return None
 
@@ -113,7 +113,7 @@ def _lock(options: Options, *, reporter: Reporter, upgrade: bool = False,
     for path, reason in plan.reasons:
         reporter.info(f"{project.relative(options, path)} will be re-resolved: {reason}")
     with _engine_and_target(options, reporter, engine, target) as (eng, tgt), \
-            reporter.step(f"locking for python {tgt.version} in {options.image}"):
+            reporter.step(f"locking for python {tgt.version} in {options.target.image}"):
         written = locking.execute(eng, options, tgt, plan, reporter)
     for path in written:
         what = " (build requirements)" if path == project.build_lock_path(options) else ""
@@ -130,7 +130,7 @@ def _engine_and_target(options: Options, reporter: Reporter, engine: Engine | No
         return
     with contextlib.ExitStack() as stack:
         eng = engine if engine is not None else stack.enter_context(connected(options))
-        with reporter.step(f"checking the target image {options.image}"):
+        with reporter.step(f"checking the target image {options.target.image}"):
             tgt = targets.prepare(eng, options, reporter.info)
         yield eng, tgt
 
@@ -151,7 +151,7 @@ def build(options: Options, *, reporter: Reporter, upgrade: bool = False,
         wh.recover(options.wheelhouse)
         wh.check_writable(options.wheelhouse)
         with connected(options) as engine, contextlib.ExitStack() as stack:
-            with reporter.step(f"checking the target image {options.image}"):
+            with reporter.step(f"checking the target image {options.target.image}"):
                 target = targets.prepare(engine, options, reporter.info)
             found = _platform(engine, options, reporter)
             provided = _provided(options, found)
@@ -194,7 +194,7 @@ class _BuildOnce:
 
     def __call__(self) -> Built:
         options, reporter, lease = self.options, self.reporter, self.lease
-        site = wheelcache.BuildSite.of(self.target, options.arch, self.platform_libraries)
+        site = wheelcache.BuildSite.of(self.target, options.target.arch, self.platform_libraries)
         plan = self.plan = planning.plan_build(
             options, self.target.image.id, project.lock_pins(options),
             mf.read_manifest(options.wheelhouse), planning.intact_in(options.wheelhouse),
@@ -237,7 +237,7 @@ def _relock_with(options: Options, plan: planning.BuildPlan | None, gap: LockGap
     lock_plan = locking.plan_locks(options, provided=provided, added=by_lock)
     for path, reason in lock_plan.reasons:
         reporter.info(f"{project.relative(options, path)} will be re-resolved: {reason}")
-    with reporter.step(f"locking again for python {target.version} in {options.image}"):
+    with reporter.step(f"locking again for python {target.version} in {options.target.image}"):
         locking.execute(engine, options, target, lock_plan, reporter)
 
 
@@ -304,7 +304,8 @@ def verify(options: Options, *, reporter: Reporter, static_only: bool = False) -
                    f"every shipped module imports but the {len(findings.warnings)} warned about")
         reporter.info(f"proven: the wheelhouse installs offline with the generated init.sh in "
                       f"{site.image.reference}, pip check passes, {imports}, every shipped "
-                      ".py compiles" + (", the smoke test passes" if options.smoke_test else "")
+                      ".py compiles"
+                      + (", the smoke test passes" if options.proof.smoke_test else "")
                       + (" and the platform's own packages still import" if found else ""))
     return Verified(wheels=len(manifest.wheels), static_only=False, image=site.image.reference,
                     user=site.user, platform_checked=found is not None,
@@ -316,7 +317,7 @@ def _plain_platform(engine: Engine, options: Options, manifest: mf.Manifest,
     """Without the platform's image: the plain target image, or, when the platform provides
     some of the pins (a freeze file), a stand-in with those installed as the platform has them."""
     if not manifest.provided:
-        return engine.ensure_image(options.image, platform=options.engine_platform)
+        return engine.ensure_image(options.target.image, platform=options.target.engine_platform)
     provided = dict(manifest.provided)
     pins = [pin for pin in merge(p for _, p in project.lock_pins(options))
             if provided.get(pin.name) == str(pin.version)]
@@ -324,10 +325,10 @@ def _plain_platform(engine: Engine, options: Options, manifest: mf.Manifest,
     described = provided_mod.from_file(options)
     if described is not None and described.python_version \
             and described.python_version != target.version:
-        reporter.warn(f"the stand-in runs python {target.version} ({options.image}), the "
+        reporter.warn(f"the stand-in runs python {target.version} ({options.target.image}), the "
                       f"platform {described.python_version} ({described.source}): the proof "
                       "is as good as the two agree; an image with the platform's exact Python "
                       "makes it exact")
-    with reporter.step(f"preparing a stand-in of the platform: {options.image} with the "
+    with reporter.step(f"preparing a stand-in of the platform: {options.target.image} with the "
                        f"{len(pins)} provided package(s) installed as root (once)"):
         return standin.ensure(engine, options, target, pins, reporter)

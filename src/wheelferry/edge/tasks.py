@@ -23,7 +23,8 @@ from wheelferry.commands import flows as commands
 from wheelferry.core.errors import ConfigError, Interrupted, WheelferryError, from_os_error
 from wheelferry.core.report import Reporter, format_size, print_facts
 from wheelferry.edge import jsonout
-from wheelferry.project.config import Options, load_options
+from wheelferry.project.config import load_options
+from wheelferry.project.options import Options
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -10,8 +10,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from wheelferry.project import layout as project
-from wheelferry.project.config import Options
 from wheelferry.project.layout import LockEntry
+from wheelferry.project.options import Options
 from wheelferry.project.requirements import references
 from wheelferry.target.provided import Provided
 
@@ -51,15 +51,15 @@ def fingerprint(options: Options, entry: LockEntry, contents: Mapping[Path, byte
     walk(entry.source)
     return _digest({
         "files": _file_sums(options, seen, contents),
-        "python": options.python,
-        "image": options.image,
-        "arch": options.arch,
-        "index": [options.index_url, list(options.extra_index_urls)],
+        "python": options.target.python,
+        "image": options.target.image,
+        "arch": options.target.arch,
+        "index": [options.index.index_url, list(options.index.extra_index_urls)],
         "overrides": [[o.name, [str(r) for r in o.build_requires], o.no_build_isolation,
                        # Only when set: locks made before the setting existed stay fresh.
                        *([list(o.system_packages)] if o.system_packages else [])]
-                      for o in options.overrides],
-        **({"system-packages": list(options.system_packages)} if options.system_packages
+                      for o in options.build.overrides],
+        **({"system-packages": list(options.build.system_packages)} if options.build.system_packages
            else {}),
         **_provided_key(options, provided),
     })
@@ -70,7 +70,7 @@ def _provided_key(options: Options, provided: Provided | None) -> dict[str, obje
     locks made before the setting existed stay fresh."""
     if provided is None or not provided.packages:
         return {}
-    return {"provided": provided.digest(), "replace": list(options.replace_provided)}
+    return {"provided": provided.digest(), "replace": list(options.platform.replace_provided)}
 
 
 def build_fingerprint(options: Options, contents: Mapping[Path, bytes],
@@ -81,14 +81,15 @@ def build_fingerprint(options: Options, contents: Mapping[Path, bytes],
     locks = [entry.lock for entry in project.lock_entries(options)]
     return _digest({"requires": build_requires_for_locking(options, discovered),
                     "locks": _file_sums(options, locks, contents),
-                    "python": options.python, "image": options.image, "arch": options.arch,
-                    "index": [options.index_url, list(options.extra_index_urls)],
+                    "python": options.target.python, "image": options.target.image,
+                    "arch": options.target.arch,
+                    "index": [options.index.index_url, list(options.index.extra_index_urls)],
                     **_provided_key(options, provided)})
 
 
 def header_line(options: Options, fp: str, provided: Provided | None = None) -> str:
-    line = (f"{HEADER_PREFIX}python={options.python} image={options.image} "
-            f"arch={options.arch} fingerprint={fp}")
+    line = (f"{HEADER_PREFIX}python={options.target.python} image={options.target.image} "
+            f"arch={options.target.arch} fingerprint={fp}")
     short = provided_short(provided)
     return f"{line} provided={short}\n" if short else f"{line}\n"
 
@@ -113,7 +114,7 @@ def build_requires_for_locking(
         options: Options, discovered: Mapping[str, Sequence[str]] | None = None) -> list[str]:
     """What the build lock holds: setuptools and wheel (no-isolation builds need them) and every
     override's build requirements; `discovered` replaces what the build lock records."""
-    stating = [o for o in options.overrides if o.states_build_environment]
+    stating = [o for o in options.build.overrides if o.states_build_environment]
     requires = [str(r) for o in stating for r in o.build_requires]
     found = project.discovered(options) if discovered is None else discovered
     requires += [need for needs in found.values() for need in needs]

@@ -38,8 +38,8 @@ from wheelferry.locking.freshness import (
     read_header,
 )
 from wheelferry.project import layout as project
-from wheelferry.project.config import Options
 from wheelferry.project.layout import LockEntry
+from wheelferry.project.options import Options
 from wheelferry.project.requirements import check_input, read_lock, transitive_references
 from wheelferry.target.image import Target
 from wheelferry.target.provided import Provided
@@ -148,10 +148,10 @@ def _stale_reason(options: Options, entry: LockEntry, stale_locks: set[Path],
         return "no lock yet"
     if header is None:
         return "the lock was not made by wheelferry"
-    if header.get("python") != options.python or header.get("image") != options.image:
+    if header.get("python") != options.target.python or header.get("image") != options.target.image:
         return (f"the lock was made for python {header.get('python')} in "
                 f"{header.get('image')}")
-    if header.get("arch", "") != options.arch:
+    if header.get("arch", "") != options.target.arch:
         return f"the lock was made for {header.get('arch') or 'an unrecorded machine'}"
     if header.get("provided", "") != provided_short(provided):
         return "what the platform provides changed"
@@ -186,7 +186,7 @@ def execute(engine: Engine, options: Options, target: Target, plan: LockPlan,
                        "out": project.relative(options, e.lock)} for e in plan.stale],
             "upgrade": plan.upgrade,
             "upgrade_packages": list(plan.upgrade_packages),
-            "resolver": options.resolver,
+            "resolver": options.build.resolver,
             "build_requires": build_requires_for_locking(options, plan.discovered(options)),
             "constraints": None,
             # Sdists found earlier to import undeclared build requirements: installed at once.
@@ -199,10 +199,11 @@ def execute(engine: Engine, options: Options, target: Target, plan: LockPlan,
         }
         if plan.provided is not None and plan.provided.packages:
             (staging / "inputs" / PROVIDED_CONSTRAINTS).write_text(
-                plan.provided.constraints(options.replace_provided))
+                plan.provided.constraints(options.platform.replace_provided))
             job["constraints"] = PROVIDED_CONSTRAINTS
         (staging / "plan.json").write_text(json.dumps(job, indent=2))
-        spec = containers.lock_spec(options, toolchain=target.toolchain, out=staging)
+        spec = containers.lock_spec(options.target, options.index, toolchain=target.toolchain,
+                                    out=staging)
         result = engine.run(spec, on_line=reporter.output)
         outcome = read_json_object(staging / "result.json")
         if not result.ok or not outcome.get("ok"):
@@ -219,7 +220,8 @@ def execute(engine: Engine, options: Options, target: Target, plan: LockPlan,
                 details = "\n".join([*earlier, f"attempt {len(earlier) + 1} ({title}), the end "
                                       "of its output:", details])
             raise LockError(
-                f"locking {failed} for python {options.python} in {options.image} failed: "
+                f"locking {failed} for python {options.target.python} in "
+                f"{options.target.image} failed: "
                 f"{summary}.",
                 hint=(found.hint if found else "See pip-compile's output below.")
                 + " The previous locks are unchanged.",
@@ -230,7 +232,7 @@ def execute(engine: Engine, options: Options, target: Target, plan: LockPlan,
                                  produced_build_lock=bool(outcome.get("build_lock")))
         replace_all(written)
         for package, needs in sorted(discoveries.items()):
-            if canonicalize_name(package) not in {o.name for o in options.overrides
+            if canonicalize_name(package) not in {o.name for o in options.build.overrides
                                                   if o.states_build_environment}:
                 reporter.info(discovered_note(package, needs))
         return list(written)
@@ -286,7 +288,7 @@ def _stamped_locks(options: Options, plan: LockPlan, staging: Path,
                                 + project.discovered_lines(discovered)).encode() \
             + produced.read_bytes()
     elif build_lock.is_file() and not discovered \
-            and not any(o.states_build_environment for o in options.overrides):
+            and not any(o.states_build_environment for o in options.build.overrides):
         finished[build_lock] = None
     return finished
 

@@ -13,7 +13,7 @@ from packaging.utils import NormalizedName, canonicalize_name
 
 from wheelferry.core.errors import LockError
 from wheelferry.core.files import sha256_file
-from wheelferry.project.config import Options
+from wheelferry.project.options import Options
 from wheelferry.project.overrides import BuildOverride
 from wheelferry.project.requirements import Pin, read_lock
 
@@ -83,7 +83,7 @@ def discovered_lines(found: Mapping[str, Sequence[str]]) -> str:
 
 def overrides(options: Options) -> tuple[BuildOverride, ...]:
     """The configured overrides, plus one for each sdist locking found (configured ones win)."""
-    configured = {o.name: o for o in options.overrides}
+    configured = {o.name: o for o in options.build.overrides}
     for package, needs in discovered(options).items():
         own = configured.get(package)
         if own is None or not own.states_build_environment:

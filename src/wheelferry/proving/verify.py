@@ -35,7 +35,7 @@ from wheelferry.engine import specs as containers
 from wheelferry.engine.client import Engine, ImageInfo
 from wheelferry.project import layout as project
 from wheelferry.project import manifest as mf
-from wheelferry.project.config import Options
+from wheelferry.project.options import Options
 from wheelferry.project.requirements import merge
 from wheelferry.proving import upstream
 from wheelferry.proving.proof import Findings, Problem, read_report, settle
@@ -121,9 +121,9 @@ def _pin_problems(options: Options, manifest: mf.Manifest) -> list[Problem]:
         if relative not in current or recorded.get(relative) != current[relative]:
             problems.append(Problem(relative, "the overrides' build lock is missing or changed "
                                     "since the wheelhouse was built; rebuild"))
-    if manifest.target.python != options.python:
+    if manifest.target.python != options.target.python:
         problems.append(Problem(mf.MANIFEST, f"built for python {manifest.target.python}, but "
-                                f"the configuration says {options.python}"))
+                                f"the configuration says {options.target.python}"))
     tags = tag_set(manifest.target.tags)
     described = provided_mod.from_file(options)
     platform_tags = tag_set(described.tags) if described is not None else frozenset()
@@ -202,7 +202,7 @@ def prove(engine: Engine, options: Options, manifest: mf.Manifest, site: ProofSi
     try:
         persistent = job_dir / "persistent-home"
         persistent.mkdir(parents=True)
-        initscript.write(persistent / "init.sh", install_dir=options.install_dir)
+        initscript.write(persistent / "init.sh", install_dir=options.platform.install_dir)
         (job_dir / "job").mkdir()
         first = _start(engine, options, manifest, site, reporter, job_dir=job_dir, number=1)
         if first.problems:
@@ -225,10 +225,10 @@ def _start(engine: Engine, options: Options, manifest: mf.Manifest, site: ProofS
         shutil.rmtree(scratch, ignore_errors=True)
         scratch.mkdir()
     job = {"shipped": {w.name: w.version for w in manifest.wheels},
-           "skip": list(options.skip_imports),
+           "skip": list(options.proof.skip_imports),
            "init_script": "~/persistent-home/init.sh", "start": number}
-    if options.smoke_test:
-        (job_dir / "job" / SMOKE_TEST).write_text(options.smoke_test, encoding="utf-8")
+    if options.proof.smoke_test:
+        (job_dir / "job" / SMOKE_TEST).write_text(options.proof.smoke_test, encoding="utf-8")
         os.chmod(job_dir / "job" / SMOKE_TEST, 0o644)
         job["smoke_test"] = f"{containers.JOB_MOUNT}/{SMOKE_TEST}"
     (job_dir / "job" / "job.json").write_text(json.dumps(job))
@@ -236,7 +236,8 @@ def _start(engine: Engine, options: Options, manifest: mf.Manifest, site: ProofS
     for folder in (job_dir, job_dir / "job", persistent, *([scratch] if scratch else [])):
         os.chmod(folder, 0o777 if folder in (persistent, scratch) else 0o755)
     os.chmod(job_dir / "job" / "job.json", 0o644)
-    spec = containers.proof_spec(options, image_id=site.image.id, user=site.user,
+    spec = containers.proof_spec(options.target, options.platform, wheelhouse=options.wheelhouse,
+                                 image_id=site.image.id, user=site.user,
                                  home=site.home, persistent_home=persistent,
                                  scratch_home=scratch, job_dir=job_dir / "job")
     if number > 1:
@@ -275,7 +276,7 @@ def check_upstream(engine: Engine, options: Options, manifest: mf.Manifest, find
     names = sorted({v.failure.distribution for v in findings.pending})
     with reporter.step(f"the upstream check: {len(findings.pending)} submodule(s) of "
                        f"{', '.join(names)} as published, online in "
-                       f"{options.image}"):
+                       f"{options.target.image}"):
         results, reason = upstream.check(engine, options, findings.pending,
                                          {w.name: w.version for w in manifest.wheels}, reporter)
     if reason:

@@ -31,8 +31,8 @@ from wheelferry.building.plan import build_job, plan_build
 from wheelferry.core.errors import BuildError, LockGapError
 from wheelferry.core.files import sha256_file
 from wheelferry.project import manifest as mf
-from wheelferry.project.config import Options
 from wheelferry.project.layout import lock_pins
+from wheelferry.project.options import Options
 from wheelferry.project.overrides import BuildOverride
 from wheelferry.project.requirements import Pin
 from wheelferry.target.elfcheck import check_platform_glibc
@@ -126,7 +126,7 @@ class BuildProject:
         self.locks = lock_pins(self.options)
         pins = {pin.name: pin for pin in self.locks[0][1]}
         self.key: dict[str, str] = {
-            name: build_job(pin, self.options.override_for(name), pins).build_key
+            name: build_job(pin, self.options.build.override_for(name), pins).build_key
             for name, pin in pins.items()}
 
     def records(self, **changes: dict[str, Any]) -> list[mf.WheelRecord]:

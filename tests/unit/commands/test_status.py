@@ -12,7 +12,8 @@ from wheelferry.engine.client import ImageInfo
 from wheelferry.locking.freshness import fingerprint, header_line
 from wheelferry.project import layout as project
 from wheelferry.project import manifest as mf
-from wheelferry.project.config import Options, load_options
+from wheelferry.project.config import load_options
+from wheelferry.project.options import Options
 from wheelferry.proving import state
 
 HASH = "sha256:" + "2" * 64

@@ -20,8 +20,9 @@ from tests.support import (
 from wheelferry.core.errors import LockError
 from wheelferry.locking.freshness import build_fingerprint, header_line
 from wheelferry.locking.lock import plan_locks
-from wheelferry.project.config import Options, load_options
+from wheelferry.project.config import load_options
 from wheelferry.project.layout import build_lock_path
+from wheelferry.project.options import Options
 
 
 def reasons(options: Options, **flags: Any) -> dict[str, str]:
@@ -66,7 +67,7 @@ def test_a_lock_for_another_python_or_image_is_stale(
     assert plan_locks(made_for).up_to_date
     # python 3.10 in python:3.10
     now = project_options(tmp_path, {"base.in": "wferryfx-needs-pure\n"})
-    assert (now.python, now.image) == (TARGET_PYTHON, TARGET_IMAGE)
+    assert (now.target.python, now.target.image) == (TARGET_PYTHON, TARGET_IMAGE)
     assert reasons(now) == {"base.txt": expected}
 
 

@@ -41,7 +41,7 @@ def test_what_locking_found_is_read_from_the_build_lock_as_overrides(tmp_path: P
     assert override is not None
     assert override.no_build_isolation
     assert [str(r) for r in override.build_requires] == ["numpy"]
-    assert options.override_for("pyradiomics") is None  # not configured: found
+    assert options.build.override_for("pyradiomics") is None  # not configured: found
     assert project.uses_build_lock(options)
     assert project.lock_files(options)[-1] == project.build_lock_path(options)
 
