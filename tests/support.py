@@ -26,6 +26,7 @@ from packaging.version import Version
 from wheelferry.engine.client import Engine
 from wheelferry.engine.specs import SCRIPTS_DIR
 from wheelferry.locking.freshness import fingerprint, header_line
+from wheelferry.locking.project import read_project
 from wheelferry.project.config import load_options
 from wheelferry.project.layout import LockEntry, lock_path
 from wheelferry.project.options import Options
@@ -147,7 +148,8 @@ def write_fresh_lock(options: Options, name: str, body: str = LOCK_BODY) -> Path
     the current inputs."""
     source = options.project_dir / "requirements" / name
     entry = LockEntry(source, lock_path(source))
-    entry.lock.write_text(header_line(options, fingerprint(options, entry, {})) + body)
+    project = read_project(options)
+    entry.lock.write_text(header_line(project, fingerprint(project, entry, {})) + body)
     return entry.lock
 
 

@@ -18,6 +18,7 @@ from wheelferry.core.errors import ImageError
 from wheelferry.core.report import Reporter
 from wheelferry.engine import specs as containers
 from wheelferry.engine.client import Engine, ImageInfo
+from wheelferry.locking.project import read_project
 from wheelferry.project import layout as project
 from wheelferry.project.options import Options
 from wheelferry.project.requirements import Pin
@@ -44,8 +45,8 @@ def ensure(engine: Engine, options: Options, target: Target, pins: Sequence[Pin]
     work.mkdir(parents=True)
     try:
         by_name = {pin.name: pin for pin in pins}
-        builds = [build_job(pin, project.override_for(options, pin.name), by_name)
-                  for pin in pins]
+        current = read_project(options)
+        builds = [build_job(pin, current.override_for(pin.name), by_name) for pin in pins]
         fetched = fetch.fetch_and_build(engine, options, target, builds, work, reporter)
         files = [source.name for _, _, source in fetched]
         spec = containers.standin_spec(options.target, image_id=target.image.id,

@@ -89,7 +89,7 @@ def _shipped(options: Options, manifest: mf.Manifest, record: mf.WheelRecord,
              environment: dict[str, str]) -> rv.Distribution:
     build = None
     if record.origin == "built" and record.sdist is not None:
-        override = options.build.override_for(record.name)
+        override = options.build.configured(record.name)
         build = rv.Build(
             sdist=record.sdist.file, sdist_sha256=record.sdist.sha256,
             image=manifest.target.image, image_digest=manifest.target.image_digest

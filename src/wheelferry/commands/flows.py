@@ -23,11 +23,12 @@ from wheelferry.core.report import Reporter
 from wheelferry.core.runlock import project_run_lock
 from wheelferry.engine.client import Engine, ImageInfo
 from wheelferry.locking import lock as locking
+from wheelferry.locking.project import Project, read_project
 from wheelferry.project import layout as project
 from wheelferry.project import manifest as mf
 from wheelferry.project import wheelhouse as wh
 from wheelferry.project.options import Options
-from wheelferry.project.requirements import Pin, merge
+from wheelferry.project.requirements import merge
 from wheelferry.proving import state
 from wheelferry.proving import verify as verifying
 from wheelferry.proving.proof import Problem
@@ -46,7 +47,7 @@ def connected(options: Options) -> Iterator[Engine]:
 
 
 def lock(options: Options, *, reporter: Reporter, upgrade: bool = False,
-         upgrade_packages: Sequence[str] = ()) -> locking.LockPlan:
+         upgrade_packages: Sequence[str] = ()) -> Project:
     with project_run_lock(project.state_dir(options), command="lock"):
         if not options.platform.provided_from_image:
             return _lock(options, reporter=reporter, upgrade=upgrade,
@@ -103,23 +104,24 @@ def _provided(options: Options,
 def _lock(options: Options, *, reporter: Reporter, upgrade: bool = False,
           upgrade_packages: Sequence[str] = (), engine: Engine | None = None,
           target: targets.Target | None = None,
-          provided: provided_mod.Provided | None = None) -> locking.LockPlan:
-    plan = locking.plan_locks(options, upgrade=upgrade, upgrade_packages=upgrade_packages,
-                              provided=provided)
+          provided: provided_mod.Provided | None = None) -> Project:
+    """Lock what is stale; the project as its locks then stand (read once, here)."""
+    current = read_project(options, provided)
+    plan = locking.plan_locks(current, upgrade=upgrade, upgrade_packages=upgrade_packages)
     if plan.up_to_date:
         for entry in plan.entries:
             reporter.info(f"{project.relative(options, entry.lock)} is up to date")
-        return plan
+        return current
     for path, reason in plan.reasons:
         reporter.info(f"{project.relative(options, path)} will be re-resolved: {reason}")
     with _engine_and_target(options, reporter, engine, target) as (eng, tgt), \
             reporter.step(f"locking for python {tgt.version} in {options.target.image}"):
-        written = locking.execute(eng, options, tgt, plan, reporter)
-    for path in written:
+        locked = locking.execute(eng, current, tgt, plan, reporter)
+    for path in locked.written:
         what = " (build requirements)" if path == project.build_lock_path(options) else ""
         verb = "wrote" if path.is_file() else "removed"
         reporter.info(f"{verb} {project.relative(options, path)}{what}")
-    return plan
+    return locked.project
 
 
 @contextmanager
@@ -156,13 +158,13 @@ def build(options: Options, *, reporter: Reporter, upgrade: bool = False,
             found = _platform(engine, options, reporter)
             provided = _provided(options, found)
             with wh.locks_kept_with_wheelhouse(options):
-                _lock(options, reporter=reporter, upgrade=upgrade,
-                      upgrade_packages=upgrade_packages, engine=engine, target=target,
-                      provided=provided)
+                current = _lock(options, reporter=reporter, upgrade=upgrade,
+                                upgrade_packages=upgrade_packages, engine=engine, target=target,
+                                provided=provided)
                 cache = wheelcache.root()
                 # The wheel cache's entries this build takes are kept from pruning till its end.
                 lease = None if cache is None else stack.enter_context(wheelcache.Lease(cache))
-                build_once = _BuildOnce(options, engine, target, provided, reporter,
+                build_once = _BuildOnce(current, engine, target, reporter,
                                         lease=lease, jobs=jobs,
                                         platform_glibc=_glibc(found, provided),
                                         platform_libraries=_libraries(found, provided))
@@ -170,20 +172,22 @@ def build(options: Options, *, reporter: Reporter, upgrade: bool = False,
                     return build_once()
                 except LockGapError as gap:
                     # uv read an sdist's static metadata, which said less than its wheel does.
-                    _relock_with(options, build_once.plan, gap, reporter=reporter,
-                                 engine=engine, target=target, provided=provided)
+                    # Planned again from the new locks.
+                    build_once.project = _relock_with(build_once.project, build_once.plan, gap,
+                                                      reporter=reporter, engine=engine,
+                                                      target=target)
                 return build_once()
 
 
 @dataclass
 class _BuildOnce:
     """Plan the build from the locks as they are, and execute it (what builds find sdists to
-    import undeclared is recorded in the build lock on the way). `plan`: the last one made."""
+    import undeclared is recorded in the build lock on the way). `plan`: the last one made;
+    `project`: as the locks stand, made again whenever they are written."""
 
-    options: Options
+    project: Project
     engine: Engine
     target: targets.Target
-    provided: provided_mod.Provided | None
     reporter: Reporter
     lease: wheelcache.Lease | None
     jobs: int
@@ -193,12 +197,11 @@ class _BuildOnce:
     platform_libraries: tuple[str, ...] | None = None
 
     def __call__(self) -> Built:
-        options, reporter, lease = self.options, self.reporter, self.lease
+        options, reporter, lease = self.project.options, self.reporter, self.lease
         site = wheelcache.BuildSite.of(self.target, options.target.arch, self.platform_libraries)
         plan = self.plan = planning.plan_build(
-            options, self.target.image.id, project.lock_pins(options),
+            self.project, self.target.image.id, self.project.lock_pins(),
             mf.read_manifest(options.wheelhouse), planning.intact_in(options.wheelhouse),
-            project.build_lock_pins(options), self.provided,
             cached=None if lease is None else lambda job: lease.lookup(job, site))
         if plan.reuse:
             reporter.info(f"{len(plan.reuse)} wheel(s) already built for these pins are reused")
@@ -207,38 +210,40 @@ class _BuildOnce:
                           f"the same settings are taken from the wheel cache "
                           f"({wheelcache.root()}): " + ", ".join(
                               f"{job.pin.name}=={job.pin.version}" for job, _ in plan.cached))
-        made = building.execute(self.engine, options, self.target, plan, reporter,
+        made = building.execute(self.engine, self.project, self.target, plan, reporter,
                                 jobs=self.jobs, platform_glibc=self.platform_glibc,
                                 wheel_cache=wheelcache.root(), relock=self.relock,
                                 platform_libraries=self.platform_libraries)
         return Built(made, frozenset(record.file for record in plan.reuse))
 
-    def relock(self, found_imports: Mapping[str, tuple[str, ...]]) -> tuple[Pin, ...]:
-        """Record what builds found sdists to import undeclared in the build lock."""
+    def relock(self, found_imports: Mapping[str, tuple[str, ...]]) -> Project:
+        """Record what builds found sdists to import undeclared in the build lock; the project
+        as it then stands."""
         with self.reporter.step("recording what builds import in the build lock"):
-            lock_plan = locking.plan_locks(self.options, provided=self.provided,
-                                           found=found_imports)
-            locking.execute(self.engine, self.options, self.target, lock_plan, self.reporter)
-        return project.build_lock_pins(self.options)
+            lock_plan = locking.plan_locks(self.project, found=found_imports)
+            self.project = locking.execute(self.engine, self.project, self.target, lock_plan,
+                                           self.reporter).project
+        return self.project
 
 
-def _relock_with(options: Options, plan: planning.BuildPlan | None, gap: LockGapError, *,
-                 reporter: Reporter, engine: Engine, target: targets.Target,
-                 provided: provided_mod.Provided | None) -> None:
+def _relock_with(current: Project, plan: planning.BuildPlan | None, gap: LockGapError, *,
+                 reporter: Reporter, engine: Engine, target: targets.Target) -> Project:
     """Lock again with what wheels built from sdists require beyond their sdists' metadata
     (uv reads an sdist's static metadata, which may say less than its setup.py): added to the
-    input of each lock that pins such a package, for this resolution."""
+    input of each lock that pins such a package, for this resolution. The project as the new
+    locks stand."""
+    options = current.options
     reporter.warn(f"{gap.message[:1].upper()}{gap.message[1:]} Locking again with it.")
     by_lock: dict[Path, list[str]] = {}
     pin_locks = dict(plan.pin_locks) if plan is not None else {}
     for name, needs in sorted(gap.gaps.items()):
         for lock in pin_locks.get(canonicalize_name(name), ()):
             by_lock.setdefault(options.project_dir / lock, []).extend(needs)
-    lock_plan = locking.plan_locks(options, provided=provided, added=by_lock)
+    lock_plan = locking.plan_locks(current, added=by_lock)
     for path, reason in lock_plan.reasons:
         reporter.info(f"{project.relative(options, path)} will be re-resolved: {reason}")
     with reporter.step(f"locking again for python {target.version} in {options.target.image}"):
-        locking.execute(engine, options, target, lock_plan, reporter)
+        return locking.execute(engine, current, target, lock_plan, reporter).project
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from packaging.version import Version
 from wheelferry.core.errors import ConfigError, LockError
 from wheelferry.core.report import format_size
 from wheelferry.locking import lock as locking
+from wheelferry.locking.project import read_project
 from wheelferry.project import layout as project
 from wheelferry.project import wheelhouse
 from wheelferry.project.manifest import read_manifest
@@ -106,7 +107,7 @@ def project_status(options: Options) -> ProjectStatus:
         given = found.provided
     provided = f"{len(given.packages)} distributions ({given.source})" if given else ""
     try:
-        plan = locking.plan_locks(options, provided=given)
+        plan = locking.plan_locks(read_project(options, given))
     except LockError as error:
         input_problem = input_problem or error.message
         locks = [LockState(project.relative(options, path), False, "the inputs cannot be read")

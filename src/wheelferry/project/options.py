@@ -85,8 +85,9 @@ class BuildOptions:
     system_packages: tuple[str, ...] = ()
     overrides: tuple[BuildOverride, ...] = field(default=())
 
-    def override_for(self, name: str) -> BuildOverride | None:
-        """The configured override for a package (a Project adds those that locking found)."""
+    def configured(self, name: str) -> BuildOverride | None:
+        """The override configured for a package; a build uses locking.Project.override_for,
+        which adds those that locking found."""
         wanted = canonicalize_name(name)
         return next((o for o in self.overrides if o.name == wanted), None)
 

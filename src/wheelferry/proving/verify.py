@@ -33,6 +33,7 @@ from wheelferry.core.files import sha256_file
 from wheelferry.core.report import Reporter
 from wheelferry.engine import specs as containers
 from wheelferry.engine.client import Engine, ImageInfo
+from wheelferry.locking.project import read_project
 from wheelferry.project import layout as project
 from wheelferry.project import manifest as mf
 from wheelferry.project.options import Options
@@ -116,7 +117,7 @@ def _pin_problems(options: Options, manifest: mf.Manifest) -> list[Problem]:
             problems.append(Problem(relative, "not part of this wheelhouse's build; rebuild"))
         elif recorded[relative] != current[relative]:
             problems.append(Problem(relative, "changed since the wheelhouse was built; rebuild"))
-    if project.uses_build_lock(options):
+    if read_project(options).uses_build_lock:
         relative = project.relative(options, project.build_lock_path(options))
         if relative not in current or recorded.get(relative) != current[relative]:
             problems.append(Problem(relative, "the overrides' build lock is missing or changed "

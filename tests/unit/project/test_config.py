@@ -131,15 +131,15 @@ def test_every_key_is_parsed(tmp_path: Path) -> None:
     assert options.proof.skip_imports == ("tests", "pkg.sub")
     # Names are canonicalised and sorted; unset sub-keys take their defaults.
     assert [o.name for o in options.build.overrides] == ["other-pkg", "pyradiomics"]
-    radiomics = options.build.override_for("pyRadiomics")
+    radiomics = options.build.configured("pyRadiomics")
     assert isinstance(radiomics, BuildOverride)
     assert [str(r) for r in radiomics.build_requires] == ["numpy>=1.24", "wheel"]
     assert radiomics.no_build_isolation is True
-    other = options.build.override_for("Other.Pkg")
+    other = options.build.configured("Other.Pkg")
     assert other is not None
     assert other.build_requires == ()
     assert other.no_build_isolation is True
-    assert options.build.override_for("numpy") is None
+    assert options.build.configured("numpy") is None
 
 
 @pytest.mark.parametrize("install_dir", ["~/tools", "$HOME/tools", "~", "/opt/wheels"])

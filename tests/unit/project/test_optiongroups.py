@@ -87,10 +87,10 @@ def test_the_build_group_holds_the_configured_overrides(source: Source) -> None:
     build = parse_build({"system-packages": ["libpq-dev", "libpq-dev"], "overrides": {
         "PyRadiomics": {"build-requires": ["numpy"], "no-build-isolation": True}}}, source)
     assert build.system_packages == ("libpq-dev",)
-    override = build.override_for("pyradiomics")
+    override = build.configured("pyradiomics")
     assert override is not None
     assert [str(r) for r in override.build_requires] == ["numpy"]
-    assert build.override_for("numpy") is None
+    assert build.configured("numpy") is None
 
 
 def test_the_proof_group_reads_a_smoke_test_file_of_the_project(source: Source) -> None:
