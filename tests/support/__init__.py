@@ -28,8 +28,10 @@ from packaging.version import Version
 from wheelferry.engine.client import Engine
 from wheelferry.engine.specs import SCRIPTS_DIR
 from wheelferry.locking.freshness import fingerprint, header_line
-from wheelferry.project.config import Options, load_options
+from wheelferry.locking.project import read_project
+from wheelferry.project.config import load_options
 from wheelferry.project.layout import LockEntry, lock_path
+from wheelferry.project.options import Options
 from wheelferry.project.requirements import Pin
 from wheelferry.target.image import ensure_toolchain as ensure_target_toolchain
 
@@ -148,7 +150,8 @@ def write_fresh_lock(options: Options, name: str, body: str = LOCK_BODY) -> Path
     the current inputs."""
     source = options.project_dir / "requirements" / name
     entry = LockEntry(source, lock_path(source))
-    entry.lock.write_text(header_line(options, fingerprint(options, entry, {})) + body)
+    project = read_project(options)
+    entry.lock.write_text(header_line(project, fingerprint(project, entry, {})) + body)
     return entry.lock
 
 
@@ -242,7 +245,7 @@ def ensure_toolchain(engine: Engine, scratch: Path) -> None:
     options = load_options(write_project(scratch / "project", {"base.in": "six\n"}))
     # One test session makes it; another that wants it meanwhile waits, then finds it.
     with FileLock(Path(tempfile.gettempdir()) / "wheelferry-tests-toolchain.lock"):
-        base = engine.ensure_image(options.image)
+        base = engine.ensure_image(options.target.image)
         ensure_target_toolchain(engine, options, base, lambda line: None)
 
 

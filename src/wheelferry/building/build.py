@@ -20,11 +20,12 @@ from wheelferry.building.outcome import BuildOutcome
 from wheelferry.building.plan import BuildPlan, build_job
 from wheelferry.core.files import sha256_file
 from wheelferry.core.report import Reporter, format_size
-from wheelferry.engine.protocol import Engine
-from wheelferry.project import layout as project
+from wheelferry.engine.client import Engine
+from wheelferry.locking.project import Project
+from wheelferry.project import layout
 from wheelferry.project import manifest as mf
 from wheelferry.project import wheelhouse as wh
-from wheelferry.project.config import Options
+from wheelferry.project.options import Options
 from wheelferry.project.requirements import Pin
 from wheelferry.target.elfcheck import check_platform_glibc
 from wheelferry.target.image import Target
@@ -88,8 +89,8 @@ def _store_built(cache: Path, built: list[tuple[BuildJob, mf.WheelRecord, BuildO
 
 
 # Re-makes the build lock with what building found sdists to import undeclared (package ->
-# distributions); returns the build lock's pins.
-Relock = Callable[[Mapping[str, tuple[str, ...]]], tuple[Pin, ...]]
+# distributions); returns the project as the new build lock stands.
+Relock = Callable[[Mapping[str, tuple[str, ...]]], Project]
 
 
 def _in_build_images(engine: Engine, options: Options, target: Target,
@@ -120,28 +121,29 @@ def _in_build_images(engine: Engine, options: Options, target: Target,
     return fetched
 
 
-def _fetch_and_build(engine: Engine, options: Options, target: Target, plan: BuildPlan,
+def _fetch_and_build(engine: Engine, project: Project, target: Target, plan: BuildPlan,
                      to_build: list[BuildJob], work: Path, reporter: Reporter, *, jobs: int,
                      relock: Relock | None, platform_libraries: tuple[str, ...] | None = None
-                     ) -> list[tuple[BuildJob, BuildOutcome, Path]]:
+                     ) -> tuple[list[tuple[BuildJob, BuildOutcome, Path]], Project]:
     """Fetch and build `to_build`. A build that needed what its sdist does not declare (found
     by retrying, round after round) is recorded in the build lock, then built once more from it,
-    hash-checked, as every later build of it will be."""
+    hash-checked, as every later build of it will be. The project as its locks then stand."""
+    options = project.options
     fetched = _in_build_images(engine, options, target, to_build, work, reporter, jobs=jobs,
                                locked=plan.pins, platform_libraries=platform_libraries)
     found: dict[str, tuple[str, ...]] = {
         str(build.pin.name): item.discovered
         for build, item, _ in fetched if item.discovered and not item.dated_build_requires}
     if not found or relock is None:
-        return fetched
+        return fetched, project
     reporter.info("; ".join(f"{name}'s build imports {', '.join(needs)} without declaring it"
                             for name, needs in sorted(found.items()))
                   + ": recorded in the build lock, and built again from it, hash-checked")
-    build_pins = relock(found)
+    project = relock(found)
     by_name = {pin.name: pin for pin in plan.pins}
-    again = [build_job(build.pin, project.override_for(options, build.pin.name), by_name,
-                       build_pins, system_packages=options.system_packages,
-                       found=options.override_for(build.pin.name) is None)
+    again = [build_job(build.pin, project.override_for(build.pin.name), by_name,
+                       project.build_pins, system_packages=options.build.system_packages,
+                       found=options.build.configured(build.pin.name) is None)
              for build, _, _ in fetched if build.pin.name in found]
     second = work.with_name(work.name + "-again")
     second.mkdir()
@@ -150,10 +152,10 @@ def _fetch_and_build(engine: Engine, options: Options, target: Target, plan: Bui
         rebuilt = _in_build_images(engine, options, target, again, second, reporter,
                                    jobs=jobs, locked=plan.pins,
                                    platform_libraries=platform_libraries)
-    return [entry for entry in fetched if entry[0].pin.name not in found] + rebuilt
+    return [entry for entry in fetched if entry[0].pin.name not in found] + rebuilt, project
 
 
-def execute(engine: Engine, options: Options, target: Target, plan: BuildPlan,
+def execute(engine: Engine, project: Project, target: Target, plan: BuildPlan,
             reporter: Reporter, *, jobs: int = 0,
             platform_glibc: str | None = None, wheel_cache: Path | None = None,
             relock: Relock | None = None,
@@ -163,11 +165,11 @@ def execute(engine: Engine, options: Options, target: Target, plan: BuildPlan,
     found to import undeclared is recorded in the build lock and built from it;
     `platform_libraries`: the sonames the platform has (None: unknown, only the C runtime's
     core counts as there), for the libraries wheels built from sdists carry."""
+    options = project.options
     wheelhouse = options.wheelhouse
     pin_locks = dict(plan.pin_locks)
     # Build requirements found by locking (not configured): recorded as such.
-    discovered = {name: needs for name, needs in project.discovered(options).items()
-                  if options.override_for(name) is None}
+    discovered = project.found_unconfigured()
     records: list[mf.WheelRecord] = []
     rows: list[tuple[str, ...]] = []
     built_here: list[tuple[BuildJob, mf.WheelRecord, BuildOutcome]] = []
@@ -197,15 +199,14 @@ def execute(engine: Engine, options: Options, target: Target, plan: BuildPlan,
             work = staging / ".work"
             work.mkdir()
             with reporter.step(f"fetching and building {len(to_build)} package(s) in "
-                               f"{options.image}"):
-                fetched = _fetch_and_build(engine, options, target, plan, to_build, work,
-                                           reporter, jobs=jobs, relock=relock,
-                                           platform_libraries=platform_libraries)
+                               f"{options.target.image}"):
+                fetched, project = _fetch_and_build(
+                    engine, project, target, plan, to_build, work, reporter, jobs=jobs,
+                    relock=relock, platform_libraries=platform_libraries)
             checks.raise_broken_as_published(fetched)
             checks.raise_lock_gaps(fetched)
-            # Re-read: building may have found what sdists import undeclared.
-            discovered = {name: needs for name, needs in project.discovered(options).items()
-                          if options.override_for(name) is None}
+            # As the build lock now stands: building may have found what sdists import undeclared.
+            discovered = project.found_unconfigured()
             for build, item, source in fetched:
                 final = staging / item.file
                 source.replace(final)
@@ -241,12 +242,12 @@ def execute(engine: Engine, options: Options, target: Target, plan: BuildPlan,
         if platform_glibc:
             check_platform_glibc(staging, [r.file for r in records], platform_glibc)
         manifest = mf.Manifest(
-            target=mf.TargetRecord(python=options.python, version=target.version,
-                                   image=options.image, image_id=target.image.id,
+            target=mf.TargetRecord(python=options.target.python, version=target.version,
+                                   image=options.target.image, image_id=target.image.id,
                                    image_digest=target.image.digest, tags=target.tags,
-                                   arch=options.arch),
+                                   arch=options.target.arch),
             # As they are now: building may have re-made the build lock.
-            locks=tuple(sorted(project.lock_sums(options).items())),
+            locks=tuple(sorted(layout.lock_sums(options).items())),
             wheels=tuple(records),
             provided=tuple((pin.name, str(pin.version)) for pin in plan.provided),
             provided_source=plan.provided_source if plan.provided else "",
@@ -255,7 +256,7 @@ def execute(engine: Engine, options: Options, target: Target, plan: BuildPlan,
         if wheel_cache is not None and built_here:
             # Before the swap: an interruption here still leaves the previous wheelhouse.
             _store_built(wheel_cache, built_here,
-                         wc.BuildSite.of(target, options.arch, platform_libraries),
+                         wc.BuildSite.of(target, options.target.arch, platform_libraries),
                          staging, reporter)
         wh.swap_in(staging, wheelhouse)
     rows += [(pin.name, str(pin.version), "provided by the platform", "-", "-")
@@ -266,7 +267,7 @@ def execute(engine: Engine, options: Options, target: Target, plan: BuildPlan,
     cache_note = f", {taken} of them from the wheel cache" if taken else ""
     footer = (f"{len(records)} wheels ({built} built from sdists{cache_note}, "
               f"{len(records) - built} downloaded), {format_size(total)} in all, for python "
-              f"{target.version} on {options.arch}.")
+              f"{target.version} on {options.target.arch}.")
     if plan.provided:
         footer += (f" {len(plan.provided)} pinned package(s) left out: the platform provides "
                    f"them ({plan.provided_source}).")

@@ -30,7 +30,7 @@ from wheelferry.engine import specs as containers
 from wheelferry.engine.protocol import Engine
 from wheelferry.incontainer import build_needs
 from wheelferry.incontainer.system_needs import missing_system_part, own_file_missing
-from wheelferry.project.config import Options
+from wheelferry.project.options import Options
 from wheelferry.project.overrides import BuildOverride
 from wheelferry.project.requirements import Pin
 from wheelferry.target.image import Target, compatible, tag_set
@@ -104,7 +104,8 @@ def fetch_and_build(engine: Engine, options: Options, target: Target,
          "locked": {pin.name: pin.line for pin in locked},
          "platform_libraries": None if platform_libraries is None else list(platform_libraries)},
         indent=2))
-    spec = containers.build_spec(options, toolchain=image or target.toolchain, out=work)
+    spec = containers.build_spec(options.target, options.index,
+                                 toolchain=image or target.toolchain, out=work)
     result = engine.run(spec, on_line=reporter.output)
     report = read_json_object(work / "result.json").get("packages", [])
     if not isinstance(report, list):

@@ -20,12 +20,11 @@ from wheelferry.building import wheelcache as wc
 from wheelferry.building.fetch import BuildJob
 from wheelferry.core.errors import BuildError
 from wheelferry.core.files import sha256_file
-from wheelferry.project import layout as project
+from wheelferry.locking.project import Project
+from wheelferry.project import layout
 from wheelferry.project import manifest as mf
-from wheelferry.project.config import Options
 from wheelferry.project.overrides import BuildOverride
 from wheelferry.project.requirements import Pin, merge
-from wheelferry.target.provided import Provided
 
 
 @dataclass(frozen=True)
@@ -98,19 +97,20 @@ def intact_in(wheelhouse: Path) -> Callable[[mf.WheelRecord], bool]:
     return intact
 
 
-def plan_build(options: Options, target_image_id: str,
+def plan_build(project: Project, target_image_id: str,
                locks: tuple[tuple[Path, tuple[Pin, ...]], ...],
                old: mf.Manifest | None,
                intact: Callable[[mf.WheelRecord], bool],
-               build_pins: tuple[Pin, ...] = (),
-               provided: Provided | None = None,
                cached: Callable[[BuildJob], wc.Entry | None] | None = None) -> BuildPlan:
+    """What a build does with each pin of `locks`: reuse its wheel, take it from the wheel cache,
+    build it (with the project's overrides and build lock), or leave it to the platform."""
+    options, build_pins, provided = project.options, project.build_pins, project.provided
     pins = merge(pins for _, pins in locks)
     by_name = {pin.name: pin for pin in pins}
     pin_locks: dict[NormalizedName, list[str]] = {}
     for lock, lock_pin_set in locks:
         for pin in lock_pin_set:
-            pin_locks.setdefault(pin.name, []).append(project.relative(options, lock))
+            pin_locks.setdefault(pin.name, []).append(layout.relative(options, lock))
     reuse: list[mf.WheelRecord] = []
     jobs: list[BuildJob] = []
     hits: list[tuple[BuildJob, wc.Entry]] = []
@@ -119,9 +119,9 @@ def plan_build(options: Options, target_image_id: str,
         if provided is not None and provided.version(pin.name) == pin.version:
             left_out.append(pin)
             continue
-        job = build_job(pin, project.override_for(options, pin.name), by_name, build_pins,
-                        system_packages=options.system_packages,
-                        found=options.override_for(pin.name) is None)
+        job = build_job(pin, project.override_for(pin.name), by_name, build_pins,
+                        system_packages=options.build.system_packages,
+                        found=options.build.configured(pin.name) is None)
         record = old.wheel(pin.name) if old and old.target.image_id == target_image_id else None
         if record is not None and _reusable(record, pin, job) and intact(record):
             reuse.append(record)
@@ -131,7 +131,7 @@ def plan_build(options: Options, target_image_id: str,
             hits.append((job, entry))
         else:
             jobs.append(job)
-    return BuildPlan(pins=pins, locks=tuple(sorted(project.lock_sums(options).items())),
+    return BuildPlan(pins=pins, locks=tuple(sorted(layout.lock_sums(options).items())),
                      pin_locks=tuple((n, tuple(ls)) for n, ls in sorted(pin_locks.items())),
                      reuse=tuple(reuse), jobs=tuple(jobs), provided=tuple(left_out),
                      provided_source=provided.source if provided is not None else "",

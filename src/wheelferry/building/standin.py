@@ -18,8 +18,9 @@ from wheelferry.core.errors import ImageError
 from wheelferry.core.report import Reporter
 from wheelferry.engine import specs as containers
 from wheelferry.engine.client import Engine, ImageInfo
+from wheelferry.locking.project import read_project
 from wheelferry.project import layout as project
-from wheelferry.project.config import Options
+from wheelferry.project.options import Options
 from wheelferry.project.requirements import Pin
 from wheelferry.target.image import Target, run_committed
 
@@ -44,11 +45,11 @@ def ensure(engine: Engine, options: Options, target: Target, pins: Sequence[Pin]
     work.mkdir(parents=True)
     try:
         by_name = {pin.name: pin for pin in pins}
-        builds = [build_job(pin, project.override_for(options, pin.name), by_name)
-                  for pin in pins]
+        current = read_project(options)
+        builds = [build_job(pin, current.override_for(pin.name), by_name) for pin in pins]
         fetched = fetch.fetch_and_build(engine, options, target, builds, work, reporter)
         files = [source.name for _, _, source in fetched]
-        spec = containers.standin_spec(options, image_id=target.image.id,
+        spec = containers.standin_spec(options.target, image_id=target.image.id,
                                        wheels=work / "wheels", files=files)
         result = run_committed(engine, spec, reference=reference, base_id=target.image.id,
                                on_line=reporter.output)
@@ -57,7 +58,7 @@ def ensure(engine: Engine, options: Options, target: Target, pins: Sequence[Pin]
     if not result.ok:
         raise ImageError(
             f"installing the provided packages into a stand-in of the platform (from "
-            f"{options.image}) failed (exit code {result.exit_code}).",
+            f"{options.target.image}) failed (exit code {result.exit_code}).",
             hint="Check the provided-packages file, or set 'platform-image' to the platform's "
             "own image.", details=result.tail_text())
     made = engine.image(reference)

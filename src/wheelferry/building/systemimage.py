@@ -13,10 +13,10 @@ from dataclasses import dataclass
 
 from wheelferry.core.errors import BuildError
 from wheelferry.core.files import read_json_object
-from wheelferry.engine import specs as containers
+from wheelferry.engine import toolchainspecs
 from wheelferry.engine.client import Engine
 from wheelferry.project import layout as project
-from wheelferry.project.config import Options
+from wheelferry.project.options import Options
 
 REPOSITORY = "wheelferry-build-system"
 VERSIONS_LABEL = "io.wheelferry.system-packages"
@@ -51,8 +51,8 @@ def ensure(engine: Engine, options: Options, *, toolchain: str, packages: tuple[
     out = project.state_dir(options) / f"system-{uuid.uuid4().hex[:12]}"
     out.mkdir(parents=True)
     try:
-        spec = containers.system_packages_spec(options, image=base.id, packages=packages,
-                                               out=out)
+        spec = toolchainspecs.system_packages_spec(options.target, options.index, image=base.id,
+                                                   packages=packages, out=out)
         repository, tag = reference.split(":")
 
         def commit(container: object) -> None:

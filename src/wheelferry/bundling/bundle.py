@@ -32,8 +32,8 @@ from wheelferry.core.errors import BundleError
 from wheelferry.core.report import format_size
 from wheelferry.onplatform import unbundle
 from wheelferry.onplatform.platformdir import Refused
-from wheelferry.project.config import Options
 from wheelferry.project.manifest import SUMS
+from wheelferry.project.options import Options
 from wheelferry.proving import state
 
 DEFAULT_NAME = "wheelferry-bundle.sh"
@@ -293,6 +293,6 @@ def make(options: Options, *, output: Path, since: bytes | None,
                               hint="Run 'wheelferry build' again.") from exc
     plan = plan_bundle(sums=sums, sizes=sizes, since=since,
                        mtime=int(sums_path.stat().st_mtime))
-    write_bundle(plan, wheelhouse=wheelhouse, output=output, install_dir=options.install_dir,
-                 carried=carried)
+    write_bundle(plan, wheelhouse=wheelhouse, output=output,
+                 install_dir=options.platform.install_dir, carried=carried)
     return plan

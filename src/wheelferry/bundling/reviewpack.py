@@ -18,7 +18,7 @@ from wheelferry.bundling import review as rv
 from wheelferry.core.errors import LicenceNotAllowed, ReviewError, VulnerableError
 from wheelferry.core.files import replace_all
 from wheelferry.project import manifest as mf
-from wheelferry.project.config import Options
+from wheelferry.project.options import Options
 from wheelferry.proving import state, vulnerabilities
 
 HTML, JSON, SBOM, PYLOCK = "review.html", "review.json", "sbom.cdx.json", "pylock.toml"
@@ -41,7 +41,7 @@ def gather(options: Options, *, check_vulnerabilities: bool = True,
         raise ReviewError(f"there is no wheelhouse at {options.wheelhouse} to review.",
                           hint="Run 'wheelferry build' and 'wheelferry verify' first.")
     sums = sums_path.read_bytes()
-    environment = rv.target_environment(manifest.target.version, options.arch)
+    environment = rv.target_environment(manifest.target.version, options.target.arch)
     metas: dict[str, wheelmeta.WheelMeta] = {}
     for record in manifest.wheels:
         try:
@@ -61,24 +61,25 @@ def gather(options: Options, *, check_vulnerabilities: bool = True,
     checks = None
     if check_vulnerabilities:
         checks = vulnerabilities.check(((r.name, r.version) for r in manifest.wheels),
-                                       base=vulnerabilities.api_base(options.index_url),
+                                       base=vulnerabilities.api_base(options.index.index_url),
                                        fetch=fetch, now=now)
     dists = [rv.with_checks(d, checks) if d.origin != "provided" else d for d in dists]
     when = (now or datetime.now(timezone.utc)).isoformat(timespec="seconds")
-    allowed = options.allowed_licenses
+    allowed = options.proof.allowed_licenses
     sums_sha256 = hashlib.sha256(sums).hexdigest()
     return rv.Review(
         project=options.project_dir.name, generated_at=when,
         platform=rv.Platform(
-            python=options.python, python_version=manifest.target.version, arch=options.arch,
+            python=options.target.python, python_version=manifest.target.version,
+            arch=options.target.arch,
             image=manifest.target.image, image_digest=manifest.target.image_digest,
-            install_dir=options.install_dir, platform_image=options.platform_image or "",
+            install_dir=options.platform.install_dir, platform_image=options.platform.image or "",
             provided_source=manifest.provided_source),
         sums_sha256=sums_sha256,
         distributions=tuple(sorted(dists, key=lambda d: (d.origin == "provided", d.name))),
         proof=_proof(options),
         vulnerabilities=_summary(checks, len(manifest.wheels), when,
-                                 vulnerabilities.api_base(options.index_url)),
+                                 vulnerabilities.api_base(options.index.index_url)),
         licences=rv.licence_rows(dists, allowed),
         changes=_changes(options, sums_sha256, dists), allowed_licenses=allowed)
 
@@ -88,7 +89,7 @@ def _shipped(options: Options, manifest: mf.Manifest, record: mf.WheelRecord,
              environment: dict[str, str]) -> rv.Distribution:
     build = None
     if record.origin == "built" and record.sdist is not None:
-        override = options.override_for(record.name)
+        override = options.build.configured(record.name)
         build = rv.Build(
             sdist=record.sdist.file, sdist_sha256=record.sdist.sha256,
             image=manifest.target.image, image_digest=manifest.target.image_digest

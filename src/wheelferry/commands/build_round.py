@@ -18,12 +18,10 @@ from wheelferry.core.errors import LockGapError
 from wheelferry.core.report import Reporter
 from wheelferry.engine.protocol import Engine
 from wheelferry.locking import lock as locking
+from wheelferry.locking.project import Project
 from wheelferry.project import layout as project
 from wheelferry.project import manifest as mf
-from wheelferry.project.config import Options
-from wheelferry.project.requirements import Pin
 from wheelferry.target import image as targets
-from wheelferry.target import provided as provided_mod
 
 
 @dataclass(frozen=True)
@@ -38,12 +36,12 @@ class Built:
 @dataclass
 class BuildRound:
     """Plan the build from the locks as they are, and execute it (what builds find sdists to
-    import undeclared is recorded in the build lock on the way). `plan`: the last one made."""
+    import undeclared is recorded in the build lock on the way). `plan`: the last one made;
+    `project`: as the locks stand, made again whenever they are written."""
 
-    options: Options
+    project: Project
     engine: Engine
     target: targets.Target
-    provided: provided_mod.Provided | None
     reporter: Reporter
     lease: wheelcache.Lease | None
     jobs: int
@@ -53,12 +51,11 @@ class BuildRound:
     platform_libraries: tuple[str, ...] | None = None
 
     def __call__(self) -> Built:
-        options, reporter, lease = self.options, self.reporter, self.lease
-        site = wheelcache.BuildSite.of(self.target, options.arch, self.platform_libraries)
+        options, reporter, lease = self.project.options, self.reporter, self.lease
+        site = wheelcache.BuildSite.of(self.target, options.target.arch, self.platform_libraries)
         plan = self.plan = planning.plan_build(
-            options, self.target.image.id, project.lock_pins(options),
+            self.project, self.target.image.id, self.project.lock_pins(),
             mf.read_manifest(options.wheelhouse), planning.intact_in(options.wheelhouse),
-            project.build_lock_pins(options), self.provided,
             cached=None if lease is None else lambda job: lease.lookup(job, site))
         if plan.reuse:
             reporter.info(f"{len(plan.reuse)} wheel(s) already built for these pins are reused")
@@ -67,35 +64,37 @@ class BuildRound:
                           f"the same settings are taken from the wheel cache "
                           f"({wheelcache.root()}): " + ", ".join(
                               f"{job.pin.name}=={job.pin.version}" for job, _ in plan.cached))
-        made = building.execute(self.engine, options, self.target, plan, reporter,
+        made = building.execute(self.engine, self.project, self.target, plan, reporter,
                                 jobs=self.jobs, platform_glibc=self.platform_glibc,
                                 wheel_cache=wheelcache.root(), relock=self.relock,
                                 platform_libraries=self.platform_libraries)
         return Built(made, frozenset(record.file for record in plan.reuse))
 
-    def relock(self, found_imports: Mapping[str, tuple[str, ...]]) -> tuple[Pin, ...]:
-        """Record what builds found sdists to import undeclared in the build lock."""
+    def relock(self, found_imports: Mapping[str, tuple[str, ...]]) -> Project:
+        """Record what builds found sdists to import undeclared in the build lock; the project
+        as it then stands."""
         with self.reporter.step("recording what builds import in the build lock"):
-            lock_plan = locking.plan_locks(self.options, provided=self.provided,
-                                           found=found_imports)
-            locking.execute(self.engine, self.options, self.target, lock_plan, self.reporter)
-        return project.build_lock_pins(self.options)
+            lock_plan = locking.plan_locks(self.project, found=found_imports)
+            self.project = locking.execute(self.engine, self.project, self.target, lock_plan,
+                                           self.reporter).project
+        return self.project
 
 
-def relock_with(options: Options, plan: planning.BuildPlan | None, gap: LockGapError, *,
-                reporter: Reporter, engine: Engine, target: targets.Target,
-                provided: provided_mod.Provided | None) -> None:
+def relock_with(current: Project, plan: planning.BuildPlan | None, gap: LockGapError, *,
+                reporter: Reporter, engine: Engine, target: targets.Target) -> Project:
     """Lock again with what wheels built from sdists require beyond their sdists' metadata
     (uv reads an sdist's static metadata, which may say less than its setup.py): added to the
-    input of each lock that pins such a package, for this resolution."""
+    input of each lock that pins such a package, for this resolution. The project as the new
+    locks stand."""
+    options = current.options
     reporter.warn(f"{gap.message[:1].upper()}{gap.message[1:]} Locking again with it.")
     by_lock: dict[Path, list[str]] = {}
     pin_locks = dict(plan.pin_locks) if plan is not None else {}
     for name, needs in sorted(gap.gaps.items()):
         for lock in pin_locks.get(canonicalize_name(name), ()):
             by_lock.setdefault(options.project_dir / lock, []).extend(needs)
-    lock_plan = locking.plan_locks(options, provided=provided, added=by_lock)
+    lock_plan = locking.plan_locks(current, added=by_lock)
     for path, reason in lock_plan.reasons:
         reporter.info(f"{project.relative(options, path)} will be re-resolved: {reason}")
-    with reporter.step(f"locking again for python {target.version} in {options.image}"):
-        locking.execute(engine, options, target, lock_plan, reporter)
+    with reporter.step(f"locking again for python {target.version} in {options.target.image}"):
+        return locking.execute(engine, current, target, lock_plan, reporter).project

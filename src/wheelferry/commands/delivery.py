@@ -18,7 +18,7 @@ from wheelferry.onplatform import fingerprint as fingerprintscript
 from wheelferry.project import layout as project
 from wheelferry.project import manifest as mf
 from wheelferry.project import wheelhouse as wh
-from wheelferry.project.config import Options
+from wheelferry.project.options import Options
 from wheelferry.proving import state
 from wheelferry.target import initscript
 
@@ -45,9 +45,9 @@ def init_script(options: Options, *, reporter: Reporter, output: Path | None = N
     path = output if output is not None else project.init_script_path(options)
     if not path.is_absolute():
         path = Path.cwd() / path
-    initscript.write(path, install_dir=options.install_dir)
+    initscript.write(path, install_dir=options.platform.install_dir)
     reporter.info(f"wrote {path}: upload it to ~/persistent-home/init.sh and the wheelhouse "
-                  f"folder to {options.install_dir}")
+                  f"folder to {options.platform.install_dir}")
     upload_warnings(options, reporter)
     return path
 
@@ -98,7 +98,7 @@ def bundle(options: Options, *, reporter: Reporter, output: Path | None = None,
         state.record_bundled_sums(options, sums)
     reporter.info(f"wrote {path}: {plan.summary()}")
     if plan.delta:
-        reporter.info(f"a delta: on the platform, {options.install_dir} must hold the "
+        reporter.info(f"a delta: on the platform, {options.platform.install_dir} must hold the "
                       f"wheelhouse whose {mf.SUMS} has sha256 {plan.since_sha256} (or at least "
                       "the wheels it keeps); it checks them first and otherwise changes nothing")
     reporter.info(f"upload this one file to the platform (to your home folder, wherever the "

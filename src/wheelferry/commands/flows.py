@@ -23,9 +23,10 @@ from wheelferry.core.runlock import project_run_lock
 from wheelferry.engine.client import DockerEngine
 from wheelferry.engine.protocol import Engine
 from wheelferry.locking import lock as locking
+from wheelferry.locking.project import Project, read_project
 from wheelferry.project import layout as project
 from wheelferry.project import wheelhouse as wh
-from wheelferry.project.config import Options
+from wheelferry.project.options import Options
 from wheelferry.proving import state
 from wheelferry.proving import verify as verifying
 from wheelferry.proving.proof import Problem
@@ -49,10 +50,9 @@ def connected(options: Options) -> Iterator[Engine]:
 
 
 def lock(options: Options, *, reporter: Reporter, upgrade: bool = False,
-         upgrade_packages: Sequence[str] = (), connect: Connect = connected
-         ) -> locking.LockPlan:
+         upgrade_packages: Sequence[str] = (), connect: Connect = connected) -> Project:
     with project_run_lock(project.state_dir(options), command="lock"):
-        if not options.provided_from_image:
+        if not options.platform.provided_from_image:
             return _lock(options, reporter=reporter, upgrade=upgrade,
                          upgrade_packages=upgrade_packages, connect=connect,
                          provided=facts.provided(options, None))
@@ -66,23 +66,24 @@ def lock(options: Options, *, reporter: Reporter, upgrade: bool = False,
 def _lock(options: Options, *, reporter: Reporter, connect: Connect, upgrade: bool = False,
           upgrade_packages: Sequence[str] = (), engine: Engine | None = None,
           target: targets.Target | None = None,
-          provided: provided_mod.Provided | None = None) -> locking.LockPlan:
-    plan = locking.plan_locks(options, upgrade=upgrade, upgrade_packages=upgrade_packages,
-                              provided=provided)
+          provided: provided_mod.Provided | None = None) -> Project:
+    """Lock what is stale; the project as its locks then stand (read once, here)."""
+    current = read_project(options, provided)
+    plan = locking.plan_locks(current, upgrade=upgrade, upgrade_packages=upgrade_packages)
     if plan.up_to_date:
         for entry in plan.entries:
             reporter.info(f"{project.relative(options, entry.lock)} is up to date")
-        return plan
+        return current
     for path, reason in plan.reasons:
         reporter.info(f"{project.relative(options, path)} will be re-resolved: {reason}")
     with _engine_and_target(options, reporter, connect, engine, target) as (eng, tgt), \
-            reporter.step(f"locking for python {tgt.version} in {options.image}"):
-        written = locking.execute(eng, options, tgt, plan, reporter)
-    for path in written:
+            reporter.step(f"locking for python {tgt.version} in {options.target.image}"):
+        locked = locking.execute(eng, current, tgt, plan, reporter)
+    for path in locked.written:
         what = " (build requirements)" if path == project.build_lock_path(options) else ""
         verb = "wrote" if path.is_file() else "removed"
         reporter.info(f"{verb} {project.relative(options, path)}{what}")
-    return plan
+    return locked.project
 
 
 @contextmanager
@@ -94,7 +95,7 @@ def _engine_and_target(options: Options, reporter: Reporter, connect: Connect,
         return
     with contextlib.ExitStack() as stack:
         eng = engine if engine is not None else stack.enter_context(connect(options))
-        with reporter.step(f"checking the target image {options.image}"):
+        with reporter.step(f"checking the target image {options.target.image}"):
             tgt = targets.prepare(eng, options, reporter.info)
         yield eng, tgt
 
@@ -107,18 +108,18 @@ def build(options: Options, *, reporter: Reporter, upgrade: bool = False,
         wh.recover(options.wheelhouse)
         wh.check_writable(options.wheelhouse)
         with connect(options) as engine, contextlib.ExitStack() as stack:
-            with reporter.step(f"checking the target image {options.image}"):
+            with reporter.step(f"checking the target image {options.target.image}"):
                 target = targets.prepare(engine, options, reporter.info)
             found = facts.probed(engine, options, reporter)
             provided = facts.provided(options, found)
             with wh.locks_kept_with_wheelhouse(options):
-                _lock(options, reporter=reporter, connect=connect, upgrade=upgrade,
-                      upgrade_packages=upgrade_packages, engine=engine, target=target,
-                      provided=provided)
+                current = _lock(options, reporter=reporter, connect=connect, upgrade=upgrade,
+                                upgrade_packages=upgrade_packages, engine=engine,
+                                target=target, provided=provided)
                 cache = wheelcache.root()
                 # The wheel cache's entries this build takes are kept from pruning till its end.
                 lease = None if cache is None else stack.enter_context(wheelcache.Lease(cache))
-                build_once = BuildRound(options, engine, target, provided, reporter,
+                build_once = BuildRound(current, engine, target, reporter,
                                         lease=lease, jobs=jobs,
                                         platform_glibc=facts.glibc(found, provided),
                                         platform_libraries=facts.libraries(found, provided))
@@ -126,8 +127,10 @@ def build(options: Options, *, reporter: Reporter, upgrade: bool = False,
                     return build_once()
                 except LockGapError as gap:
                     # uv read an sdist's static metadata, which said less than its wheel does.
-                    relock_with(options, build_once.plan, gap, reporter=reporter,
-                                engine=engine, target=target, provided=provided)
+                    # Planned again from the new locks.
+                    build_once.project = relock_with(build_once.project, build_once.plan, gap,
+                                                     reporter=reporter, engine=engine,
+                                                     target=target)
                 return build_once()
 
 
@@ -196,7 +199,8 @@ def verify(options: Options, *, reporter: Reporter, static_only: bool = False,
                    f"every shipped module imports but the {len(findings.warnings)} warned about")
         reporter.info(f"proven: the wheelhouse installs offline with the generated init.sh in "
                       f"{site.image.reference}, pip check passes, {imports}, every shipped "
-                      ".py compiles" + (", the smoke test passes" if options.smoke_test else "")
+                      ".py compiles"
+                      + (", the smoke test passes" if options.proof.smoke_test else "")
                       + (" and the platform's own packages still import" if found else ""))
     return Verified(wheels=len(manifest.wheels), static_only=False, image=site.image.reference,
                     user=site.user, platform_checked=found is not None,

@@ -19,7 +19,8 @@ from tomlkit.items import Table
 
 from wheelferry.core.errors import ConfigError
 from wheelferry.core.files import replace_file
-from wheelferry.project.config import DEFAULT_PYTHON, load_options
+from wheelferry.project.config import load_options
+from wheelferry.project.options import DEFAULT_PYTHON
 from wheelferry.project.requirements import logical_lines
 
 INPUT = "requirements/base.in"

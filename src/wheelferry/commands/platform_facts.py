@@ -9,7 +9,7 @@ from wheelferry.core.report import Reporter
 from wheelferry.engine.protocol import Engine, ImageInfo
 from wheelferry.project import layout as project
 from wheelferry.project import manifest as mf
-from wheelferry.project.config import Options
+from wheelferry.project.options import Options
 from wheelferry.project.requirements import merge
 from wheelferry.target import image as targets
 from wheelferry.target import platform_image
@@ -19,9 +19,9 @@ from wheelferry.target import provided as provided_mod
 def probed(engine: Engine, options: Options,
            reporter: Reporter) -> platform_image.Platform | None:
     """The platform image, probed (once per image id), when one is configured."""
-    if options.platform_image is None:
+    if options.platform.image is None:
         return None
-    with reporter.step(f"reading the platform image {options.platform_image}"):
+    with reporter.step(f"reading the platform image {options.platform.image}"):
         found = platform_image.probe(engine, options)
     reporter.info(f"the platform runs python {found.version} as {found.user} "
                   f"({found.libc} {found.libc_version}); it provides "
@@ -53,7 +53,7 @@ def provided(options: Options,
     from_file = provided_mod.from_file(options)
     if from_file is not None:
         return from_file
-    if options.provided_from_image and found is not None:
+    if options.platform.provided_from_image and found is not None:
         return found.provided
     return None
 
@@ -63,7 +63,7 @@ def plain_platform(engine: Engine, options: Options, manifest: mf.Manifest,
     """Without the platform's image: the plain target image, or, when the platform provides
     some of the pins (a freeze file), a stand-in with those installed as the platform has them."""
     if not manifest.provided:
-        return engine.ensure_image(options.image, platform=options.engine_platform)
+        return engine.ensure_image(options.target.image, platform=options.target.engine_platform)
     pinned = dict(manifest.provided)
     pins = [pin for pin in merge(p for _, p in project.lock_pins(options))
             if pinned.get(pin.name) == str(pin.version)]
@@ -71,10 +71,10 @@ def plain_platform(engine: Engine, options: Options, manifest: mf.Manifest,
     described = provided_mod.from_file(options)
     if described is not None and described.python_version \
             and described.python_version != target.version:
-        reporter.warn(f"the stand-in runs python {target.version} ({options.image}), the "
+        reporter.warn(f"the stand-in runs python {target.version} ({options.target.image}), the "
                       f"platform {described.python_version} ({described.source}): the proof "
                       "is as good as the two agree; an image with the platform's exact Python "
                       "makes it exact")
-    with reporter.step(f"preparing a stand-in of the platform: {options.image} with the "
+    with reporter.step(f"preparing a stand-in of the platform: {options.target.image} with the "
                        f"{len(pins)} provided package(s) installed as root (once)"):
         return standin.ensure(engine, options, target, pins, reporter)

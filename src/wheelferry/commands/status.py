@@ -12,10 +12,11 @@ from packaging.version import Version
 from wheelferry.core.errors import ConfigError, LockError
 from wheelferry.core.report import format_size
 from wheelferry.locking import lock as locking
+from wheelferry.locking.project import read_project
 from wheelferry.project import layout as project
 from wheelferry.project import wheelhouse
-from wheelferry.project.config import Options
 from wheelferry.project.manifest import read_manifest
+from wheelferry.project.options import Options
 from wheelferry.proving import state
 from wheelferry.target import platform_image
 from wheelferry.target import provided as provided_mod
@@ -94,19 +95,19 @@ def project_status(options: Options) -> ProjectStatus:
     locks: list[LockState] = []
     found = platform_image.cached(options)
     platform = ""
-    if options.platform_image is not None:
-        platform = (f"{options.platform_image}: python {found.version}, {found.libc} "
+    if options.platform.image is not None:
+        platform = (f"{options.platform.image}: python {found.version}, {found.libc} "
                     f"{found.libc_version}, runs as {found.user}" if found is not None else
-                    f"{options.platform_image} (not read yet: 'wheelferry build' reads it)")
+                    f"{options.platform.image} (not read yet: 'wheelferry build' reads it)")
     try:
         given = provided_mod.from_file(options)
     except ConfigError as error:
         given, input_problem = None, error.message
-    if given is None and options.provided_from_image and found is not None:
+    if given is None and options.platform.provided_from_image and found is not None:
         given = found.provided
     provided = f"{len(given.packages)} distributions ({given.source})" if given else ""
     try:
-        plan = locking.plan_locks(options, provided=given)
+        plan = locking.plan_locks(read_project(options, given))
     except LockError as error:
         input_problem = input_problem or error.message
         locks = [LockState(project.relative(options, path), False, "the inputs cannot be read")
@@ -115,7 +116,8 @@ def project_status(options: Options) -> ProjectStatus:
         reasons = dict(plan.reasons)
         locks = [LockState(project.relative(options, path), path not in reasons,
                            reasons.get(path, "")) for path in project.lock_files(options)]
-    return ProjectStatus(python=options.python, image=options.image, arch=options.arch,
+    return ProjectStatus(python=options.target.python, image=options.target.image,
+                         arch=options.target.arch,
                          locks=tuple(locks),
                          wheelhouse=_wheelhouse_state(options), input_problem=input_problem,
                          platform=platform, provided=provided, drift=_drift(options, given))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -21,29 +21,11 @@ from invoke.tasks import Task, task
 from wheelferry.commands import caches, delivery, newproject
 from wheelferry.commands import flows as commands
 from wheelferry.core.errors import ConfigError, Interrupted, WheelferryError, from_os_error
-from wheelferry.core.report import Reporter, format_size, print_facts
-from wheelferry.edge import jsonout
-from wheelferry.project.config import Options, load_options
+from wheelferry.core.report import print_facts
+from wheelferry.edge import jsonout, textout
+from wheelferry.edge.flags import Given, help_for, taking_shared_flags
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-COMMON_HELP = {
-    "project": "Project folder holding pyproject.toml with [tool.wheelferry] (default: here).",
-    "python": "Target Python major.minor (overrides 'python').",
-    "image": "Target container image (overrides 'image').",
-    "wheelhouse": "Output folder (overrides 'wheelhouse').",
-    "engine": "Container engine: docker or podman (overrides 'engine').",
-    "index_url": "Package index URL for pip in the container (overrides 'index-url').",
-    "verbose": "Show every line that pip and the containers print.",
-    "arch": "The platform's machine, x86_64 or aarch64 (overrides 'arch').",
-    "resolver": "Who resolves the locks: uv or pip-compile (overrides 'resolver').",
-    "platform_image": "The platform's own image: read for what it provides, and proven in "
-    "(overrides 'platform-image').",
-    "quiet": "Print errors and the final line only.",
-    "json": "Print the result as one JSON document on standard output (messages stay on "
-    "standard error; an error is a JSON document too).",
-}
-
 
 # One meaning per short flag across every command; every other flag is long only.
 SHORT_FLAGS = {"project": "p", "verbose": "v", "upgrade": "u", "jobs": "j", "output": "o",
@@ -60,16 +42,6 @@ class WheelferryTask(Task[Any]):
         if short is not None:
             opts["names"].append(short)
         return opts
-
-
-def wheelferry_task(**kwargs: Any) -> Callable[[F], Any]:
-    """@task with wheelferry's short flags."""
-    return task(klass=WheelferryTask, auto_shortflags=False, **kwargs)
-
-
-def _help(*names: str, **extra: str) -> dict[str, str]:
-    """Help for the common flags a task takes, plus its own."""
-    return {**{name: COMMON_HELP[name] for name in names}, **extra}
 
 
 def _terminate(signum: int, frame: object) -> None:
@@ -108,109 +80,95 @@ def edge(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def _options(project: str | None, **flags: Any) -> Options:
-    keys = {"python": "python", "image": "image", "wheelhouse": "wheelhouse",
-            "engine": "engine", "index_url": "index-url", "platform_image": "platform-image",
-            "arch": "arch", "resolver": "resolver"}
-    mapped = {keys[name]: value for name, value in flags.items() if name in keys}
-    return load_options(Path(project) if project else Path.cwd(), mapped)
+def wheelferry_task(*shared: str, help: Mapping[str, str] | None = None,
+                    **kwargs: Any) -> Callable[[Callable[..., Any]], Any]:
+    """@task with wheelferry's short flags and its error handling (edge); the body takes
+    `(c, given, *its own flags)`, `given` holding the shared flags named in `shared`."""
+
+    def decorate(body: Callable[..., Any]) -> Any:
+        function = edge(taking_shared_flags(shared)(body))
+        return task(klass=WheelferryTask, auto_shortflags=False,
+                    help=help_for(shared, help or {}), **kwargs)(function)
+
+    return decorate
 
 
-@wheelferry_task(help=_help("project", "python", "image", "engine", "index_url", "verbose",
-                            "platform_image", "arch", "resolver", "quiet",
-                 upgrade="Re-resolve every lock, taking the newest allowed versions.",
-                 upgrade_package="Re-resolve this package (repeatable)."),
-      iterable=["upgrade_package"])
-@edge
-def lock(c: Context, upgrade: bool = False, upgrade_package: list[str] | None = None,
-         project: str | None = None, python: str | None = None, image: str | None = None,
-         engine: str | None = None, index_url: str | None = None,
-         platform_image: str | None = None, arch: str | None = None,
-         resolver: str | None = None, verbose: bool = False, quiet: bool = False) -> None:
+# The shared flags of the commands that run in the target's containers.
+TARGET_FLAGS = ("project", "python", "image", "engine", "platform_image", "arch", "verbose",
+                "quiet")
+
+
+@wheelferry_task(*TARGET_FLAGS, "index_url", "resolver", iterable=["upgrade_package"], help={
+    "upgrade": "Re-resolve every lock, taking the newest allowed versions.",
+    "upgrade_package": "Re-resolve this package (repeatable)."})
+def lock(c: Context, given: Given, upgrade: bool = False,
+         upgrade_package: list[str] | None = None) -> None:
     """Compile requirements/X.in into X.txt with hashes, resolved for the target interpreter."""
-    options = _options(project, python=python, image=image, engine=engine, index_url=index_url,
-                       platform_image=platform_image, arch=arch, resolver=resolver)
-    reporter = Reporter(verbose=verbose, quiet=quiet)
-    commands.lock(options, reporter=reporter, upgrade=upgrade,
+    reporter = given.reporter()
+    commands.lock(given.options(), reporter=reporter, upgrade=upgrade,
                   upgrade_packages=upgrade_package or [])
     reporter.finish()
 
 
-@wheelferry_task(help=_help(*COMMON_HELP,
-                 upgrade="Re-resolve every lock before building.",
-                 upgrade_package="Re-resolve this package before building (repeatable).",
-                 jobs="Parallel sdist builds in the container (default: its CPU count)."),
-      iterable=["upgrade_package"])
-@edge
-def build(c: Context, upgrade: bool = False, upgrade_package: list[str] | None = None,
-          jobs: int = 0, project: str | None = None, python: str | None = None,
-          image: str | None = None, wheelhouse: str | None = None, engine: str | None = None,
-          index_url: str | None = None, platform_image: str | None = None, arch: str | None = None,
-          resolver: str | None = None, verbose: bool = False, quiet: bool = False,
-          json: bool = False) -> None:
+@wheelferry_task(*TARGET_FLAGS, "index_url", "resolver", "wheelhouse", "json",
+                 iterable=["upgrade_package"], help={
+    "upgrade": "Re-resolve every lock before building.",
+    "upgrade_package": "Re-resolve this package before building (repeatable).",
+    "jobs": "Parallel sdist builds in the container (default: its CPU count)."})
+def build(c: Context, given: Given, upgrade: bool = False,
+          upgrade_package: list[str] | None = None, jobs: int = 0) -> None:
     """Lock if stale, then build one wheel per pin in the target image into the wheelhouse."""
     if jobs < 0:
         raise ConfigError(f"--jobs must be 0 (the container's CPU count) or more, not {jobs}.")
-    options = _options(project, python=python, image=image, wheelhouse=wheelhouse,
-                       engine=engine, index_url=index_url, platform_image=platform_image, arch=arch,
-                       resolver=resolver)
-    reporter = Reporter(verbose=verbose, quiet=quiet)
+    options = given.options()
+    reporter = given.reporter()
     built = commands.build(options, reporter=reporter, upgrade=upgrade,
                            upgrade_packages=upgrade_package or [], jobs=jobs)
     reporter.finish()
-    if json:
+    if given.json:
         jsonout.emit(jsonout.build(str(options.wheelhouse), built.manifest, built.reused))
 
 
-@wheelferry_task(help=_help("project", "python", "image", "wheelhouse", "engine", "verbose",
-                            "platform_image", "arch", "quiet", "json",
-                            static="Only the static checks (checksums, pins, tags); no container."))
-@edge
-def verify(c: Context, static: bool = False, project: str | None = None,
-           python: str | None = None, image: str | None = None, wheelhouse: str | None = None,
-           engine: str | None = None, platform_image: str | None = None, arch: str | None = None,
-           verbose: bool = False, quiet: bool = False, json: bool = False) -> None:
+@wheelferry_task(*TARGET_FLAGS, "wheelhouse", "json", help={
+    "static": "Only the static checks (checksums, pins, tags); no container."})
+def verify(c: Context, given: Given, static: bool = False) -> None:
     """Prove the wheelhouse: checksums and pins, then a desktop start with the generated init.sh
     (network off, as the platform's user), pip check and imports."""
-    options = _options(project, python=python, image=image, wheelhouse=wheelhouse, engine=engine,
-                       platform_image=platform_image, arch=arch)
-    reporter = Reporter(verbose=verbose, quiet=quiet)
+    options = given.options()
+    reporter = given.reporter()
     verified = commands.verify(options, reporter=reporter, static_only=static)
     reporter.finish()
-    if json:
+    if given.json:
         jsonout.emit(jsonout.verify(
             str(options.wheelhouse), wheels=verified.wheels, static_only=verified.static_only,
             image=verified.image, user=verified.user,
             platform_checked=verified.platform_checked, warnings=verified.warnings))
 
 
-@wheelferry_task(name="init-script",
-      help=_help("project", "wheelhouse", "verbose", "quiet",
-                 output="Where to write the script (default: init.sh in the project)."))
-@edge
-def init_script(c: Context, output: str | None = None, project: str | None = None,
-                wheelhouse: str | None = None, verbose: bool = False, quiet: bool = False) -> None:
+@wheelferry_task("project", "wheelhouse", "verbose", "quiet", name="init-script", help={
+    "output": "Where to write the script (default: init.sh in the project)."})
+def init_script(c: Context, given: Given, output: str | None = None) -> None:
     """Write init.sh: check the uploaded wheelhouse and install it offline on the platform."""
-    options = _options(project, wheelhouse=wheelhouse)
-    reporter = Reporter(verbose=verbose, quiet=quiet)
-    delivery.init_script(options, reporter=reporter, output=Path(output) if output else None)
+    reporter = given.reporter()
+    delivery.init_script(given.options(), reporter=reporter,
+                         output=Path(output) if output else None)
     reporter.finish()
 
 
-@wheelferry_task(help=_help("project", "verbose", "quiet",
-                            output="Where to write the script (default: fingerprint.py in the "
-                            "project folder, or here)."))
-@edge
-def fingerprint(c: Context, output: str | None = None, project: str | None = None,
-                verbose: bool = False, quiet: bool = False) -> None:
+@wheelferry_task("project", "verbose", "quiet", help={
+    "output": "Where to write the script (default: fingerprint.py in the project folder, or "
+    "here)."})
+def fingerprint(c: Context, given: Given, output: str | None = None) -> None:
     """Write fingerprint.py: run it once on the platform (python3 fingerprint.py >
     platform.json), then set provided = "platform.json"."""
-    reporter = Reporter(verbose=verbose, quiet=quiet)
-    delivery.fingerprint(output=Path(output) if output else Path(project or ".") /
+    reporter = given.reporter()
+    delivery.fingerprint(output=Path(output) if output else Path(given.project or ".") /
                          "fingerprint.py", reporter=reporter)
     reporter.finish()
 
 
+# The delivery commands' shared flags; index-url there is the vulnerability lookup's index.
+DELIVERY_FLAGS = ("project", "wheelhouse", "index_url", "verbose", "quiet")
 REVIEW_HELP = {
     "index_url": "The index whose JSON API lists each release's known vulnerabilities "
     "(overrides 'index-url'; default: PyPI).",
@@ -218,68 +176,51 @@ REVIEW_HELP = {
 }
 
 
-@wheelferry_task(help=_help("project", "wheelhouse", "verbose", "quiet",
-                 output="Where to write the bundle (default: wheelferry-bundle.sh in the "
-                 "project).",
-                 since="Make a delta over the wheelhouse on the platform: its SHA256SUMS file, "
-                 "or 'last' for the one the last bundle of this project packed.",
-                 review="Also write the review pack beside it (see 'review'); the bundle then "
-                 "carries review.json and the SBOM ('sh BUNDLE --review' shows them).",
-                 index_url=REVIEW_HELP["index_url"],
-                 fail_on_vulnerable=REVIEW_HELP["fail_on_vulnerable"]))
-@edge
-def bundle(c: Context, output: str | None = None, since: str | None = None,
-           project: str | None = None, wheelhouse: str | None = None,
-           verbose: bool = False, quiet: bool = False, review: bool = False,
-           index_url: str | None = None, fail_on_vulnerable: bool = False) -> None:
+@wheelferry_task(*DELIVERY_FLAGS, help={
+    "output": "Where to write the bundle (default: wheelferry-bundle.sh in the project).",
+    "since": "Make a delta over the wheelhouse on the platform: its SHA256SUMS file, or 'last' "
+    "for the one the last bundle of this project packed.",
+    "review": "Also write the review pack beside it (see 'review'); the bundle then carries "
+    "review.json and the SBOM ('sh BUNDLE --review' shows them).",
+    **REVIEW_HELP})
+def bundle(c: Context, given: Given, output: str | None = None, since: str | None = None,
+           review: bool = False, fail_on_vulnerable: bool = False) -> None:
     """Write one self-checking installer file of the wheelhouse: upload it, run it once."""
     if fail_on_vulnerable and not review:
         raise ConfigError("--fail-on-vulnerable goes with --review (it judges the review's "
                           "vulnerability lookup).", hint="Add --review.")
-    options = _options(project, wheelhouse=wheelhouse, index_url=index_url)
     # Its final line is the bundle's path, on standard output.
-    path = delivery.bundle(options, reporter=Reporter(verbose=verbose, quiet=quiet),
+    path = delivery.bundle(given.options(), reporter=given.reporter(),
                            output=Path(output) if output else None, since=since,
                            review=review, fail_on_vulnerable=fail_on_vulnerable)
     print(path, flush=True)
 
 
-@wheelferry_task(help=_help("project", "wheelhouse", "verbose", "quiet",
-                 output="The folder to write review.html, review.json, sbom.cdx.json and "
-                 "pylock.toml into (default: the project folder, beside the bundle).",
-                 **REVIEW_HELP))
-@edge
-def review(c: Context, output: str | None = None, project: str | None = None,
-           wheelhouse: str | None = None, index_url: str | None = None,
-           fail_on_vulnerable: bool = False, verbose: bool = False,
-           quiet: bool = False) -> None:
+@wheelferry_task(*DELIVERY_FLAGS, help={
+    "output": "The folder to write review.html, review.json, sbom.cdx.json and pylock.toml "
+    "into (default: the project folder, beside the bundle).",
+    **REVIEW_HELP})
+def review(c: Context, given: Given, output: str | None = None,
+           fail_on_vulnerable: bool = False) -> None:
     """Write the review pack for the airlock: review.html, review.json, SBOM, pylock.toml."""
-    options = _options(project, wheelhouse=wheelhouse, index_url=index_url)
-    reporter = Reporter(verbose=verbose, quiet=quiet)
-    delivery.review(options, reporter=reporter, output=Path(output) if output else None,
+    reporter = given.reporter()
+    delivery.review(given.options(), reporter=reporter, output=Path(output) if output else None,
                     fail_on_vulnerable=fail_on_vulnerable)
     reporter.finish()
 
 
-@wheelferry_task(help=_help("project", "python", "image", "wheelhouse", "platform_image", "arch",
-                            "json"))
-@edge
-def status(c: Context, project: str | None = None, python: str | None = None,
-           image: str | None = None, wheelhouse: str | None = None,
-           platform_image: str | None = None, arch: str | None = None,
-           json: bool = False) -> None:
+@wheelferry_task("project", "python", "image", "wheelhouse", "platform_image", "arch", "json")
+def status(c: Context, given: Given) -> None:
     """Where the project stands: target, locks fresh or stale, wheelhouse built and proven."""
-    options = _options(project, python=python, image=image, wheelhouse=wheelhouse,
-                       platform_image=platform_image, arch=arch)
+    options = given.options()
     found = delivery.status(options)
-    if json:
+    if given.json:
         jsonout.emit(jsonout.status(str(options.project_dir), found))
         return
     print_facts(f"wheelferry status of {options.project_dir}", found.rows())
 
 
-@wheelferry_task(name="init", iterable=["requirement"], help=_help(
-    "quiet",
+@wheelferry_task("quiet", name="init", iterable=["requirement"], help=dict(
     project="The folder to start the project in (default: here); made when missing.",
     requirement="A requirement for the platform, e.g. 'numpy>=1.26' (repeatable; 'wheelferry "
     "init REQ...' takes them as words too).",
@@ -292,11 +233,10 @@ def status(c: Context, project: str | None = None, python: str | None = None,
     "or 'none'.",
     index_url="The package index to use (default: pip's); one on this machine's loopback also "
     "sets network = \"host\"."))
-@edge
-def init(c: Context, requirement: list[str] | None = None, from_: str | None = None,
-         python: str | None = None, platform_image: str | None = None,
+def init(c: Context, given: Given, requirement: list[str] | None = None,
+         from_: str | None = None, python: str | None = None, platform_image: str | None = None,
          provided: str | None = None, index_url: str | None = None,
-         project: str | None = None, quiet: bool = False) -> None:
+         project: str | None = None) -> None:
     """Start a project: write [tool.wheelferry] into pyproject.toml and requirements/base.in."""
     folder = Path(project) if project else Path.cwd()
     folder.mkdir(parents=True, exist_ok=True)
@@ -304,28 +244,20 @@ def init(c: Context, requirement: list[str] | None = None, from_: str | None = N
                                from_file=Path(from_) if from_ else None, python=python,
                                platform_image=platform_image, provided=provided,
                                index_url=index_url)
-    reporter = Reporter(quiet=quiet)
-    verb = "wrote" if started.created_pyproject else "added [tool.wheelferry] to"
-    reporter.info(f"{verb} {started.pyproject}")
-    reporter.info(f"wrote {started.inputs} ({len(started.requirements)} requirement(s))")
-    if started.network_host:
-        reporter.info('the index is on this machine\'s loopback: network = "host" lets the '
-                      "containers reach it")
-    reporter.info("next: wheelferry build" + (f" -p {project}" if project else ""))
+    reporter = given.reporter()
+    textout.started(reporter, started, project)
     reporter.finish()
 
 
-@wheelferry_task(name="cache", positional=["action"], iterable=["only"], help=_help(
-    "quiet", "json",
+@wheelferry_task("quiet", "json", name="cache", positional=["action"], iterable=["only"],
+                 help=dict(
     action="info (default): each cache's place, size and entries; prune: remove the least "
     "recently used entries (--older-than, --max-size); clean: remove every entry.",
     older_than="prune: remove the entries unused for this long, e.g. 30d, 12h, 2w.",
     max_size="prune: then remove the least recently used until all fit, e.g. 5GiB, 500MB.",
     only="Only this cache: wheels, probes or upstream (repeatable)."))
-@edge
-def cache(c: Context, action: str | None = None, older_than: str | None = None,
-          max_size: str | None = None, only: list[str] | None = None, quiet: bool = False,
-          json: bool = False) -> None:
+def cache(c: Context, given: Given, action: str | None = None, older_than: str | None = None,
+          max_size: str | None = None, only: list[str] | None = None) -> None:
     """The user caches (built wheels, image probes, upstream checks): info, prune, clean."""
     action = action or "info"
     names = tuple(only or ())
@@ -340,15 +272,10 @@ def cache(c: Context, action: str | None = None, older_than: str | None = None,
     if action == "info":
         found = [(each, each.entries()) for each in caches.caches()
                  if not names or each.name in names]
-        if json:
+        if given.json:
             jsonout.emit(jsonout.cache_info(found))
             return
-        rows = [(each.name, (f"{len(entries)} entr{'y' if len(entries) == 1 else 'ies'}, "
-                             f"{format_size(sum(e.size for e in entries))}"
-                             f" in {each.folder} ({each.holds})") if each.folder is not None
-                 else f"turned off ({each.holds})") for each, entries in found]
-        total = sum(e.size for _, entries in found for e in entries)
-        print_facts(f"wheelferry caches ({format_size(total)} in all)", rows)
+        textout.cache_info(found)
         return
     if action == "prune" and older_than is None and max_size is None:
         raise ConfigError("'wheelferry cache prune' needs --older-than and/or --max-size.",
@@ -357,19 +284,13 @@ def cache(c: Context, action: str | None = None, older_than: str | None = None,
     if action == "clean" and (older_than is not None or max_size is not None):
         raise ConfigError("'wheelferry cache clean' removes every entry; --older-than and "
                           "--max-size are for 'wheelferry cache prune'.")
-    reporter = Reporter(quiet=quiet)
+    reporter = given.reporter()
     pruned = caches.prune(
         older_than=None if older_than is None else caches.parse_age(older_than),
         max_size=None if max_size is None else caches.parse_size(max_size), names=names)
-    if pruned.kept_in_use:
-        reporter.info(f"kept {len(pruned.kept_in_use)} wheel cache entr"
-                      f"{'y' if len(pruned.kept_in_use) == 1 else 'ies'} that a running build "
-                      "uses; prune again when it is done to remove them")
-    reporter.info(f"removed {len(pruned.removed)} entr"
-                  f"{'y' if len(pruned.removed) == 1 else 'ies'}, "
-                  f"{format_size(pruned.freed)} freed; {format_size(pruned.remaining)} left")
+    textout.cache_pruned(reporter, pruned)
     reporter.finish()
-    if json:
+    if given.json:
         jsonout.emit(jsonout.cache_pruned(action, pruned))
 
 

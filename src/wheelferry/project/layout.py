@@ -8,13 +8,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePath
 
-from packaging.requirements import Requirement
 from packaging.utils import NormalizedName, canonicalize_name
 
 from wheelferry.core.errors import LockError
 from wheelferry.core.files import sha256_file
-from wheelferry.project.config import Options
-from wheelferry.project.overrides import BuildOverride
+from wheelferry.project.options import Options
 from wheelferry.project.requirements import Pin, read_lock
 
 # The lock of the overrides' build requirements, beside the first input.
@@ -58,12 +56,12 @@ def build_lock_path(options: Options) -> Path:
     return options.requirements[0].parent / BUILD_LOCK_NAME
 
 
-def discovered(options: Options) -> dict[NormalizedName, tuple[str, ...]]:
+def read_discovered(build_lock: Path) -> dict[NormalizedName, tuple[str, ...]]:
     """Sdists whose setup.py imports what it does not declare, as locking found them: recorded
     in the build lock's header, so they travel with the committed locks."""
-    path = build_lock_path(options)
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()[:50] if path.is_file() else []
+        lines = (build_lock.read_text(encoding="utf-8").splitlines()[:50]
+                 if build_lock.is_file() else [])
     except (OSError, UnicodeDecodeError):
         return {}
     found: dict[NormalizedName, tuple[str, ...]] = {}
@@ -81,35 +79,12 @@ def discovered_lines(found: Mapping[str, Sequence[str]]) -> str:
                    for package, needs in sorted(found.items()))
 
 
-def overrides(options: Options) -> tuple[BuildOverride, ...]:
-    """The configured overrides, plus one for each sdist locking found (configured ones win)."""
-    configured = {o.name: o for o in options.overrides}
-    for package, needs in discovered(options).items():
-        own = configured.get(package)
-        if own is None or not own.states_build_environment:
-            # What was found, with the OS packages an override may name for it.
-            configured[package] = BuildOverride(
-                name=package, build_requires=tuple(Requirement(n) for n in needs),
-                no_build_isolation=True,
-                system_packages=own.system_packages if own is not None else ())
-    return tuple(configured[name] for name in sorted(configured))
-
-
-def override_for(options: Options, name: str) -> BuildOverride | None:
-    wanted = canonicalize_name(name)
-    return next((o for o in overrides(options) if o.name == wanted), None)
-
-
-def uses_build_lock(options: Options) -> bool:
-    return any(o.states_build_environment for o in overrides(options))
-
-
 def lock_files(options: Options) -> list[Path]:
-    """Every lock the project has or will have: one per input, then the build lock (when there
-    are overrides, configured or found, or one exists)."""
+    """Every lock the project has or will have: one per input, then the build lock (when an
+    override states a build environment, or one exists: found overrides are recorded in it)."""
     locks = [entry.lock for entry in lock_entries(options)]
     build_lock = build_lock_path(options)
-    if uses_build_lock(options) or build_lock.is_file():
+    if any(o.states_build_environment for o in options.build.overrides) or build_lock.is_file():
         locks.append(build_lock)
     return locks
 

@@ -17,8 +17,8 @@ from pathlib import Path
 from wheelferry.core.errors import BuildError, StorageError
 from wheelferry.core.files import read_files, restore_files
 from wheelferry.project import layout as project
-from wheelferry.project.config import Options
 from wheelferry.project.manifest import MANIFEST, read_manifest
+from wheelferry.project.options import Options
 
 STAGING_MARK = ".wheelferry-staging-"
 OLD_MARK = ".wheelferry-old-"

@@ -16,8 +16,8 @@ from pathlib import Path
 from wheelferry.core.files import replace_file, sha256_file
 from wheelferry.engine.client import ImageInfo
 from wheelferry.project import layout as project
-from wheelferry.project.config import Options
 from wheelferry.project.manifest import SUMS
+from wheelferry.project.options import Options
 
 PROOF_RECORD = "proven.json"
 BUNDLES = "bundles"
@@ -64,7 +64,8 @@ def record_proof(options: Options, image: ImageInfo, *, warnings: tuple[str, ...
 
 def smoke_test_digest(options: Options) -> str:
     """The sha256 of the configured smoke test's code, "" when there is none."""
-    return hashlib.sha256(options.smoke_test.encode()).hexdigest() if options.smoke_test else ""
+    code = options.proof.smoke_test
+    return hashlib.sha256(code.encode()).hexdigest() if code else ""
 
 
 def write_proof(options: Options, record: ProofRecord) -> None:

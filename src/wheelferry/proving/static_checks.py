@@ -17,9 +17,10 @@ from packaging.utils import (
 
 from wheelferry.core.errors import LockError
 from wheelferry.core.files import sha256_file
+from wheelferry.locking.project import read_project
 from wheelferry.project import layout as project
 from wheelferry.project import manifest as mf
-from wheelferry.project.config import Options
+from wheelferry.project.options import Options
 from wheelferry.project.requirements import merge
 from wheelferry.proving.proof import Problem
 from wheelferry.target import provided as provided_mod
@@ -93,14 +94,14 @@ def _pin_problems(options: Options, manifest: mf.Manifest) -> list[Problem]:
             problems.append(Problem(relative, "not part of this wheelhouse's build; rebuild"))
         elif recorded[relative] != current[relative]:
             problems.append(Problem(relative, "changed since the wheelhouse was built; rebuild"))
-    if project.uses_build_lock(options):
+    if read_project(options).uses_build_lock:
         relative = project.relative(options, project.build_lock_path(options))
         if relative not in current or recorded.get(relative) != current[relative]:
             problems.append(Problem(relative, "the overrides' build lock is missing or changed "
                                     "since the wheelhouse was built; rebuild"))
-    if manifest.target.python != options.python:
+    if manifest.target.python != options.target.python:
         problems.append(Problem(mf.MANIFEST, f"built for python {manifest.target.python}, but "
-                                f"the configuration says {options.python}"))
+                                f"the configuration says {options.target.python}"))
     tags = tag_set(manifest.target.tags)
     described = provided_mod.from_file(options)
     platform_tags = tag_set(described.tags) if described is not None else frozenset()

@@ -24,7 +24,7 @@ from wheelferry.core.report import Reporter
 from wheelferry.engine import specs as containers
 from wheelferry.engine.client import Engine
 from wheelferry.project import layout as project
-from wheelferry.project.config import Options
+from wheelferry.project.options import Options
 from wheelferry.proving.proof import Upstream
 from wheelferry.proving.verdicts import Verdict
 
@@ -49,7 +49,7 @@ def check(engine: Engine, options: Options, pending: Sequence[Verdict],
     """distribution -> what it did as published; and, when the check could not run at all,
     why (the failures then stay failures)."""
     try:
-        image = engine.ensure_image(options.image, platform=options.engine_platform)
+        image = engine.ensure_image(options.target.image, platform=options.target.engine_platform)
     except WheelferryError as error:
         return {}, f"the upstream check could not run ({error.message})"
     imports: dict[str, dict[str, Outcome]] = {}
@@ -85,9 +85,9 @@ def check(engine: Engine, options: Options, pending: Sequence[Verdict],
 
 
 def _cache_file(options: Options, image_id: str, name: str, version: str, module: str) -> Path:
-    return containers.cache_record("upstream", image_id, options.engine_platform,
-                                   options.index_url, list(options.extra_index_urls), name,
-                                   version, module)
+    return containers.cache_record("upstream", image_id, options.target.engine_platform,
+                                   options.index.index_url,
+                                   list(options.index.extra_index_urls), name, version, module)
 
 
 def _remembered(options: Options, image_id: str, name: str, version: str,
@@ -115,7 +115,8 @@ def _run(engine: Engine, options: Options, image_id: str, pending: Sequence[Verd
     try:
         job_dir.mkdir(parents=True)
         (job_dir / "job.json").write_text(json.dumps(job(pending, versions)))
-        spec = containers.upstream_check_spec(options, image_id=image_id, job_dir=job_dir)
+        spec = containers.upstream_check_spec(options.target, options.index, image_id=image_id,
+                                              job_dir=job_dir)
         result = engine.run(spec, on_line=reporter.output)
     except WheelferryError as error:
         return {}, f"the upstream check could not run ({error.message})"

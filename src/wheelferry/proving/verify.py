@@ -30,7 +30,7 @@ from wheelferry.engine import specs as containers
 from wheelferry.engine.client import Engine, ImageInfo
 from wheelferry.project import layout as project
 from wheelferry.project import manifest as mf
-from wheelferry.project.config import Options
+from wheelferry.project.options import Options
 from wheelferry.proving import upstream
 from wheelferry.proving.proof import Findings, Problem, read_report, settle
 from wheelferry.proving.proof_facts import Facts
@@ -73,7 +73,7 @@ def prove(engine: Engine, options: Options, manifest: mf.Manifest, site: ProofSi
     try:
         persistent = job_dir / "persistent-home"
         persistent.mkdir(parents=True)
-        initscript.write(persistent / "init.sh", install_dir=options.install_dir)
+        initscript.write(persistent / "init.sh", install_dir=options.platform.install_dir)
         (job_dir / "job").mkdir()
         first = _start(engine, options, manifest, site, reporter, job_dir=job_dir, number=1)
         if first.problems:
@@ -96,10 +96,10 @@ def _start(engine: Engine, options: Options, manifest: mf.Manifest, site: ProofS
         shutil.rmtree(scratch, ignore_errors=True)
         scratch.mkdir()
     job = {"shipped": {w.name: w.version for w in manifest.wheels},
-           "skip": list(options.skip_imports),
+           "skip": list(options.proof.skip_imports),
            "init_script": "~/persistent-home/init.sh", "start": number}
-    if options.smoke_test:
-        (job_dir / "job" / SMOKE_TEST).write_text(options.smoke_test, encoding="utf-8")
+    if options.proof.smoke_test:
+        (job_dir / "job" / SMOKE_TEST).write_text(options.proof.smoke_test, encoding="utf-8")
         os.chmod(job_dir / "job" / SMOKE_TEST, 0o644)
         job["smoke_test"] = f"{containers.JOB_MOUNT}/{SMOKE_TEST}"
     (job_dir / "job" / "job.json").write_text(json.dumps(job))
@@ -107,7 +107,8 @@ def _start(engine: Engine, options: Options, manifest: mf.Manifest, site: ProofS
     for folder in (job_dir, job_dir / "job", persistent, *([scratch] if scratch else [])):
         os.chmod(folder, 0o777 if folder in (persistent, scratch) else 0o755)
     os.chmod(job_dir / "job" / "job.json", 0o644)
-    spec = containers.proof_spec(options, image_id=site.image.id, user=site.user,
+    spec = containers.proof_spec(options.target, options.platform, wheelhouse=options.wheelhouse,
+                                 image_id=site.image.id, user=site.user,
                                  home=site.home, persistent_home=persistent,
                                  scratch_home=scratch, job_dir=job_dir / "job")
     if number > 1:
@@ -146,7 +147,7 @@ def check_upstream(engine: Engine, options: Options, manifest: mf.Manifest, find
     names = sorted({v.failure.distribution for v in findings.pending})
     with reporter.step(f"the upstream check: {len(findings.pending)} submodule(s) of "
                        f"{', '.join(names)} as published, online in "
-                       f"{options.image}"):
+                       f"{options.target.image}"):
         results, reason = upstream.check(engine, options, findings.pending,
                                          {w.name: w.version for w in manifest.wheels}, reporter)
     if reason:

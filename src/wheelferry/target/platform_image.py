@@ -20,7 +20,7 @@ from wheelferry.core.files import replace_file
 from wheelferry.engine import specs as containers
 from wheelferry.engine.client import Engine, ImageInfo
 from wheelferry.project import layout as project
-from wheelferry.project.config import Options
+from wheelferry.project.options import Options
 from wheelferry.target.image import PROBE_MARKER, check_arch
 from wheelferry.target.provided import Provided, from_listing
 
@@ -46,11 +46,11 @@ class Platform:
 
 def platform_user(options: Options, image: ImageInfo) -> str:
     """platform-user, else the image's USER, else uid:gid 1000:1000."""
-    return options.platform_user or image.user or DEFAULT_PLATFORM_USER
+    return options.platform.user or image.user or DEFAULT_PLATFORM_USER
 
 
 def _cache_path(options: Options, reference: str) -> Path:
-    key = hashlib.sha256(f"{reference}\n{options.platform_user or ''}".encode()).hexdigest()
+    key = hashlib.sha256(f"{reference}\n{options.platform.user or ''}".encode()).hexdigest()
     return project.state_dir(options) / f"platform-{key[:16]}.json"
 
 
@@ -70,10 +70,10 @@ def _from_facts(image: ImageInfo, user: str, facts: dict[str, Any]) -> Platform:
 def cached(options: Options) -> Platform | None:
     """What the last probe of the configured platform image found, without an engine (status
     uses it); None when it was never probed here."""
-    if options.platform_image is None:
+    if options.platform.image is None:
         return None
     try:
-        data = json.loads(_cache_path(options, options.platform_image).read_text("utf-8"))
+        data = json.loads(_cache_path(options, options.platform.image).read_text("utf-8"))
         image = ImageInfo(**data["image"])
         return _from_facts(image, str(data["user"]), data["facts"])
     except (OSError, ValueError, KeyError, TypeError):
@@ -82,12 +82,12 @@ def cached(options: Options) -> Platform | None:
 
 def probe(engine: Engine, options: Options) -> Platform:
     """The platform image, checked to hold the configured Python; probed once per image id."""
-    reference = options.platform_image
+    reference = options.platform.image
     assert reference is not None
     image = engine.image(reference)
     if image is None:
         try:
-            image = engine.ensure_image(reference, platform=options.engine_platform)
+            image = engine.ensure_image(reference, platform=options.target.engine_platform)
         except ImageError as exc:
             raise ImageError(
                 f"the platform image {reference!r} is not on this machine and pulling it "
@@ -103,7 +103,8 @@ def probe(engine: Engine, options: Options) -> Platform:
             and previous.libraries is not None:  # probed before it told its libraries: again
         return previous
     user = platform_user(options, image)
-    result = engine.run(containers.platform_probe_spec(options, image_id=image.id, user=user))
+    result = engine.run(containers.platform_probe_spec(options.target, image_id=image.id,
+                                                       user=user))
     found = result.marked(PROBE_MARKER)
     if not result.ok or found is None:
         raise ImageError(
@@ -115,10 +116,10 @@ def probe(engine: Engine, options: Options) -> Platform:
     facts: dict[str, Any] = json.loads(found)
     found_platform = _from_facts(image, user, facts)
     minor = ".".join(found_platform.version.split(".")[:2])
-    if minor != options.python or facts.get("implementation") != "cpython":
+    if minor != options.target.python or facts.get("implementation") != "cpython":
         raise ImageError(
             f"the platform image {reference!r} has {facts.get('implementation')} "
-            f"{found_platform.version}, but [tool.wheelferry] python is {options.python}.",
+            f"{found_platform.version}, but [tool.wheelferry] python is {options.target.python}.",
             hint=f"Set 'python' to the platform's version ({minor}) and 'image' to a build "
             "image with that CPython, or fix 'platform-image'.")
     path = _cache_path(options, reference)

@@ -19,7 +19,7 @@ from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from wheelferry.core.errors import ConfigError
-from wheelferry.project.config import Options
+from wheelferry.project.options import Options
 
 _FREEZE_LINE = re.compile(r"(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)\s*==\s*(?P<version>\S+)")
 # Shown in a constraints file wheelferry writes for pip-compile.
@@ -144,16 +144,16 @@ def check_fingerprint(found: Provided, options: Options, *, shown: str) -> None:
     """The fingerprint describes the platform the configuration targets: its Python's
     major.minor is `python`, its machine is `arch`; ConfigError naming both otherwise."""
     release = ".".join(found.python_version.split(".")[:2])
-    if release != options.python:
+    if release != options.target.python:
         raise ConfigError(
             f"the platform fingerprint {shown} says the platform runs python "
-            f"{found.python_version}, but the configuration's python is {options.python}.",
+            f"{found.python_version}, but the configuration's python is {options.target.python}.",
             hint=f"Set python = \"{release}\" in [tool.wheelferry] (and an image with that "
             "Python), or take the fingerprint with the platform's python3.")
-    if found.machine != options.arch:
+    if found.machine != options.target.arch:
         raise ConfigError(
             f"the platform fingerprint {shown} says the platform's machine is "
-            f"{found.machine}, but the configuration's arch is {options.arch}.",
+            f"{found.machine}, but the configuration's arch is {options.target.arch}.",
             hint=f"Set arch = \"{found.machine}\" in [tool.wheelferry], or take the "
             "fingerprint on the platform itself.")
 
@@ -161,9 +161,9 @@ def check_fingerprint(found: Provided, options: Options, *, shown: str) -> None:
 def from_file(options: Options) -> Provided | None:
     """The provided set from the configured freeze file or fingerprint (no engine needed),
     else None."""
-    if options.provided_file is None:
+    if options.platform.provided_file is None:
         return None
-    path = options.provided_file
+    path = options.platform.provided_file
     shown = path.relative_to(options.project_dir).as_posix() \
         if options.project_dir in path.parents else str(path)
     try:

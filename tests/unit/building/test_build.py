@@ -20,9 +20,9 @@ from wheelferry.core.errors import BuildError
 from wheelferry.core.report import Reporter
 from wheelferry.engine.protocol import ContainerSpec
 from wheelferry.engine.specs import OUT_MOUNT
-from wheelferry.project import layout as project
+from wheelferry.locking.project import read_project
 from wheelferry.project import manifest as mf
-from wheelferry.project.config import Options
+from wheelferry.project.options import Options
 from wheelferry.target import image as targets
 
 PURE = Release("wferryfx-pure")
@@ -45,10 +45,11 @@ def execute(engine: FakeEngine, options: Options, *, wheel_cache: Path | None = 
     """Plan from the locks and the wheelhouse as they are, then execute, as the build flow
     does."""
     target = targets.prepare(engine, options, lambda line: None)
-    plan = planning.plan_build(options, target.image.id, project.lock_pins(options),
+    current = read_project(options)
+    plan = planning.plan_build(current, target.image.id, current.lock_pins(),
                                mf.read_manifest(options.wheelhouse),
                                planning.intact_in(options.wheelhouse))
-    return building.execute(engine, options, target, plan, Reporter(), wheel_cache=wheel_cache)
+    return building.execute(engine, current, target, plan, Reporter(), wheel_cache=wheel_cache)
 
 
 def test_a_build_stores_each_wheel_with_its_checksums_and_says_what_it_made(
@@ -185,13 +186,15 @@ def test_wheels_built_from_sdists_go_to_the_wheel_cache_and_the_next_project_tak
     other = project_options(tmp_path / "other", {"base.in": "wferryfx-legacy\n"})
     write_fresh_lock(other, "base.in", lock_body(LEGACY))
     target = targets.prepare(engine, other, lambda line: None)
-    site = wheelcache.BuildSite.of(target, other.arch, None)
+    site = wheelcache.BuildSite.of(target, other.target.arch, None)
     with wheelcache.Lease(cache) as lease:
-        plan = planning.plan_build(other, target.image.id, project.lock_pins(other), None,
+        current = read_project(other)
+        plan = planning.plan_build(current, target.image.id, current.lock_pins(), None,
                                    planning.intact_in(other.wheelhouse),
                                    cached=lambda job: lease.lookup(job, site))
         capsys.readouterr()
-        manifest = building.execute(engine, other, target, plan, Reporter(), wheel_cache=cache)
+        manifest = building.execute(engine, current, target, plan, Reporter(),
+                                    wheel_cache=cache)
 
     assert engine.purposes == ["probe", "build"]  # no second build container
     assert (other.wheelhouse / LEGACY.wheel).read_bytes() == LEGACY.wheel_bytes

@@ -22,7 +22,7 @@ from wheelferry.core.report import Reporter
 from wheelferry.engine.protocol import ContainerSpec
 from wheelferry.engine.specs import CACHE_MOUNT, OUT_MOUNT
 from wheelferry.project import layout as project
-from wheelferry.project.config import Options
+from wheelferry.project.options import Options
 from wheelferry.target import image as targets
 
 PURE = Release("wferryfx-pure")

@@ -30,9 +30,10 @@ from wheelferry.building.outcome import parse as parse_outcome
 from wheelferry.building.plan import build_job, plan_build
 from wheelferry.core.errors import BuildError, LockGapError
 from wheelferry.core.files import sha256_file
+from wheelferry.locking.project import read_project
 from wheelferry.project import manifest as mf
-from wheelferry.project.config import Options
 from wheelferry.project.layout import lock_pins
+from wheelferry.project.options import Options
 from wheelferry.project.overrides import BuildOverride
 from wheelferry.project.requirements import Pin
 from wheelferry.target.elfcheck import check_platform_glibc
@@ -126,7 +127,7 @@ class BuildProject:
         self.locks = lock_pins(self.options)
         pins = {pin.name: pin for pin in self.locks[0][1]}
         self.key: dict[str, str] = {
-            name: build_job(pin, self.options.override_for(name), pins).build_key
+            name: build_job(pin, self.options.build.configured(name), pins).build_key
             for name, pin in pins.items()}
 
     def records(self, **changes: dict[str, Any]) -> list[mf.WheelRecord]:
@@ -153,7 +154,7 @@ class BuildProject:
              options: Options | None = None) -> tuple[list[str], list[str]]:
         old = None if records is None else mf.Manifest(
             target=_target_record(), locks=(), wheels=tuple(records))
-        plan = plan_build(options or self.options, image_id, self.locks, old, intact)
+        plan = plan_build(read_project(options or self.options), image_id, self.locks, old, intact)
         assert len(plan.reuse) + len(plan.jobs) == len(plan.pins) == 3
         return sorted(r.name for r in plan.reuse), sorted(j.pin.name for j in plan.jobs)
 
@@ -161,7 +162,7 @@ class BuildProject:
 def test_plan_build_reuses_wheels_made_for_the_same_pins(tmp_path: Path) -> None:
     bp = BuildProject(tmp_path)
     assert bp.plan(bp.records()) == (ALL, [])
-    plan = plan_build(bp.options, IMAGE_ID, bp.locks, None, lambda record: True)
+    plan = plan_build(read_project(bp.options), IMAGE_ID, bp.locks, None, lambda record: True)
     assert plan.reuse == ()
     assert sorted(j.pin.name for j in plan.jobs) == ALL
     assert plan.locks == (("requirements/base.txt",

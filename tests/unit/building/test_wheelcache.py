@@ -19,6 +19,7 @@ from wheelferry.building.fetch import BuildJob
 from wheelferry.building.plan import build_job, plan_build
 from wheelferry.core.files import sha256_file
 from wheelferry.engine.client import ImageInfo
+from wheelferry.locking.project import read_project
 from wheelferry.project.layout import lock_pins
 from wheelferry.project.manifest import SdistRecord
 from wheelferry.project.overrides import BuildOverride
@@ -283,12 +284,12 @@ wferryfx-pure==1.0 \\
 """)
     cache = tmp_path / "cache"
     entry = stored(cache, tmp_path)
-    plan = plan_build(options, SITE.image_id, lock_pins(options), None, lambda r: True,
-                      cached=lambda build: wc.lookup(cache, build, SITE))
+    plan = plan_build(read_project(options), SITE.image_id, lock_pins(options), None,
+                      lambda r: True, cached=lambda build: wc.lookup(cache, build, SITE))
     assert [(build.pin.name, hit) for build, hit in plan.cached] == [("wferryfx-cext", entry)]
     assert [build.pin.name for build in plan.jobs] == ["wferryfx-pure"]
     # Turned off: everything is built.
-    off = plan_build(options, SITE.image_id, lock_pins(options), None, lambda r: True)
+    off = plan_build(read_project(options), SITE.image_id, lock_pins(options), None, lambda r: True)
     assert off.cached == ()
     assert sorted(build.pin.name for build in off.jobs) == ["wferryfx-cext", "wferryfx-pure"]
 

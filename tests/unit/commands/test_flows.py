@@ -26,7 +26,7 @@ from wheelferry.commands.build_round import Built
 from wheelferry.core.errors import BuildError, ImageError, LockError, VerifyError
 from wheelferry.core.report import Reporter
 from wheelferry.engine.protocol import ContainerSpec, Engine
-from wheelferry.project.config import Options
+from wheelferry.project.options import Options
 from wheelferry.proving import state
 from wheelferry.proving.verify import PROOF_MARKER
 from wheelferry.target import image as targets

@@ -32,8 +32,8 @@ def test_an_empty_folder_gets_a_project_wheelferry_takes(tmp_path: Path) -> None
     assert started.created_pyproject
     assert (tmp_path / INPUT).read_text() == "wferryfx-pure\nattrs>=20\n"
     options = load_options(tmp_path)
-    assert options.python == "3.10"
-    assert options.image == "python:3.10"
+    assert options.target.python == "3.10"
+    assert options.target.image == "python:3.10"
     assert [p.relative_to(tmp_path).as_posix() for p in options.requirements] == [INPUT]
 
 
@@ -98,12 +98,12 @@ def test_an_index_on_the_loopback_gets_the_host_network(tmp_path: Path) -> None:
     started = start(tmp_path, requirements=["six"], index_url="http://127.0.0.1:8080/simple")
     assert started.network_host
     options = load_options(tmp_path)
-    assert options.network == "host"
-    assert options.index_url == "http://127.0.0.1:8080/simple"
+    assert options.index.network == "host"
+    assert options.index.index_url == "http://127.0.0.1:8080/simple"
     other = tmp_path / "other"
     other.mkdir()
     assert not start(other, index_url="https://pypi.example.org/simple").network_host
-    assert load_options(other).network == "bridge"
+    assert load_options(other).index.network == "bridge"
 
 
 def test_a_provided_freeze_file_is_kept_relative_to_the_project(tmp_path: Path) -> None:

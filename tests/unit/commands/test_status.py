@@ -10,9 +10,11 @@ from tests.support import write_project
 from wheelferry.commands.status import project_status
 from wheelferry.engine.client import ImageInfo
 from wheelferry.locking.freshness import fingerprint, header_line
+from wheelferry.locking.project import read_project
 from wheelferry.project import layout as project
 from wheelferry.project import manifest as mf
-from wheelferry.project.config import Options, load_options
+from wheelferry.project.config import load_options
+from wheelferry.project.options import Options
 from wheelferry.proving import state
 
 HASH = "sha256:" + "2" * 64
@@ -26,7 +28,8 @@ def make(tmp_path: Path, requirements: str = "wferryfx-pure\n") -> Options:
 
 def lock_freshly(options: Options) -> None:
     entry = project.lock_entries(options)[0]
-    entry.lock.write_text(header_line(options, fingerprint(options, entry, {}))
+    current = read_project(options)
+    entry.lock.write_text(header_line(current, fingerprint(current, entry, {}))
                           + f"wferryfx-pure==1.0 --hash={HASH}\n")
 
 

@@ -1,32 +1,16 @@
-"""containers: what each container runs, sees, may reach, and as whom; index credentials kept
-out of the toolchain image. Specs only, no engine."""
+"""containers: what each container runs, sees, may reach, and as whom. Specs only, no engine."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
-from tests.support import project_options, write_project
+from tests.support import project_options
 
 from wheelferry.engine import specs as containers
-from wheelferry.engine.client import ContainerSpec, ImageInfo
-from wheelferry.engine.specs import cache_record, toolchain_pip_conf, toolchain_spec
-from wheelferry.project.config import Options, load_options
-
-
-def test_index_credentials_stay_in_the_mounted_pip_conf(tmp_path: Path) -> None:
-    project = write_project(tmp_path / "p", {"base.in": "six\n"},
-                            **{"index-url": "https://user:s3cret@mirror.example/simple",
-                               "ca-bundle": "none"})
-    options = load_options(project)
-    conf = toolchain_pip_conf(options)
-    assert "index-url = https://user:s3cret@mirror.example/simple" in conf
-    base = ImageInfo(reference="python:3.10", id="sha256:" + "0" * 64, digest="d")
-    spec = toolchain_spec(options, base.id, tmp_path / "settings",
-                          {"pip": "24.0", "pip-tools": "7.4.1", "uv": "0.5.0"})
-    assert "s3cret" not in " ".join(spec.command)
-    assert all("s3cret" not in value for _, value in spec.environment)
-    assert any(m.target == "/wheelferry/settings" and m.read_only for m in spec.mounts)
+from wheelferry.engine.client import ContainerSpec
+from wheelferry.engine.specs import cache_record
+from wheelferry.project.options import Options
 
 
 @pytest.fixture
@@ -38,8 +22,9 @@ def options(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Options:
 
 def online_specs(options: Options) -> list[ContainerSpec]:
     out = options.project_dir / ".wheelferry" / "lock-0123456789ab"
-    return [containers.lock_spec(options, toolchain="wheelferry-toolchain:x", out=out),
-            containers.build_spec(options, toolchain="wheelferry-toolchain:x", out=out)]
+    toolchain = "wheelferry-toolchain:x"
+    return [containers.lock_spec(options.target, options.index, toolchain=toolchain, out=out),
+            containers.build_spec(options.target, options.index, toolchain=toolchain, out=out)]
 
 
 def test_lock_and_build_containers_never_see_the_project(options: Options) -> None:
@@ -67,7 +52,7 @@ def test_lock_and_build_containers_reach_only_the_configured_index(options: Opti
 
 
 def test_the_probe_has_no_network_and_nothing_writable(options: Options) -> None:
-    spec = containers.probe_spec(options, "sha256:" + "0" * 64)
+    spec = containers.probe_spec(options.target, "sha256:" + "0" * 64)
     assert spec.network == "none"
     assert all(mount.read_only for mount in spec.mounts)
     environment = dict(spec.environment)

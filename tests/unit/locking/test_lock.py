@@ -18,21 +18,23 @@ from tests.support import (
 )
 
 from wheelferry.core.errors import LockError
-from wheelferry.locking import lock
+from wheelferry.locking import notes
 from wheelferry.locking.freshness import build_fingerprint, header_line
 from wheelferry.locking.lock import plan_locks
-from wheelferry.project.config import Options, load_options
+from wheelferry.locking.project import read_project
+from wheelferry.project.config import load_options
 from wheelferry.project.layout import build_lock_path
+from wheelferry.project.options import Options
 
 
 def reasons(options: Options, **flags: Any) -> dict[str, str]:
-    plan = plan_locks(options, **flags)
+    plan = plan_locks(read_project(options), **flags)
     return {path.name: reason for path, reason in plan.reasons}
 
 
 def test_a_missing_lock_is_stale(tmp_path: Path) -> None:
     options = project_options(tmp_path, {"base.in": "wferryfx-pure\n"})
-    plan = plan_locks(options)
+    plan = plan_locks(read_project(options))
     assert not plan.up_to_date
     assert reasons(options) == {"base.txt": "no lock yet"}
 
@@ -40,7 +42,7 @@ def test_a_missing_lock_is_stale(tmp_path: Path) -> None:
 def test_a_lock_with_its_inputs_fingerprint_is_fresh(tmp_path: Path) -> None:
     options = project_options(tmp_path, {"base.in": "wferryfx-needs-pure\n"})
     write_fresh_lock(options, "base.in")
-    plan = plan_locks(options)
+    plan = plan_locks(read_project(options))
     assert plan.up_to_date
     assert plan.stale == ()
 
@@ -64,10 +66,10 @@ def test_a_lock_for_another_python_or_image_is_stale(
         tmp_path: Path, settings: dict[str, str], expected: str) -> None:
     made_for = project_options(tmp_path, {"base.in": "wferryfx-needs-pure\n"}, **settings)
     write_fresh_lock(made_for, "base.in")
-    assert plan_locks(made_for).up_to_date
+    assert plan_locks(read_project(made_for)).up_to_date
     # python 3.10 in python:3.10
     now = project_options(tmp_path, {"base.in": "wferryfx-needs-pure\n"})
-    assert (now.python, now.image) == (TARGET_PYTHON, TARGET_IMAGE)
+    assert (now.target.python, now.target.image) == (TARGET_PYTHON, TARGET_IMAGE)
     assert reasons(now) == {"base.txt": expected}
 
 
@@ -96,9 +98,9 @@ def test_changed_index_settings_or_overrides_make_the_lock_stale(tmp_path: Path)
 def test_upgrade_flags_make_fresh_locks_stale(tmp_path: Path) -> None:
     options = project_options(tmp_path, {"base.in": "wferryfx-needs-pure\n"})
     write_fresh_lock(options, "base.in")
-    assert plan_locks(options).up_to_date
+    assert plan_locks(read_project(options)).up_to_date
     assert reasons(options, upgrade=True) == {"base.txt": "--upgrade"}
-    plan = plan_locks(options, upgrade_packages=["wferryfx-pure"])
+    plan = plan_locks(read_project(options), upgrade_packages=["wferryfx-pure"])
     assert [e.lock.name for e in plan.stale] == ["base.txt"]
     assert plan.upgrade_packages == ("wferryfx-pure",)
     assert dict((p.name, r) for p, r in plan.reasons) == {"base.txt": "--upgrade-package"}
@@ -109,7 +111,7 @@ def test_a_later_input_constrained_by_a_stale_lock_is_stale_too(tmp_path: Path) 
                                          "dev.in": "-c base.txt\nwferryfx-cext\n"})
     write_fresh_lock(options, "base.in")
     write_fresh_lock(options, "dev.in", body="")
-    assert plan_locks(options).up_to_date
+    assert plan_locks(read_project(options)).up_to_date
 
     (options.project_dir / "requirements" / "base.in").write_text("wferryfx-pure\n")
     assert reasons(options) == {
@@ -137,8 +139,9 @@ def test_the_build_lock_is_fresh_until_the_overrides_or_the_locks_change(tmp_pat
     assert build_lock is not None
     assert build_lock.parent == options.requirements[0].parent
     assert reasons(options) == {"wheelferry-build.txt": "no build lock yet"}
-    build_lock.write_text(header_line(options, build_fingerprint(options, {})) + LOCK_BODY)
-    assert plan_locks(options).up_to_date
+    project = read_project(options)
+    build_lock.write_text(header_line(project, build_fingerprint(project, {})) + LOCK_BODY)
+    assert plan_locks(read_project(options)).up_to_date
     # Another build requirement, or another lock to be constrained by: re-made.
     more = project_options(tmp_path, {"base.in": "wferryfx-legacy\n"}, overrides={
         "wferryfx-legacy": {"build-requires": ["wferryfx-buildhelper", "cython"],
@@ -152,24 +155,24 @@ def test_inputs_pulled_in_with_r_are_checked_too(tmp_path: Path) -> None:
     project = write_project(tmp_path / "p", {"base.in": "-r extra.in\nsix\n"})
     (project / "requirements" / "extra.in").write_text("-e ./src/mypkg\n")
     with pytest.raises(LockError) as caught:
-        plan_locks(load_options(project))
+        plan_locks(read_project(load_options(project)))
     assert "requirements/extra.in line 1" in caught.value.message
 
 
 def test_the_user_is_told_which_dependencies_were_locked_as_of_the_pins_day() -> None:
     said = {"date": "2021-10-04", "capped": {"numpy": "1.21.2", "joblib": "1.1.0"},
             "because": "hdbscan 0.8.27 (2021-01-20); no older than Python 3.10's 2021-10-04"}
-    assert lock.era_note("requirements.in", said) == (
+    assert notes.era_note("requirements.in", said) == (
         "requirements.in pins old releases (the newest: hdbscan 0.8.27 (2021-01-20); no older "
         "than Python 3.10's 2021-10-04), so what it does not name is locked as of 2021-10-04: "
         "joblib 1.1.0, numpy 1.21.2. To take today's release of one of them, name it in "
         "requirements.in and build with --upgrade-package NAME.")
     failed = dict(said, skipped="the resolver found no set of them that fits together")
-    note = lock.era_note("requirements.in", failed)
+    note = notes.era_note("requirements.in", failed)
     assert note is not None
     assert note.endswith(
         "where it can: that failed (the resolver found no set of them that fits together), so "
         "today's releases are locked.")
     # Nothing older than today's, or nothing said: nothing to tell.
-    assert lock.era_note("requirements.in", dict(said, capped={})) is None
-    assert lock.era_note("requirements.in", None) is None
+    assert notes.era_note("requirements.in", dict(said, capped={})) is None
+    assert notes.era_note("requirements.in", None) is None

@@ -10,7 +10,16 @@ import pytest
 from tests.support import wheelferry
 
 from wheelferry.core.errors import ConfigError
-from wheelferry.project.config import DEFAULT_INSTALL_DIR, Options, load_options
+from wheelferry.project.config import load_options
+from wheelferry.project.options import (
+    DEFAULT_INSTALL_DIR,
+    BuildOptions,
+    IndexOptions,
+    Options,
+    PlatformOptions,
+    ProofOptions,
+    TargetOptions,
+)
 from wheelferry.project.overrides import BuildOverride
 
 
@@ -51,28 +60,29 @@ def test_minimal_table_gets_documented_defaults(tmp_path: Path) -> None:
     assert options == Options(
         project_dir=root,
         pyproject=root / "pyproject.toml",
-        python="3.11",
-        image="python:3.11",
         requirements=(root / "requirements.in",),
         wheelhouse=root / "wheelhouse",
-        install_dir=DEFAULT_INSTALL_DIR,
         engine="docker",
-        index_url=None,
-        extra_index_urls=(),
-        ca_bundle=options.ca_bundle,  # "auto": depends on the host, checked separately
-        network="bridge",
-        skip_imports=(),
-        overrides=(),
+        target=TargetOptions(python="3.11", image="python:3.11", arch="x86_64"),
+        index=IndexOptions(
+            index_url=None,
+            extra_index_urls=(),
+            ca_bundle=options.index.ca_bundle,  # "auto": depends on the host, checked separately
+            network="bridge",
+        ),
+        platform=PlatformOptions(install_dir=DEFAULT_INSTALL_DIR),
+        build=BuildOptions(overrides=()),
+        proof=ProofOptions(skip_imports=()),
     )
-    assert options.resolver == "uv"  # pip-compile takes over what uv cannot lock
-    assert options.install_dir == "~/persistent-home/my-tools"
-    assert options.python_tuple == (3, 11)
+    assert options.build.resolver == "uv"  # pip-compile takes over what uv cannot lock
+    assert options.platform.install_dir == "~/persistent-home/my-tools"
+    assert options.target.python_tuple == (3, 11)
 
 
 def test_empty_table_defaults_python_310(tmp_path: Path) -> None:
     options = load_options(make_project(tmp_path / "p", ""))
-    assert options.python == "3.10"
-    assert options.image == "python:3.10"
+    assert options.target.python == "3.10"
+    assert options.target.image == "python:3.10"
 
 
 def test_every_key_is_parsed(tmp_path: Path) -> None:
@@ -106,36 +116,36 @@ def test_every_key_is_parsed(tmp_path: Path) -> None:
     (project / "certs" / "company.pem").write_text("-----BEGIN CERTIFICATE-----\n")
     options = load_options(project)
     root = project.resolve()
-    assert options.python == "3.12"
-    assert options.image == "registry.example/py:3.12-slim"
+    assert options.target.python == "3.12"
+    assert options.target.image == "registry.example/py:3.12-slim"
     assert options.requirements == (root / "requirements/base.in",
                                     root / "requirements/extra.in")
     assert options.wheelhouse == root / "out" / "wh"
-    assert options.install_dir == "/data/tools"
+    assert options.platform.install_dir == "/data/tools"
     assert options.engine == "podman"
-    assert options.index_url == "http://127.0.0.1:8080/simple"
-    assert options.extra_index_urls == ("https://mirror.example/simple", "file:///srv/index")
-    assert options.ca_bundle == root / "certs" / "company.pem"
-    assert options.network == "host"
-    assert options.resolver == "pip-compile"
-    assert options.skip_imports == ("tests", "pkg.sub")
+    assert options.index.index_url == "http://127.0.0.1:8080/simple"
+    assert options.index.extra_index_urls == ("https://mirror.example/simple", "file:///srv/index")
+    assert options.index.ca_bundle == root / "certs" / "company.pem"
+    assert options.index.network == "host"
+    assert options.build.resolver == "pip-compile"
+    assert options.proof.skip_imports == ("tests", "pkg.sub")
     # Names are canonicalised and sorted; unset sub-keys take their defaults.
-    assert [o.name for o in options.overrides] == ["other-pkg", "pyradiomics"]
-    radiomics = options.override_for("pyRadiomics")
+    assert [o.name for o in options.build.overrides] == ["other-pkg", "pyradiomics"]
+    radiomics = options.build.configured("pyRadiomics")
     assert isinstance(radiomics, BuildOverride)
     assert [str(r) for r in radiomics.build_requires] == ["numpy>=1.24", "wheel"]
     assert radiomics.no_build_isolation is True
-    other = options.override_for("Other.Pkg")
+    other = options.build.configured("Other.Pkg")
     assert other is not None
     assert other.build_requires == ()
     assert other.no_build_isolation is True
-    assert options.override_for("numpy") is None
+    assert options.build.configured("numpy") is None
 
 
 @pytest.mark.parametrize("install_dir", ["~/tools", "$HOME/tools", "~", "/opt/wheels"])
 def test_install_dir_forms_accepted(tmp_path: Path, install_dir: str) -> None:
     project = make_project(tmp_path / "p", f'install-dir = "{install_dir}"\n')
-    assert load_options(project).install_dir == install_dir
+    assert load_options(project).platform.install_dir == install_dir
 
 
 def test_ca_bundle_none(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -143,7 +153,7 @@ def test_ca_bundle_none(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
     pem.write_text("pem")
     monkeypatch.setenv("SSL_CERT_FILE", str(pem))
     project = make_project(tmp_path / "p", 'ca-bundle = "none"\n')
-    assert load_options(project).ca_bundle is None
+    assert load_options(project).index.ca_bundle is None
 
 
 def test_ca_bundle_auto_picks_the_hosts_bundle(tmp_path: Path,
@@ -154,14 +164,14 @@ def test_ca_bundle_auto_picks_the_hosts_bundle(tmp_path: Path,
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("SSL_CERT_FILE", str(pem))
     project = make_project(tmp_path / "p", 'ca-bundle = "auto"\n')
-    assert load_options(project).ca_bundle == pem.resolve()
+    assert load_options(project).index.ca_bundle == pem.resolve()
     # The default is "auto" too.
-    assert load_options(make_project(tmp_path / "q", "")).ca_bundle == pem.resolve()
+    assert load_options(make_project(tmp_path / "q", "")).index.ca_bundle == pem.resolve()
     # PIP_CERT (what the host's pip trusts) comes first.
     pip_pem = tmp_path / "pip.pem"
     pip_pem.write_text("pem")
     monkeypatch.setenv("PIP_CERT", str(pip_pem))
-    assert load_options(project).ca_bundle == pip_pem.resolve()
+    assert load_options(project).index.ca_bundle == pip_pem.resolve()
 
 
 def test_ca_bundle_auto_without_host_bundle_is_none(tmp_path: Path,
@@ -170,7 +180,7 @@ def test_ca_bundle_auto_without_host_bundle_is_none(tmp_path: Path,
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "missing.pem"))
     project = make_project(tmp_path / "p", 'ca-bundle = "auto"\n')
-    assert load_options(project).ca_bundle is None
+    assert load_options(project).index.ca_bundle is None
 
 
 # -- flags win over the file ---------------------------------------------------------------
@@ -190,22 +200,22 @@ def test_flags_override_the_file(tmp_path: Path) -> None:
     options = load_options(project, {"python": "3.11", "image": "custom:3.11",
                                      "wheelhouse": "dist-wh", "engine": "podman",
                                      "index-url": "http://127.0.0.1:9/simple"})
-    assert options.python == "3.11"
-    assert options.image == "custom:3.11"
+    assert options.target.python == "3.11"
+    assert options.target.image == "custom:3.11"
     assert options.wheelhouse == project.resolve() / "dist-wh"
     assert options.engine == "podman"
-    assert options.index_url == "http://127.0.0.1:9/simple"
+    assert options.index.index_url == "http://127.0.0.1:9/simple"
 
 
 def test_python_flag_moves_the_default_image(tmp_path: Path) -> None:
     project = make_project(tmp_path / "p", 'python = "3.10"\n')
-    assert load_options(project, {"python": "3.11"}).image == "python:3.11"
+    assert load_options(project, {"python": "3.11"}).target.image == "python:3.11"
 
 
 def test_unset_flags_keep_the_file(tmp_path: Path) -> None:
     project = make_project(tmp_path / "p", 'python = "3.12"\nimage = "mine:1"\n')
     options = load_options(project, {"python": None, "image": None})
-    assert (options.python, options.image) == ("3.12", "mine:1")
+    assert (options.target.python, options.target.image) == ("3.12", "mine:1")
 
 
 def test_bad_flag_value_is_a_config_error(tmp_path: Path) -> None:
@@ -407,14 +417,15 @@ def test_build_requires_without_no_build_isolation_is_refused(tmp_path: Path) ->
 def test_smoke_test_is_code_or_a_py_file_of_the_project(tmp_path: Path) -> None:
     inline = make_project(tmp_path / "a", 'smoke-test = "import six; six.moves"\n')
     options = load_options(inline)
-    assert (options.smoke_test, options.smoke_test_file) == ("import six; six.moves", None)
+    assert (options.proof.smoke_test, options.proof.smoke_test_file) == ("import six; six.moves",
+                                                                     None)
     from_file = make_project(tmp_path / "b", 'smoke-test = "checks/smoke.py"\n')
     (from_file / "checks").mkdir()
     (from_file / "checks" / "smoke.py").write_text("import six\nprint(six.PY3)\n")
     options = load_options(from_file)
-    assert options.smoke_test == "import six\nprint(six.PY3)\n"
-    assert options.smoke_test_file == (from_file / "checks" / "smoke.py").resolve()
-    assert load_options(make_project(tmp_path / "c", "")).smoke_test == ""
+    assert options.proof.smoke_test == "import six\nprint(six.PY3)\n"
+    assert options.proof.smoke_test_file == (from_file / "checks" / "smoke.py").resolve()
+    assert load_options(make_project(tmp_path / "c", "")).proof.smoke_test == ""
 
 
 @pytest.mark.parametrize(("value", "fragments"), [

@@ -13,6 +13,7 @@ from tests.support import LOCK_BODY, pin, project_options, sha, write_project
 from wheelferry.core.errors import LockError
 from wheelferry.locking.freshness import header_line
 from wheelferry.locking.lock import plan_locks
+from wheelferry.locking.project import read_project
 from wheelferry.project.config import load_options
 from wheelferry.project.requirements import check_input, logical_lines, merge, read_lock
 
@@ -57,8 +58,8 @@ def test_a_continuation_at_the_end_of_the_file_is_kept() -> None:
 
 def test_read_lock_reads_pins_with_hashes_across_continuation_lines(tmp_path: Path) -> None:
     lock = tmp_path / "base.txt"
-    lock.write_text(header_line(project_options(tmp_path, {"base.in": "x\n"}), "0" * 64)
-                    + LOCK_BODY)
+    project = read_project(project_options(tmp_path, {"base.in": "x\n"}))
+    lock.write_text(header_line(project, "0" * 64) + LOCK_BODY)
     pins = {pin.name: pin for pin in read_lock(lock)}
     assert sorted(pins) == ["wferryfx-needs-pure", "wferryfx-pure", "wferryfx-tomlish"]
     pure = pins[canonicalize_name("wferryfx-pure")]
@@ -150,7 +151,7 @@ def test_check_input_refuses_naming_the_file_and_line(
     assert caught.value.exit_code == 4
     # plan_locks checks every input before anything runs.
     with pytest.raises(LockError, match=r"requirements/base\.in line 3"):
-        plan_locks(options)
+        plan_locks(read_project(options))
 
 
 def test_check_input_refuses_references_outside_the_project_or_missing(tmp_path: Path) -> None:
@@ -179,7 +180,7 @@ def test_non_utf8_input_and_lock_give_named_errors(tmp_path: Path) -> None:
     source = project / "requirements" / "base.in"
     source.write_bytes("# M\u00fcller\nsix\n".encode("cp1252"))
     with pytest.raises(LockError, match=r"base\.in is not UTF-8"):
-        plan_locks(load_options(project))
+        plan_locks(read_project(load_options(project)))
     lock = project / "requirements" / "base.txt"
     lock.write_bytes("# M\u00fcller\n".encode("cp1252"))
     with pytest.raises(LockError, match=r"base\.txt is not UTF-8"):

@@ -8,8 +8,9 @@ from pathlib import Path
 from tests.support import write_project
 
 from wheelferry.engine.client import ImageInfo
-from wheelferry.project.config import Options, load_options
+from wheelferry.project.config import load_options
 from wheelferry.project.manifest import SUMS
+from wheelferry.project.options import Options
 from wheelferry.proving import state
 
 IMAGE = ImageInfo(reference="python:3.10", id="sha256:" + "1" * 64, digest="d")
@@ -54,8 +55,9 @@ def test_a_damaged_record_reads_as_no_proof(tmp_path: Path) -> None:
 
 def test_another_smoke_test_makes_the_proof_stale(tmp_path: Path) -> None:
     options = options_with_wheelhouse(tmp_path, "aa  a.whl\n")
-    smoked = replace(options, smoke_test="import six\n")
+    smoked = replace(options, proof=replace(options.proof, smoke_test="import six\n"))
     state.record_proof(smoked, IMAGE)
     assert state.is_proven(smoked)
     assert not state.is_proven(options)
-    assert not state.is_proven(replace(options, smoke_test="import six; six.PY3\n"))
+    changed = replace(options.proof, smoke_test="import six; six.PY3\n")
+    assert not state.is_proven(replace(options, proof=changed))

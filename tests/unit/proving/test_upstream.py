@@ -13,7 +13,7 @@ from tests.support.fake_engine import Answer, FakeEngine
 from wheelferry.core.report import Reporter
 from wheelferry.engine import specs as containers
 from wheelferry.engine.client import ContainerSpec, ImageInfo
-from wheelferry.project.config import Options
+from wheelferry.project.options import Options
 from wheelferry.proving import upstream
 from wheelferry.proving.proof_facts import ImportFailure
 from wheelferry.proving.verdicts import UPSTREAM, Verdict
@@ -42,7 +42,8 @@ def test_the_job_lists_each_distribution_once_with_its_version() -> None:
 def test_the_container_reaches_the_configured_index_and_sees_only_its_job(
         options: Options) -> None:
     job_dir = options.project_dir / ".wheelferry" / "upstream-0123456789ab"
-    spec = containers.upstream_check_spec(options, image_id="sha256:1", job_dir=job_dir)
+    spec = containers.upstream_check_spec(options.target, options.index, image_id="sha256:1",
+                                          job_dir=job_dir)
     assert spec.purpose == "upstream-check"
     assert spec.image == "sha256:1"
     assert spec.command[-1] == "/wheelferry/scripts/upstream_check.py"

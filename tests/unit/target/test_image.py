@@ -69,7 +69,8 @@ def test_a_probe_is_remembered_per_image_id_and_machine(tmp_path: Path,
     # Another image, or the same one run as another machine, is probed afresh.
     other = ImageInfo(reference="python:3.10", id="sha256:" + "2" * 64, digest="d")
     assert _cached_probe(options, other) is None
-    assert _cached_probe(replace(options, arch="aarch64"), image) is None
+    arm = replace(options, target=replace(options.target, arch="aarch64"))
+    assert _cached_probe(arm, image) is None
     # A damaged record is never used.
     _probe_cache(options, image).write_text('{"version": "3.10.13"')
     assert _cached_probe(options, image) is None
