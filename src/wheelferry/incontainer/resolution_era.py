@@ -8,7 +8,8 @@ dependency the user did not name at its newest release of the pins' era: the day
 exact pin, never before the target Python's first release (nothing older has files for it). A
 release of that day with a wheel for the target is preferred; else the first later one with a
 wheel here; else one to build, of its day. What the user names (pinned or not) and what the
-platform provides are never capped: naming a dependency takes today's release of it.
+platform provides are never capped (naming a dependency takes today's release of it), nor the
+installer's own packages (pip, setuptools, wheel).
 """
 
 from __future__ import annotations
@@ -37,6 +38,10 @@ else:
         import release_dates
     except ImportError:  # loaded from the package (unit tests)
         from wheelferry.incontainer import release_dates
+
+# The installer's own packages are never taken of the era: the platform's pip runs beside them,
+# and an old setuptools breaks a newer pip (setuptools 58 makes pip 23's import fail).
+NEVER_CAPPED = frozenset({"pip", "setuptools", "wheel"})
 
 Listing = Callable[[str], "list[dict[str, Any]] | None"]
 
@@ -147,7 +152,7 @@ def caps(locked: Mapping[str, str], era: Era, listing: Listing, *, keep: set[str
     release of the era is older than the one locked: the constraints of the era's lock."""
     found: dict[str, str] = {}
     for name, version_locked in sorted(locked.items()):
-        if name in keep:
+        if name in keep or name in NEVER_CAPPED:
             continue
         files = listing(name)
         if not files:

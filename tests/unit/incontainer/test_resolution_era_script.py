@@ -74,6 +74,11 @@ def test_unnamed_dependencies_are_capped_at_their_release_of_the_era() -> None:
     # drift: 1.0 is the newest before 2021-10-04; numlike 1.0 has no cp310 wheel, 1.1 does.
     assert found == {"drift": "1.0", "numlike": "1.1"}
     assert era_mod.constraint_lines(found) == "drift<=1.0\nnumlike<=1.1\n"
+    # Nor the installer's own packages: an old setuptools breaks the platform's newer pip.
+    tools = {"setuptools": [file("setuptools-58.2.0-py3-none-any.whl", "2021-10-01"),
+                            file("setuptools-80.9.0-py3-none-any.whl", "2025-05-27")]}
+    assert era_mod.caps({"setuptools": "80.9.0"}, era, tools.get, keep=set(), supported=HERE,
+                        python_version=PYTHON) == {}
     # What the user names is never capped; nor what is already of the era.
     assert era_mod.caps({"drift": "2.0", "numlike": "1.1"}, era, listing, keep={"drift"},
                         supported=HERE, python_version=PYTHON) == {}
