@@ -213,7 +213,7 @@ def execute(engine: Engine, project: Project, target: Target, plan: BuildPlan,
                 records.append(mf.WheelRecord(
                     name=build.pin.name, version=str(build.pin.version), file=item.file,
                     sha256=sha256_file(final), size=final.stat().st_size,
-                    origin=item.origin, sdist=item.sdist, build_requires=item.build_requires,
+                    origin=item.made, sdist=item.sdist, build_requires=item.build_requires,
                     build_key=build.build_key,
                     locks=pin_locks.get(build.pin.name, ()),
                     discovered_build_requires=discovered.get(build.pin.name, ()),
@@ -230,7 +230,7 @@ def execute(engine: Engine, project: Project, target: Target, plan: BuildPlan,
                                                       discovered_build_requires=item.discovered)
                 if records[-1].origin == "built" and records[-1].sdist is not None:
                     built_here.append((build, records[-1], item))
-                origin = _origin(item.origin, discovered.get(build.pin.name),
+                origin = _origin(item.made, discovered.get(build.pin.name),
                                  item.dated_build_date
                                  if records[-1].dated_build_requires else None)
                 rows.append((build.pin.name, str(build.pin.version), origin,

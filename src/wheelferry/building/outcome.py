@@ -10,7 +10,7 @@ from typing import Any
 
 from wheelferry.core.errors import BuildError
 from wheelferry.incontainer.system_needs import SystemNeed
-from wheelferry.project.manifest import SdistRecord
+from wheelferry.project.manifest import ORIGINS, Origin, SdistRecord
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,7 @@ class BuildOutcome:
 
     name: str
     ok: bool
-    origin: str = ""  # "downloaded" or "built"
+    origin: Origin | None = None  # set on every pin that succeeded
     file: str = ""
     sdist: SdistRecord | None = None
     step: str = "building it"
@@ -52,6 +52,13 @@ class BuildOutcome:
     # Set on the host: the OS packages (name=version) of the build image it was built in.
     system_packages: tuple[str, ...] = ()
 
+    @property
+    def made(self) -> Origin:
+        """How the wheel of a pin that succeeded came (parsing requires it of such a pin)."""
+        if self.origin is None:
+            raise ValueError(f"{self.name} made no wheel")
+        return self.origin
+
 
 def _malformed(name: str, key: str) -> BuildError:
     return BuildError(f"the build container's report for {name} has a malformed {key!r}; "
@@ -64,6 +71,17 @@ def _text(data: Mapping[str, Any], key: str, name: str, default: str = "") -> st
     if not isinstance(value, str):
         raise _malformed(name, key)
     return value
+
+
+def _origin(data: Mapping[str, Any], name: str) -> Origin | None:
+    """How the pin's wheel came: required of a pin that succeeded, one of ORIGINS."""
+    value = data.get("origin")
+    for origin in ORIGINS:
+        if value == origin:
+            return origin
+    if value in (None, "") and not data.get("ok"):
+        return None
+    raise _malformed(name, "origin")
 
 
 def _texts(data: Mapping[str, Any], key: str, name: str) -> tuple[str, ...]:
@@ -103,7 +121,7 @@ def parse(data: object) -> BuildOutcome:
     if not isinstance(seconds, (int, float)) or isinstance(seconds, bool):
         raise _malformed(name, "seconds")
     return BuildOutcome(
-        name=name, ok=bool(data["ok"]), origin=_text(data, "origin", name),
+        name=name, ok=bool(data["ok"]), origin=_origin(data, name),
         file=_text(data, "file", name),
         sdist=SdistRecord(str(sdist["file"]), str(sdist["sha256"])) if sdist else None,
         step=_text(data, "step", name, "building it"), seconds=float(seconds),

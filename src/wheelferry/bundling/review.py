@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any
+from typing import Any, Literal
 
 from packaging.markers import default_environment
 from packaging.utils import canonicalize_name, parse_wheel_filename
@@ -17,6 +17,7 @@ from packaging.version import InvalidVersion, Version
 
 from wheelferry import __version__
 from wheelferry.bundling.wheelmeta import UNKNOWN, WheelMeta
+from wheelferry.project.manifest import Origin
 from wheelferry.proving.vulnerabilities import Advisory, Checks
 
 SCHEMA = "wheelferry-review"
@@ -48,7 +49,7 @@ class Distribution:
     licence_note: str  # an unknown licence: what the free-text License field says
     summary: str
     homepage: str
-    origin: str  # "downloaded", "built" or "provided" (by the platform: not shipped)
+    origin: Origin | Literal["provided"]  # "provided": by the platform, not shipped
     wheel: str = ""
     wheel_sha256: str = ""
     size: int = 0

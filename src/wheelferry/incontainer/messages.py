@@ -8,7 +8,7 @@ Stdlib only.
 
 from __future__ import annotations
 
-from typing import TypedDict
+from typing import Literal, TypedDict
 
 
 class SdistReport(TypedDict):
@@ -39,7 +39,7 @@ class BuildReport(_Named, total=False):
     step that failed; what its build installed, found and took of its release date; what its
     wheel carries, left out or says about the lock."""
 
-    origin: str
+    origin: Literal["downloaded", "built"]
     file: str
     sdist: SdistReport
     step: str

@@ -7,7 +7,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
 from wheelferry import __version__
 from wheelferry.core.files import sha256_file
@@ -26,6 +26,11 @@ class SdistRecord:
     sha256: str
 
 
+# How a shipped wheel came: a wheel from the index, or built here from its sdist.
+Origin = Literal["downloaded", "built"]
+ORIGINS: tuple[Origin, ...] = get_args(Origin)
+
+
 @dataclass(frozen=True)
 class WheelRecord:
     name: str
@@ -33,7 +38,7 @@ class WheelRecord:
     file: str
     sha256: str
     size: int
-    origin: str  # "downloaded" (a wheel from the index) or "built" (from the sdist below)
+    origin: Origin  # "built": from the sdist below
     sdist: SdistRecord | None = None
     build_requires: tuple[str, ...] = ()
     build_key: str = ""
@@ -101,7 +106,7 @@ class Manifest:
             sdist = item.get("sdist")
             wheels.append(WheelRecord(
                 name=item["name"], version=item["version"], file=item["file"],
-                sha256=item["sha256"], size=int(item["size"]), origin=item["origin"],
+                sha256=item["sha256"], size=int(item["size"]), origin=_origin(item["origin"]),
                 sdist=SdistRecord(**sdist) if sdist else None,
                 build_requires=tuple(item.get("build_requires", ())),
                 build_key=item.get("build_key", ""),
@@ -130,6 +135,13 @@ class Manifest:
     def size(self) -> int:
         """The wheels' bytes in all."""
         return sum(w.size for w in self.wheels)
+
+
+def _origin(value: object) -> Origin:
+    for origin in ORIGINS:
+        if value == origin:
+            return origin
+    raise ValueError(f"unknown origin {value!r}")
 
 
 def read_manifest(wheelhouse: Path) -> Manifest | None:

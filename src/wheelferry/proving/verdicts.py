@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Literal
 
 from packaging.utils import canonicalize_name
 
@@ -29,7 +30,16 @@ from wheelferry.proving.bounds import (
 )
 from wheelferry.proving.proof_facts import Facts, ImportFailure
 
-FAILURE, WARNING, UPSTREAM = "failure", "warning", "upstream"
+# What a failed import does to verify: fails it, only warns, or waits for the upstream check
+# (does the module fail as published too?).
+Severity = Literal["failure", "warning", "upstream"]
+FAILURE: Severity = "failure"
+WARNING: Severity = "warning"
+UPSTREAM: Severity = "upstream"
+# The class of a failed import, each with its own cause and way out.
+Kind = Literal["undefined-symbol", "glibc", "elf", "numpy-removed", "missing-module", "extra",
+               "left-out", "crash", "other", "system-library", "shipped-library",
+               "binary-incompatible"]
 UNDEFINED = re.compile(r"undefined symbol: (\S+)")
 NEEDED_VERSION = re.compile(r"version [`'](GLIBC(?:XX)?_[\d.]+|CXXABI_[\d.]+)' not found")
 ELF = re.compile(r"wrong ELF class: ELFCLASS\d+|invalid ELF header|ELF file [^\n]*(?:invalid|"
@@ -39,8 +49,8 @@ VENDORED = re.compile(r"-[0-9a-f]{8}\.so")  # auditwheel's name for a library it
 @dataclass(frozen=True)
 class Verdict:
     failure: ImportFailure
-    kind: str
-    severity: str
+    kind: Kind
+    severity: Severity
     cause: str
     advice: str
 
@@ -54,7 +64,7 @@ def judge(failure: ImportFailure, facts: Facts) -> Verdict:
     fallback = (f"pin a release of {dist} that works with the shipped packages in {where}, or "
                 f"add '{f.module}' to skip-imports if you never import it")
 
-    def verdict(kind: str, severity: str, cause: str, advice: str) -> Verdict:
+    def verdict(kind: Kind, severity: Severity, cause: str, advice: str) -> Verdict:
         return Verdict(failure, kind, severity, cause, advice)
 
     if found := UNDEFINED.search(text):

@@ -286,9 +286,15 @@ def test_the_build_containers_report_is_checked_value_by_value() -> None:
     assert parsed.left_out is not None
     assert parsed.left_out.record()[1:] == ("libyaml-dev", "yaml._yaml")
     assert "yaml.h" in parsed.left_out.record()[0]
-    for bad in ({"name": "x", "ok": "yes"}, {"name": "x", "ok": True, "file": 3},
-                {"name": "x", "ok": True, "discovered": "cython"},
-                {"name": "x", "ok": True, "sdist": {"file": "x.tar.gz"}},
-                {"name": "x", "ok": True, "seconds": "3"}, {"ok": True}, ["x"]):
+    ok = {"name": "x", "ok": True, "origin": "downloaded"}
+    for bad in ({"name": "x", "ok": "yes"}, {**ok, "file": 3}, {**ok, "discovered": "cython"},
+                {**ok, "sdist": {"file": "x.tar.gz"}}, {**ok, "seconds": "3"},
+                {"ok": True}, ["x"]):
         with pytest.raises(BuildError):
             parse_outcome(bad)
+    # A wheel that came neither from the index nor from its sdist: no such thing.
+    for bad in ({**ok, "origin": "elsewhere"}, {"name": "x", "ok": True}):
+        with pytest.raises(BuildError, match="malformed 'origin'"):
+            parse_outcome(bad)
+    # A pin that failed made no wheel, so it has no origin.
+    assert parse_outcome({"name": "x", "ok": False, "step": "building it"}).origin is None

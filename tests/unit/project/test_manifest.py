@@ -48,6 +48,11 @@ def test_a_missing_or_damaged_manifest_reads_as_none(tmp_path: Path) -> None:
     assert mf.read_manifest(tmp_path) is None
     (tmp_path / mf.MANIFEST).write_text(MANIFEST.to_json().replace('"format": 1', '"format": 99'))
     assert mf.read_manifest(tmp_path) is None
+    # A wheel that came neither from the index nor from its sdist: a damaged manifest.
+    assert '"origin": "built"' in MANIFEST.to_json()
+    (tmp_path / mf.MANIFEST).write_text(MANIFEST.to_json().replace('"origin": "built"',
+                                                                   '"origin": "elsewhere"'))
+    assert mf.read_manifest(tmp_path) is None
     (tmp_path / mf.MANIFEST).write_text(MANIFEST.to_json())
     assert mf.read_manifest(tmp_path) == MANIFEST
 

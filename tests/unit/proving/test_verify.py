@@ -18,7 +18,8 @@ TARGET = mf.TargetRecord(python="3.10", version="3.10.13", image="python:3.10", 
                          image_digest="sha:1", tags=("py3-none-any",))
 
 
-def wheel(name: str, *, origin: str = "downloaded", locks: tuple[str, ...] = ()) -> mf.WheelRecord:
+def wheel(name: str, *, origin: mf.Origin = "downloaded",
+          locks: tuple[str, ...] = ()) -> mf.WheelRecord:
     return mf.WheelRecord(name=name, version="1.0", file=f"{name}-1.0-py3-none-any.whl",
                           sha256="0" * 64, size=1, origin=origin, locks=locks)
 
