@@ -27,19 +27,27 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from wheelferry.incontainer import build_needs, lock_as_of, lock_dated_tools, lock_steps
+    from wheelferry.incontainer import (
+        build_needs,
+        lock_as_of,
+        lock_dated_tools,
+        lock_steps,
+        messages,
+    )
 else:
     try:  # in the container, the scripts sit side by side
         import build_needs
         import lock_as_of
         import lock_dated_tools
         import lock_steps
+        import messages
     except ImportError:  # loaded from the package (unit tests)
         from wheelferry.incontainer import (
             build_needs,
             lock_as_of,
             lock_dated_tools,
             lock_steps,
+            messages,
         )
 
 OUT = Path("/out")
@@ -118,7 +126,7 @@ def main() -> int:
     # Old sdists whose metadata needed the build tools of their release date: name -> pins.
     dated: dict[str, list[str]] = {}
     # Per input: the day its old pins' dependencies were taken of (resolution_era).
-    eras: dict[str, dict[str, object]] = {}
+    eras: dict[str, messages.EraReport] = {}
     for item in plan["files"]:
         # uv resolves what it can in isolation; pip-compile takes over what it cannot lock, to
         # explain the failure, or to find what an sdist needs and retry without isolation.
@@ -199,7 +207,7 @@ def copy_out(relative: str) -> None:
     shutil.copyfile(WORK / relative, target)
 
 
-def write_result(result: dict[str, object]) -> None:
+def write_result(result: messages.LockReport) -> None:
     (OUT / "result.json").write_text(json.dumps(result))
 
 

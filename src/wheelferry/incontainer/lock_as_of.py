@@ -14,14 +14,15 @@ except ImportError:  # the toolchain's venv has packaging; pip vendors the same 
     from pip._vendor.packaging import tags  # type: ignore[no-redef]
 
 if TYPE_CHECKING:
-    from wheelferry.incontainer import index_client, lock_steps, resolution_era
+    from wheelferry.incontainer import index_client, lock_steps, messages, resolution_era
 else:
     try:  # in the container, the scripts sit side by side
         import index_client
         import lock_steps
+        import messages
         import resolution_era
     except ImportError:  # loaded from the package (unit tests)
-        from wheelferry.incontainer import index_client, lock_steps, resolution_era
+        from wheelferry.incontainer import index_client, lock_steps, messages, resolution_era
 
 WORK = lock_steps.WORK
 
@@ -42,7 +43,8 @@ def referenced(relative: str, option: str, seen: set[str] | None = None) -> list
 
 
 def as_of_the_era(item: dict[str, str], plan: dict[str, object], constraints: list[str], *,
-                  env: dict[str, str], resolver: str, isolated: bool) -> dict[str, object] | None:
+                  env: dict[str, str], resolver: str,
+                  isolated: bool) -> messages.EraReport | None:
     """When the input pins old releases, lock what it does not name as of their day
     (resolution_era); what was done, for the host to say, or None."""
     texts = [(WORK / name).read_text(errors="replace") for name in referenced(item["in"], "-r")]

@@ -1,6 +1,7 @@
-"""What the build container reports, declared once: build_wheels.py and build_retries.py fill
-one BuildReport per pin and write them to /out/result.json as {"packages": [...]}; the host
-parses that once (building/outcome.py) into frozen dataclasses, checking every value, since
+"""What the build and lock containers report, declared once. build_wheels.py and
+build_retries.py fill one BuildReport per pin and write them to /out/result.json as
+{"packages": [...]}; compile_locks.py writes one LockReport. The host parses each once
+(building/outcome.py, locking/outcome.py) into frozen dataclasses, checking every value, since
 it comes from a container.
 
 Stdlib only.
@@ -55,3 +56,28 @@ class BuildReport(_Named, total=False):
     unlocked_requires: list[str]
     requires_bound: list[str]
     hidden_requires: list[str]
+
+
+class EraReport(TypedDict, total=False):
+    """An input whose old pins had what it does not name locked as of their day
+    (resolution_era.py): the day and why, then what was capped (name: version locked), or why
+    that day's lock failed and today's stands."""
+
+    date: str
+    because: str
+    capped: dict[str, str]
+    skipped: str
+
+
+class LockReport(TypedDict, total=False):
+    """What the lock container (compile_locks.py) writes to /out/result.json; the host parses
+    it once (locking/outcome.py). `failed`: the input (or "build-requires") that could not be
+    locked; `discovered`: sdist -> the distributions its metadata needed undeclared; `dated`:
+    sdist -> the build tools of its day it needed; `as_of`: input -> its EraReport."""
+
+    ok: bool
+    failed: str
+    discovered: dict[str, list[str]]
+    build_lock: bool
+    dated: dict[str, list[str]]
+    as_of: dict[str, EraReport]

@@ -32,12 +32,13 @@ except ImportError:  # the toolchain's venv has packaging; pip vendors the same 
     )
 
 if TYPE_CHECKING:
-    from wheelferry.incontainer import release_dates
+    from wheelferry.incontainer import messages, release_dates
 else:
     try:  # in the container, the scripts sit side by side
+        import messages
         import release_dates
     except ImportError:  # loaded from the package (unit tests)
-        from wheelferry.incontainer import release_dates
+        from wheelferry.incontainer import messages, release_dates
 
 # The installer's own packages are never taken of the era: the platform's pip runs beside them,
 # and an old setuptools breaks a newer pip (setuptools 58 makes pip 23's import fail).
@@ -174,7 +175,7 @@ MAX_ROUNDS = 3
 
 def relock(lock: Path, era: Era, listing: Listing, *, keep: set[str],
            supported: frozenset[tags.Tag], python_version: str, folder: Path,
-           compile_with: Callable[[list[str]], tuple[int, str]]) -> dict[str, Any] | None:
+           compile_with: Callable[[list[str]], tuple[int, str]]) -> messages.EraReport | None:
     """Lock again with each distribution the user did not name capped at its release of the
     era (`compile_with` runs the resolver with extra arguments, writing `lock`). The caps are a
     constraints file in `folder`, the resolver's working folder, named for the day (a lock's

@@ -31,6 +31,7 @@ from wheelferry.locking.freshness import (
     provided_short,
     read_header,
 )
+from wheelferry.locking.outcome import parse as parse_outcome
 from wheelferry.locking.project import Project, read_project
 from wheelferry.project import layout
 from wheelferry.project.layout import LockEntry
@@ -206,15 +207,15 @@ def execute(engine: Engine, project: Project, target: Target, plan: LockPlan,
         spec = containers.lock_spec(options.target, options.index, toolchain=target.toolchain,
                                     out=staging)
         result = engine.run(spec, on_line=reporter.output)
-        outcome = read_json_object(staging / "result.json")
-        if not result.ok or not outcome.get("ok"):
-            raise lock_failure(project, failed=str(outcome.get("failed", "the requirements")),
+        outcome = parse_outcome(read_json_object(staging / "result.json"))
+        if not result.ok or not outcome.ok:
+            raise lock_failure(project, failed=outcome.failed,
                                log="\n".join(result.tail))
-        discoveries = _kept_discoveries(project, plan, staging, outcome.get("discovered"))
+        discoveries = _kept_discoveries(project, plan, staging, outcome.discovered)
         written = _stamped_locks(project, plan, staging, dict(snapshot), discoveries,
-                                 produced_build_lock=bool(outcome.get("build_lock")))
+                                 produced_build_lock=outcome.build_lock)
         replace_all(written)
-        for note in notes.after_lock(outcome.get("as_of"), discoveries, options.build.overrides):
+        for note in notes.after_lock(outcome.eras, discoveries, options.build.overrides):
             reporter.info(note)
         return Locked(written=tuple(written), project=read_project(options, provided))
     finally:
@@ -222,10 +223,10 @@ def execute(engine: Engine, project: Project, target: Target, plan: LockPlan,
 
 
 def _kept_discoveries(project: Project, plan: LockPlan, staging: Path,
-                      reported: object) -> dict[str, tuple[str, ...]]:
+                      reported: tuple[tuple[str, tuple[str, ...]], ...]
+                      ) -> dict[str, tuple[str, ...]]:
     """What locking found (the container's report), kept for the packages the locks still pin."""
-    found = {str(k): tuple(str(n) for n in v) for k, v in reported.items()} \
-        if isinstance(reported, dict) else {}
+    found = dict(reported)
     if not plan.stale:
         return plan.discovered(project)
     pinned = set()

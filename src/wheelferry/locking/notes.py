@@ -7,35 +7,32 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from packaging.utils import canonicalize_name
 
+from wheelferry.locking.outcome import Era
 from wheelferry.project.overrides import BuildOverride
 
 
-def after_lock(as_of: object, discoveries: Mapping[str, Sequence[str]],
+def after_lock(eras: Iterable[tuple[str, Era]], discoveries: Mapping[str, Sequence[str]],
                overrides: Iterable[BuildOverride]) -> list[str]:
-    """The notes for the lock container's report (`as_of`: per input, what resolution_era
-    did) and what it found, but not for an sdist whose build the user stated."""
-    said = sorted(as_of.items()) if isinstance(as_of, dict) else []
-    found = [era_note(str(source), what) for source, what in said]
+    """The notes for the lock container's report (`eras`: per input, what resolution_era did)
+    and what it found, but not for an sdist whose build the user stated."""
+    found = [era_note(source, era) for source, era in eras]
     stated = {o.name for o in overrides if o.states_build_environment}
     return [note for note in found if note] + [
         discovered_note(package, needs) for package, needs in sorted(discoveries.items())
         if canonicalize_name(package) not in stated]
 
 
-def era_note(source: str, said: object) -> str | None:
+def era_note(source: str, era: Era) -> str | None:
     """What the user is told when an input's old pins had their dependencies locked as of
-    their day, or when that failed and today's stand."""
-    if not isinstance(said, dict) or not said.get("date"):
+    their day, or when that failed and today's stand (None: nothing older was taken)."""
+    head = (f"{source} pins old releases (the newest: {era.because}), so what it does not "
+            f"name is locked as of {era.date}")
+    if era.skipped:
+        return (f"{head} where it can: that failed ({era.skipped}), so today's releases are "
+                "locked.")
+    if not era.capped:
         return None
-    head = (f"{source} pins old releases (the newest: {said.get('because')}), so what it does "
-            f"not name is locked as of {said['date']}")
-    if said.get("skipped"):
-        return (f"{head} where it can: that failed ({said['skipped']}), so today's releases "
-                "are locked.")
-    capped = said.get("capped")
-    if not isinstance(capped, dict) or not capped:
-        return None
-    listed = ", ".join(f"{name} {version}" for name, version in sorted(capped.items()))
+    listed = ", ".join(f"{name} {version}" for name, version in era.capped)
     return (f"{head}: {listed}. To take today's release of one of them, name it in {source} "
             "and build with --upgrade-package NAME.")
 

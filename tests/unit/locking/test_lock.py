@@ -21,6 +21,7 @@ from wheelferry.core.errors import LockError
 from wheelferry.locking import notes
 from wheelferry.locking.freshness import build_fingerprint, header_line
 from wheelferry.locking.lock import plan_locks
+from wheelferry.locking.outcome import parse as parse_outcome
 from wheelferry.locking.project import read_project
 from wheelferry.project.config import load_options
 from wheelferry.project.layout import build_lock_path
@@ -162,17 +163,34 @@ def test_inputs_pulled_in_with_r_are_checked_too(tmp_path: Path) -> None:
 def test_the_user_is_told_which_dependencies_were_locked_as_of_the_pins_day() -> None:
     said = {"date": "2021-10-04", "capped": {"numpy": "1.21.2", "joblib": "1.1.0"},
             "because": "hdbscan 0.8.27 (2021-01-20); no older than Python 3.10's 2021-10-04"}
-    assert notes.era_note("requirements.in", said) == (
+    report = parse_outcome({"ok": True, "as_of": {"requirements.in": said}})
+    assert notes.after_lock(report.eras, {}, ()) == [
         "requirements.in pins old releases (the newest: hdbscan 0.8.27 (2021-01-20); no older "
         "than Python 3.10's 2021-10-04), so what it does not name is locked as of 2021-10-04: "
         "joblib 1.1.0, numpy 1.21.2. To take today's release of one of them, name it in "
-        "requirements.in and build with --upgrade-package NAME.")
-    failed = dict(said, skipped="the resolver found no set of them that fits together")
-    note = notes.era_note("requirements.in", failed)
+        "requirements.in and build with --upgrade-package NAME."]
+    failed = parse_outcome({"ok": True, "as_of": {"requirements.in": dict(
+        said, capped={}, skipped="the resolver found no set of them that fits together")}})
+    note = notes.era_note(*failed.eras[0])
     assert note is not None
     assert note.endswith(
         "where it can: that failed (the resolver found no set of them that fits together), so "
         "today's releases are locked.")
-    # Nothing older than today's, or nothing said: nothing to tell.
-    assert notes.era_note("requirements.in", dict(said, capped={})) is None
-    assert notes.era_note("requirements.in", None) is None
+    # Nothing older than today's: nothing to tell.
+    nothing = parse_outcome({"ok": True, "as_of": {"requirements.in": dict(said, capped={})}})
+    assert notes.after_lock(nothing.eras, {}, ()) == []
+
+
+def test_the_lock_containers_report_is_checked_value_by_value() -> None:
+    report = parse_outcome({"ok": True, "build_lock": True,
+                            "discovered": {"pyradiomics": ["numpy"]}})
+    assert report.discovered == (("pyradiomics", ("numpy",)),)
+    assert report.build_lock
+    assert parse_outcome({"ok": False, "failed": "requirements/base.in"}).failed \
+        == "requirements/base.in"
+    for bad in ({"ok": "yes"}, {"ok": True, "discovered": {"x": "numpy"}},
+                {"ok": True, "as_of": {"base.in": {"because": "x"}}},
+                {"ok": True, "as_of": {"base.in": {"date": "2021-10-04", "capped": ["numpy"]}}},
+                {"ok": True, "failed": 3}):
+        with pytest.raises(LockError, match="malformed"):
+            parse_outcome(bad)
