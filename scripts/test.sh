@@ -3,7 +3,7 @@
 # Extra arguments go to pytest, e.g. scripts/test.sh tests/unit -x
 # Without arguments (CI), what takes long on a fresh machine (the engine, the target image, the
 # browser) is provisioned in the background while lint and the tests that need no engine run;
-# the engine tests follow.
+# the engine tests follow, on two workers (WHEELFERRY_TEST_WORKERS).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -85,5 +85,8 @@ if [ "$provisioned" -ne 0 ]; then
     exit 1
 fi
 [ "$status" -eq 0 ] || exit "$status"
-echo "[test] pytest: the engine tests" >&2
-run_pytest -m engine
+# On workers of their own (each file's tests on one, so a file's shared project is made once):
+# the engine tests spend most of their time waiting on containers.
+workers="${WHEELFERRY_TEST_WORKERS:-2}"
+echo "[test] pytest: the engine tests, on $workers workers" >&2
+run_pytest -m engine -n "$workers" --dist loadfile

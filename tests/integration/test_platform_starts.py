@@ -26,7 +26,7 @@ from tests.fixtures.platform_replica import (
 )
 from tests.support import LEGACY_OVERRIDE, built_project, made_wheelhouse, wheelferry
 
-from wheelferry.engine.client import LABEL
+from wheelferry.engine.client import LABEL, PROJECT_LABEL
 from wheelferry.target import initscript
 
 pytestmark = pytest.mark.engine
@@ -124,7 +124,8 @@ def test_a_start_killed_during_the_install_then_a_good_one(
     pausing.chmod(0o755)
     container = docker_client.containers.create(
         platform_image, command=["true"], network_mode="none", detach=True,
-        labels={LABEL: CONTAINER_PURPOSE}, environment={"WHEELFERRY_PYTHON": "/opt/pausing"},
+        labels={LABEL: CONTAINER_PURPOSE, PROJECT_LABEL: str(tmp_path.resolve())},
+        environment={"WHEELFERRY_PYTHON": "/opt/pausing"},
         mounts=[docker.types.Mount(f"{HOME}/persistent-home", str(persistent), type="bind"),
                 docker.types.Mount("/opt/pausing", str(pausing), type="bind", read_only=True)])
     try:
