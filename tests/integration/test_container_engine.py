@@ -31,7 +31,7 @@ def unique_purpose(name: str) -> str:
 
 def labelled(client: Any, purpose: str, *, running_only: bool = False) -> list[Any]:
     found: list[Any] = client.containers.list(
-        all=not running_only, filters={"label": f"{LABEL}={purpose}"})
+        all=not running_only, filters={"label": f"{LABEL}={purpose}"}, ignore_removed=True)
     return found
 
 
@@ -281,7 +281,8 @@ def test_sigterm_to_the_cli_during_lock_leaves_nothing_behind(
 
     def lock_container() -> list[Any]:
         # This project's lock container: its output folder is the project's staging folder.
-        return [c for c in docker_client.containers.list(filters={"label": f"{LABEL}=lock"})
+        return [c for c in docker_client.containers.list(filters={"label": f"{LABEL}=lock"},
+                                                         ignore_removed=True)
                 if any(str(m.get("Source", "")).startswith(project_dir + "/")
                        for m in c.attrs.get("Mounts", []))]
 

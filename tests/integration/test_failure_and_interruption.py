@@ -84,7 +84,8 @@ def container_running(project: Path, purpose: str, *command_parts: str) -> Calla
     client = docker.from_env()
 
     def check() -> bool:
-        for container in client.containers.list(filters=for_project(purpose, project)):
+        for container in client.containers.list(filters=for_project(purpose, project),
+                                                ignore_removed=True):
             try:
                 processes = container.top(ps_args="-eo pid,args")["Processes"] or []
             except docker.errors.APIError:
@@ -169,7 +170,8 @@ def test_a_killed_client_leaves_no_container_behind(project: Path) -> None:
     compiling: list[str] = []
 
     def caught_compiling() -> bool:
-        for container in client.containers.list(filters=for_project("build", project)):
+        for container in client.containers.list(filters=for_project("build", project),
+                                                ignore_removed=True):
             with contextlib.suppress(docker.errors.APIError):
                 rows = container.top(ps_args="-eo pid,args")["Processes"] or []
                 if any("pip wheel" in " ".join(row) for row in rows):
@@ -185,7 +187,7 @@ def test_a_killed_client_leaves_no_container_behind(project: Path) -> None:
     left = compiling
     while left and time.monotonic() < deadline:
         time.sleep(0.5)
-        present = {c.id for c in client.containers.list(all=True,
+        present = {c.id for c in client.containers.list(all=True, ignore_removed=True,
                                                         filters={"label": "io.wheelferry"})}
         left = [cid for cid in compiling if cid in present]
     assert left == [], "the killed run's build container is still on the engine after 10 s"

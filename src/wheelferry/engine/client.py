@@ -247,7 +247,9 @@ class DockerEngine:
     def leftover_containers(self) -> dict[str, Path | None]:
         """Wheelferry containers that exist (running or not), by name, each with the project it
         works for (None: not said): outside a run there should be none."""
-        found = self._client.containers.list(all=True, filters={"label": LABEL})
+        # Another run may remove one between the listing and its inspection: not a leftover.
+        found = self._client.containers.list(all=True, filters={"label": LABEL},
+                                             ignore_removed=True)
         return {c.name: _project_of(c.labels) for c in found}
 
 
