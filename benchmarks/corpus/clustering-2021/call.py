@@ -34,7 +34,7 @@ def hdbscan_fit():
 def umap_fit():
     import umap
 
-    return umap.UMAP(n_neighbors=5, n_epochs=10, random_state=0).fit_transform(points()).shape
+    return umap.UMAP(n_neighbors=5, n_epochs=20, random_state=0).fit_transform(points()).shape
 
 
 def pynndescent_index():
