@@ -14,10 +14,9 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 try:
-    from packaging import requirements, tags, utils, version
+    from packaging import tags, utils, version
 except ImportError:  # the toolchain's venv has packaging; pip vendors the same library
     from pip._vendor.packaging import (  # type: ignore[no-redef]
-        requirements,
         tags,
         utils,
         version,
@@ -30,6 +29,7 @@ if TYPE_CHECKING:
         lock_steps,
         pin_download,
         release_dates,
+        resolution_era,
     )
 else:
     try:  # in the container, the scripts sit side by side
@@ -38,6 +38,7 @@ else:
         import lock_steps
         import pin_download
         import release_dates
+        import resolution_era
     except ImportError:  # loaded from the package (unit tests)
         from wheelferry.incontainer import (
             declared_requires,
@@ -45,6 +46,7 @@ else:
             lock_steps,
             pin_download,
             release_dates,
+            resolution_era,
         )
 
 WORK, SDISTS, DATED_TOOLS = lock_steps.WORK, lock_steps.SDISTS, lock_steps.DATED_TOOLS
@@ -56,17 +58,9 @@ def requested_version(package: str, *texts: str) -> str | None:
     (the .in file, then its previous lock, whose pins pip-compile prefers) that pins it."""
     wanted = utils.canonicalize_name(package)
     for text in texts:
-        for line in text.splitlines():
-            # A lock's pin line ends in a continuation; its hashes, and options, start with "-".
-            line = line.split("#", 1)[0].strip().rstrip("\\").strip()
-            try:
-                requirement = requirements.Requirement(line)
-            except requirements.InvalidRequirement:
-                continue
-            exact = [spec.version for spec in requirement.specifier
-                     if spec.operator in ("==", "===") and not spec.version.endswith("*")]
-            if utils.canonicalize_name(requirement.name) == wanted and len(exact) == 1:
-                return exact[0]
+        found = resolution_era.exact_pins([text]).get(wanted)
+        if found is not None:
+            return found
     return None
 
 
