@@ -3,12 +3,15 @@ the same image, as medians over --runs, printed as a table of ratios.
 
     .venv/bin/python benchmarks/bench_speed.py --runs 5           # the fixture set
     .venv/bin/python benchmarks/bench_speed.py --runs 5 --real    # and a real set (public index)
+    .venv/bin/python benchmarks/bench_speed.py --runs 5 --pinned  # and locking exact old pins
 
 Sets:
 - fixture: the test bed's fixture packages (sdists, one a C extension) on a local index, so the
   numbers do not depend on the public index.
 - real (optional, --real, needs the public index): a scientific set of the kind researchers
   use: an ML library, a survival-analysis library, an imaging library, a plotting library.
+- pinned (optional, --pinned, needs the public index, lock only): exact pins of 2023 (the
+  corpus's ml-2023), whose dependencies wheelferry locks again as of their day.
 
 Scenarios, every one with warm caches on both sides (each side's cache warmed by a first,
 untimed run; wheelferry's own caches are its defaults under ~/.cache/wheelferry):
@@ -53,6 +56,9 @@ from wheelferry.target.image import toolchain_reference  # noqa: E402
 WHEELFERRY = str(Path(sys.executable).parent / "wheelferry")
 FIXTURE_SET = "wferryfx-needs-pure\nwferryfx-cext\nwferryfx-pure\nwferryfx-tomlish\n"
 REAL_SET = "scikit-learn\nlifelines\nscikit-image\nmatplotlib\n"
+# Exact pins of 2023 (the corpus's ml-2023): what they do not name is locked again as of their
+# day (the old pins' era), a second resolve and the index's upload dates.
+PINNED_SET = (ROOT / "benchmarks" / "corpus" / "ml-2023" / "requirements.in").read_text()
 TOOLCHAIN_BIN = "/opt/wheelferry/bin"
 
 
@@ -137,15 +143,16 @@ def index_env(index_url: str | None, ca: str | None) -> tuple[dict[str, str], Mo
     return env, mounts
 
 
-def bench_set(table: Table, runs: int, scratch: Path, name: str, requirements: str,
-              index_url: str | None, network: str, ca: str | None, toolchain: str) -> None:
+def bench_lock(table: Table, runs: int, scratch: Path, name: str, requirements: str,
+               index_url: str | None, network: str, ca: str | None, toolchain: str, *,
+               pip_compile_too: bool = True) -> Path:
+    """`wheelferry lock` against uv (and pip-compile) in the toolchain image; the project."""
     settings: dict[str, object] = {"network": network,
                                    "ca-bundle": ca if ca else "none"}
     if index_url:
         settings["index-url"] = index_url
     project = write_project(scratch / name / "project", {"base.in": requirements}, **settings)
     lock = project / "requirements" / "base.txt"
-    wheelhouse = project / "wheelhouse"
     caches = scratch / name / "caches"
     for folder in ("pip", "uv", "pip-wheel", "out"):
         (caches / folder).mkdir(parents=True, exist_ok=True)
@@ -170,17 +177,27 @@ def bench_set(table: Table, runs: int, scratch: Path, name: str, requirements: s
 
     lock_cmd = [WHEELFERRY, "lock", "--project", str(project)]
     pip_lock_cmd = [*lock_cmd, "--resolver", "pip-compile"]
-    for warm in (uv, pip_compile, lock_cmd, pip_lock_cmd):  # every cache warm
+    measured = [("uv pip compile --generate-hashes", uv, no_outputs)]
+    measured += [("pip-compile --generate-hashes", pip_compile, no_outputs)] \
+        if pip_compile_too else []
+    measured += [("wheelferry lock (resolver uv, the default)", lock_cmd, no_lock)]
+    measured += [("wheelferry lock --resolver pip-compile", pip_lock_cmd, no_lock)] \
+        if pip_compile_too else []
+    for _, warm, _ in measured:  # every cache warm
         no_lock()
         no_outputs()
         quiet(warm)
-    rows = [
-        ("uv pip compile --generate-hashes", median_time(runs, no_outputs, uv)),
-        ("pip-compile --generate-hashes", median_time(runs, no_outputs, pip_compile)),
-        ("wheelferry lock (resolver uv, the default)", median_time(runs, no_lock, lock_cmd)),
-        ("wheelferry lock --resolver pip-compile", median_time(runs, no_lock, pip_lock_cmd)),
-    ]
+    rows = [(title, median_time(runs, prepare, cmd)) for title, cmd, prepare in measured]
     table.add(f"{name} set: lock", "uv pip compile --generate-hashes", rows)
+    return project
+
+
+def bench_set(table: Table, runs: int, scratch: Path, name: str, requirements: str,
+              index_url: str | None, network: str, ca: str | None, toolchain: str) -> None:
+    project = bench_lock(table, runs, scratch, name, requirements, index_url, network, ca,
+                         toolchain)
+    wheelhouse = project / "wheelhouse"
+    caches = scratch / name / "caches"
 
     # Build: the lock stays; the wheelhouse (or pip's output folder) starts empty.
     build_cmd = [WHEELFERRY, "build", "--project", str(project)]
@@ -245,6 +262,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--real", action="store_true",
                         help="also the real scientific set, from the public index")
+    parser.add_argument("--pinned", action="store_true",
+                        help="also locking a real set of exact 2023 pins (the old pins' era), "
+                        "from the public index")
     args = parser.parse_args()
     table = Table(args.runs)
     with tempfile.TemporaryDirectory() as scratch_name:
@@ -262,6 +282,9 @@ def main() -> None:
         if args.real:
             bench_set(table, args.runs, scratch, "real", REAL_SET, None, "bridge",
                       host_ca_bundle(), toolchain)
+        if args.pinned:
+            bench_lock(table, args.runs, scratch, "pinned", PINNED_SET, None, "bridge",
+                       host_ca_bundle(), toolchain, pip_compile_too=False)
     table.print()
 
 
