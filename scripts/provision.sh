@@ -47,8 +47,16 @@ ensure_engine() {
         as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io >/dev/null
     fi
     say "starting dockerd (log: $STATE_DIR/dockerd.log)"
-    # Detached from our stdout/stderr: a daemon holding the pipe open would make readers wait forever.
-    as_root setsid dockerd >"$STATE_DIR/dockerd.log" 2>&1 < /dev/null &
+    # Detached, in a session of its own, holding none of our descriptors: a daemon that kept a
+    # caller's pipe or lock open would make whoever waits on it wait forever.
+    as_root python3 - "$STATE_DIR/dockerd.log" <<'PYTHON'
+import subprocess
+import sys
+
+with open(sys.argv[1], "ab") as log:
+    subprocess.Popen(["dockerd"], stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                     close_fds=True, start_new_session=True)
+PYTHON
     for _ in $(seq 1 60); do
         engine_answers && { say "dockerd is up"; return; }
         sleep 1
