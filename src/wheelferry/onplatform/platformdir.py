@@ -4,7 +4,7 @@ swapped in whole, what an interrupted run left beside it, and init.sh written be
 
 Like unbundle.py it runs in the platform's python3 (3.8 or later, the standard library only,
 nothing of wheelferry imported): bundlescript.py embeds this module's source ahead of
-unbundle.py's in every bundle.
+unbundle.py's in every bundle, after the pieces of everywhere/ they import.
 """
 
 from __future__ import annotations
@@ -29,14 +29,6 @@ class Refused(Exception):
 
 def say(message: str) -> None:
     print("wheelferry-bundle: " + message, file=sys.stderr, flush=True)
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(CHUNK), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def leftovers(folder: Path, mark: str) -> list[Path]:
