@@ -1,8 +1,8 @@
 """The platform side of a bundle: the program that a bundle's POSIX sh header hands to the
 platform's python3 once the payload's sha256 has checked out. It runs there, not here: Python
 3.8 or later, the standard library only, nothing of wheelferry imported (bundlescript.py embeds
-everywhere/checksums.py's source, then platformdir.py's, then this module's, in every bundle,
-and calls `main`).
+everywhere/checksums.py's and folderswap.py's source, then platformdir.py's, then this module's,
+in every bundle, and calls `main`).
 
 Nothing changes until every check has passed:
 1. the payload's listing (a tar after the header): every member a regular file with a plain
@@ -34,16 +34,14 @@ from pathlib import Path
 from typing import IO
 
 from wheelferry.everywhere.checksums import sha256_file, sums_entries
+from wheelferry.everywhere.folderswap import OLD_MARK, STAGING_MARK, staging_folder
 from wheelferry.onplatform.platformdir import (
-    OLD_MARK,
-    STAGING_MARK,
     SUMS,
     Refused,
     current_wheelhouse,
     leftovers,
     place_kept,
     say,
-    staging_folder,
     swap,
     write_checked,
     write_file,

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from wheelferry.bundling import bundle, bundlescript
-from wheelferry.everywhere import checksums
+from wheelferry.everywhere import checksums, folderswap
 from wheelferry.onplatform import platformdir, reviewsummary, unbundle
 from wheelferry.project import manifest as mf
 from wheelferry.target import initscript
@@ -72,9 +72,9 @@ def test_the_program_is_self_contained_and_carries_init_scripts_own_block() -> N
     # The pieces of everywhere/ they import first (one `from __future__`, at the top), then
     # platformdir.py, then unbundle.py.
     heads = [program.index(f'"""{(module.__doc__ or "").splitlines()[0]}') for module in (
-        checksums, platformdir, unbundle)]
-    assert heads[0] == 0
-    assert heads[0] < heads[1] < heads[2]
+        checksums, folderswap, platformdir, unbundle)]
+    assert min(heads) == 0
+    assert max(heads[:2]) < heads[2] < heads[3]
     assert [node.lineno for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
             and node.module == "__future__"] == [tree.body[1].lineno]
     assert repr(initscript.render_block("~/persistent-home/my-tools")) in program
