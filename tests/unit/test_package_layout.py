@@ -1,12 +1,13 @@
 """The package's shape: every module lives in a folder by stage, each folder says in its
 docstring what it holds, a folder imports only the folders below it (a misplaced import fails
 here), modules within a folder import each other without circles, the code that runs on the
-platform or in containers imports nothing of the host, and only the command-line edge imports
-invoke."""
+platform or in containers imports nothing of the host but the stdlib-only pieces all three
+runtimes share (everywhere/), and only the command-line edge imports invoke."""
 
 from __future__ import annotations
 
 import ast
+import sys
 from pathlib import Path
 
 import wheelferry
@@ -14,8 +15,8 @@ import wheelferry
 PACKAGE = Path(wheelferry.__file__).parent
 # Bottom to top, as in the layout table of docs/development.md ("where a change goes"): a folder
 # may import the folders before it, never one after it.
-FOLDERS = ("onplatform", "core", "project", "engine", "target", "locking", "building", "proving",
-           "bundling", "commands", "edge")
+FOLDERS = ("everywhere", "onplatform", "core", "project", "engine", "target", "locking",
+           "building", "proving", "bundling", "commands", "edge")
 # Stdlib-only scripts run in containers; the host may share their pure parts from any folder.
 SHARED = "incontainer"
 
@@ -86,11 +87,37 @@ def test_folders_import_only_the_folders_below_them() -> None:
 
 def test_the_code_that_runs_on_the_platform_imports_nothing_of_the_host() -> None:
     """A bundle and init.sh carry these modules' source with their wheelferry imports
-    stripped: they may import only each other."""
+    stripped: they may import only each other and everywhere/'s pieces (pasted ahead of them),
+    each name from its module, as the names stand side by side once pasted."""
     for name, path in modules().items():
         if name.startswith("onplatform."):
             assert {target.split(".")[0] for target in internal_imports(path)} <= {
-                "onplatform"}, name
+                "everywhere", "onplatform"}, name
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.ImportFrom) and (node.module or "").startswith(
+                        "wheelferry"):
+                    assert len((node.module or "").split(".")) == 3, (name, node.module)
+                assert not isinstance(node, ast.Import) or not any(
+                    alias.name.startswith("wheelferry") for alias in node.names), name
+
+
+def test_what_runs_everywhere_imports_the_standard_library_only() -> None:
+    """everywhere/'s modules are imported by the host, copied beside the in-container scripts
+    (where a script imports them by their bare names) and pasted first into the platform's
+    programs (whose annotations they make lazy for Python 3.8)."""
+    shared = sorted((PACKAGE / "everywhere").glob("*.py"))
+    assert [path.stem for path in shared if path.stem != "__init__"]
+    for path in shared:
+        imported = external_imports(path)
+        assert imported <= {*sys.stdlib_module_names, "__future__"}, (path.name, imported)
+        if path.stem != "__init__":
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            first = tree.body[1 if ast.get_docstring(tree) else 0]
+            assert isinstance(first, ast.ImportFrom), path.name
+            assert (first.module, [alias.name for alias in first.names]) == (
+                "__future__", ["annotations"]), path.name
+    scripts = {path.name for path in (PACKAGE / SHARED).glob("*.py")}
+    assert {path.name for path in shared} & scripts == set()  # one folder in the containers
 
 
 def test_modules_within_a_folder_import_each_other_without_circles() -> None:
@@ -139,10 +166,11 @@ def test_unit_tests_mirror_the_folders() -> None:
 
 def test_in_container_scripts_import_nothing_of_the_host() -> None:
     """The host shares their pure parts (build_needs: what a build log says); they run in the
-    container with the stdlib and packaging only, so they may never import a host module."""
+    container with the stdlib and packaging only, so they may never import a host module, only
+    each other and everywhere/'s pieces, copied beside them."""
     for script in sorted((PACKAGE / SHARED).glob("*.py")):
         tree = ast.parse(script.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
             if isinstance(node, ast.ImportFrom) and node.module:
-                assert not node.module.startswith("wheelferry") \
-                    or node.module == "wheelferry.incontainer", (script.name, node.module)
+                assert not node.module.startswith("wheelferry") or node.module in {
+                    "wheelferry.incontainer", "wheelferry.everywhere"}, (script.name, node.module)

@@ -5,7 +5,6 @@ itself with), `bundle` (one self-checking upload), `review` (the review pack), a
 
 from __future__ import annotations
 
-import inspect
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -31,7 +30,7 @@ def fingerprint(*, output: Path, reporter: Reporter) -> Path:
     text = (f"#!/usr/bin/env python3\n# Written by `wheelferry fingerprint` (wheelferry "
             f"{__version__}). On the platform:\n#     python3 {output.name} > platform.json\n"
             "# then, in [tool.wheelferry]: provided = \"platform.json\"\n"
-            + inspect.getsource(fingerprintscript).replace("\r\n", "\n"))
+            + initscript.pasted_source(fingerprintscript) + "\n")
     files.replace_file(output, text.encode("utf-8"), new_mode=0o755)
     reporter.info(f"wrote {output}: copy it to the platform, run 'python3 {output.name} > "
                   "platform.json' there once, bring platform.json back into the project and set "

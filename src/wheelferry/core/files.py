@@ -3,7 +3,6 @@ never a mix; several files replaced all or none; and their checksums."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -12,13 +11,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+# Shared with the containers and the platform (everywhere/); the host's modules take it from here.
+from wheelferry.everywhere.checksums import sha256_file as sha256_file
 
 
 def replace_file(path: Path, data: bytes, *, new_mode: int | None = None) -> None:

@@ -36,6 +36,9 @@ from wheelferry.engine.client import ContainerSpec, Mount, host_user
 from wheelferry.project.options import IndexOptions, PlatformOptions, TargetOptions, expand_home
 
 SCRIPTS_DIR = Path(__file__).parent.parent / "incontainer"
+# What the scripts share with the host and the platform, copied beside them: a script imports
+# these as it imports the other scripts.
+EVERYWHERE_DIR = Path(__file__).parent.parent / "everywhere"
 SCRIPTS_MOUNT = "/wheelferry/scripts"
 OUT_MOUNT = "/out"
 CACHE_MOUNT = "/wheelferry/cache"
@@ -79,10 +82,11 @@ def cache_dir() -> Path:
 
 
 def scripts_dir() -> Path:
-    """The in-container scripts as containers see them: copied once (per content) from the
-    installed package into the user's cache, so they can be mounted wherever wheelferry is
-    installed."""
-    files = sorted(SCRIPTS_DIR.glob("*.py"))
+    """The in-container scripts as containers see them, everywhere/'s modules beside them:
+    copied once (per content) from the installed package into the user's cache, so they can be
+    mounted wherever wheelferry is installed."""
+    files = sorted([*SCRIPTS_DIR.glob("*.py"),
+                    *(path for path in EVERYWHERE_DIR.glob("*.py") if path.name != "__init__.py")])
     digest = hashlib.sha256()
     for file in files:
         digest.update(file.name.encode() + b"\0" + file.read_bytes() + b"\0")

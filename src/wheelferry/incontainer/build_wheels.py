@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from wheelferry.everywhere import checksums
     from wheelferry.incontainer import (
         build_retries,
         build_steps,
@@ -43,9 +44,10 @@ if TYPE_CHECKING:
         system_needs,
     )
 else:
-    try:  # in the container, the scripts sit side by side
+    try:  # in the container, the scripts (and everywhere/'s modules) sit side by side
         import build_retries
         import build_steps
+        import checksums
         import declared_requires
         import fetch_pins
         import graft_libraries
@@ -54,6 +56,7 @@ else:
         import published_files
         import system_needs
     except ImportError:  # loaded from the package (unit tests)
+        from wheelferry.everywhere import checksums
         from wheelferry.incontainer import (
             build_retries,
             build_steps,
@@ -73,10 +76,6 @@ attempt, last_attempt = build_steps.attempt, build_steps.last_attempt
 locked_version, retry_build = build_steps.locked_version, build_retries.retry_build
 fetch, download_listed_sdist = pin_download.fetch, pin_download.download_listed_sdist
 SDIST_SUFFIXES = pin_download.SDIST_SUFFIXES
-
-
-# Like wheelferry.files.sha256_file: scripts in the container cannot import wheelferry.
-sha256 = fetch_pins.sha256
 
 
 def build_requires(pin: dict[str, Any], work: Path, log: Path, env: dict[str, str]) -> list[str]:
@@ -168,7 +167,7 @@ def process(pin: dict[str, Any], base_env: dict[str, str],
             return result
         if not artifact.name.endswith(SDIST_SUFFIXES):
             raise Failed(f"downloading it (unexpected file {artifact.name})")
-        result["sdist"] = {"file": artifact.name, "sha256": sha256(artifact)}
+        result["sdist"] = {"file": artifact.name, "sha256": checksums.sha256_file(artifact)}
         note(f"{name}: building its wheel from {artifact.name}")
         attempt(log, "with today's build tools, in isolation" if not override else
                 "with what earlier builds found it imports" if "found" in override else

@@ -14,19 +14,26 @@ Stdlib only, besides `packaging` (in the toolchain's venv; pip vendors it otherw
 
 from __future__ import annotations
 
-import hashlib
 import re
 import subprocess
 import sys
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 try:
     from packaging import utils
 except ImportError:  # the toolchain's venv has packaging; pip vendors the same library
     from pip._vendor.packaging import utils  # type: ignore[no-redef]
+
+if TYPE_CHECKING:
+    from wheelferry.everywhere import checksums
+else:
+    try:  # in the container, everywhere/'s modules sit beside the scripts
+        import checksums
+    except ImportError:  # loaded from the package (unit tests)
+        from wheelferry.everywhere import checksums
 
 PIP = [sys.executable, "-m", "pip"]
 HASH = re.compile(r"--hash=sha256:([0-9a-fA-F]{64})")
@@ -51,14 +58,6 @@ def file_project(filename: str) -> str | None:
         return None
 
 
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def match_files(pins: Sequence[Mapping[str, Any]], folder: Path) -> dict[str, Path] | None:
     """Each pin's downloaded file in `folder`, by the project its name states and a sha256 the
     pin lists; None unless every pin has exactly one (then the batch is not trusted)."""
@@ -69,7 +68,7 @@ def match_files(pins: Sequence[Mapping[str, Any]], folder: Path) -> dict[str, Pa
         pin = wanted.get(utils.canonicalize_name(project)) if project else None
         if pin is None or project in found:
             return None
-        if sha256(path) not in {h.lower() for h in HASH.findall(str(pin["line"]))}:
+        if checksums.sha256_file(path) not in {h.lower() for h in HASH.findall(str(pin["line"]))}:
             return None
         found[str(project)] = path
     if len(found) != len(wanted):

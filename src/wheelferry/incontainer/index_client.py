@@ -28,17 +28,16 @@ except ImportError:  # the toolchain's venv has packaging; pip vendors the same 
     from pip._vendor.packaging import utils  # type: ignore[no-redef]
 
 if TYPE_CHECKING:
-    from wheelferry.incontainer import fetch_pins
+    from wheelferry.everywhere import checksums
 else:
-    try:  # in the container, the scripts sit side by side
-        import fetch_pins
+    try:  # in the container, everywhere/'s modules sit beside the scripts
+        import checksums
     except ImportError:  # loaded from the package (unit tests)
-        from wheelferry.incontainer import fetch_pins
+        from wheelferry.everywhere import checksums
 
 JSON_API = "application/vnd.pypi.simple.v1+json"  # PEP 691
 DEFAULT_INDEX = "https://pypi.org/simple/"
 INDEX_TIMEOUT = 60
-sha256 = fetch_pins.sha256
 
 
 def listed_sha256(file: Mapping[str, Any]) -> str:
@@ -115,7 +114,7 @@ def download_file(file: Mapping[str, Any], folder: Path, env: Mapping[str, str])
     with urllib.request.urlopen(request, timeout=INDEX_TIMEOUT, context=context) as response, \
             target.open("wb") as handle:
         shutil.copyfileobj(response, handle)
-    if sha256(target) != expected:
+    if checksums.sha256_file(target) != expected:
         target.unlink()
         raise ValueError(f"{target.name} does not match the sha256 the index lists")
     return target

@@ -14,12 +14,11 @@ import importlib.metadata
 import json
 import os
 import platform
-import shutil
 import site
-import subprocess
 import sys
 import sysconfig
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 try:
     from packaging import tags
@@ -28,6 +27,14 @@ except ImportError:  # the bare image: pip vendors the same library
         from pip._vendor.packaging import tags  # type: ignore[no-redef]
     except ImportError:  # a platform's Python without pip: no tags to offer
         tags = None  # type: ignore[assignment]
+
+if TYPE_CHECKING:
+    from wheelferry.everywhere import sonames
+else:
+    try:  # in the container, everywhere/'s modules sit beside the scripts
+        import sonames
+    except ImportError:  # loaded from the package
+        from wheelferry.everywhere import sonames
 
 
 def provided() -> list[list[str]]:
@@ -39,30 +46,8 @@ def provided() -> list[list[str]]:
     return found
 
 
-# Where the loader looks without ld.so.cache (and where libraries sit on Debian, Red Hat, Alpine).
-LIBRARY_DIRS = ("/lib", "/lib64", "/usr/lib", "/usr/lib64", "/usr/local/lib")
-
-
-def shared_libraries() -> list[str]:
-    """The sonames the loader finds here: what ldconfig's cache lists, and the libraries in the
-    default folders (its multiarch ones too)."""
-    names: set[str] = set()
-    for ldconfig in (shutil.which("ldconfig"), "/sbin/ldconfig", "/usr/sbin/ldconfig"):
-        if ldconfig and os.path.isfile(ldconfig):
-            listed = subprocess.run([ldconfig, "-p"], capture_output=True, text=True,
-                                    check=False).stdout
-            names.update(line.split()[0] for line in listed.splitlines()[1:]
-                         if line.startswith(("\t", " ")) and ".so" in line.split()[0])
-            break
-    multiarch = sysconfig.get_config_var("MULTIARCH") or ""
-    folders = [*LIBRARY_DIRS, *(f"{folder}/{multiarch}" for folder in LIBRARY_DIRS if multiarch)]
-    for folder in folders:
-        try:
-            entries = os.listdir(folder)
-        except OSError:
-            continue
-        names.update(name for name in entries if name.endswith(".so") or ".so." in name)
-    return sorted(names)
+# The sonames the loader finds, as the fingerprint script reports them on the platform.
+shared_libraries = sonames.shared_libraries
 
 
 def platform_facts() -> dict[str, object]:

@@ -1,5 +1,6 @@
-"""The platform describes itself: `wheelferry fingerprint` writes this module's source as
-fingerprint.py, and the user runs it once on the platform, where wheelferry cannot go:
+"""The platform describes itself: `wheelferry fingerprint` writes this module's source (after
+everywhere/sonames.py's) as fingerprint.py, and the user runs it once on the platform, where
+wheelferry cannot go:
 
     python3 fingerprint.py > platform.json
 
@@ -20,12 +21,12 @@ import getpass
 import json
 import os
 import platform
-import shutil
 import site
-import subprocess
 import sys
 import sysconfig
 from typing import Any
+
+from wheelferry.everywhere.sonames import shared_libraries
 
 FORMAT = 1
 INSTALLS_MARK = ".wheelferry-installs"
@@ -75,34 +76,6 @@ def supported_tags(libc: str) -> list[str]:
         except Exception:  # an old or odd pip: the answer from the C library follows
             continue
     return fallback_tags(libc)
-
-
-# Where the loader looks without ld.so.cache (as incontainer/probe.py, which the platform image's
-# probe runs: this script runs where wheelferry is not installed).
-LIBRARY_DIRS = ("/lib", "/lib64", "/usr/lib", "/usr/lib64", "/usr/local/lib")
-
-
-def shared_libraries() -> list[str]:
-    """The sonames the loader finds here: what ldconfig's cache lists, and the libraries in the
-    default folders (their multiarch ones too)."""
-    names: set[str] = set()
-    for ldconfig in (shutil.which("ldconfig"), "/sbin/ldconfig", "/usr/sbin/ldconfig"):
-        if ldconfig and os.path.isfile(ldconfig):
-            listed = subprocess.run([ldconfig, "-p"], stdout=subprocess.PIPE,
-                                    stderr=subprocess.DEVNULL, text=True,
-                                    check=False).stdout
-            names.update(line.split()[0] for line in listed.splitlines()[1:]
-                         if line.startswith(("\t", " ")) and ".so" in line.split()[0])
-            break
-    multiarch = sysconfig.get_config_var("MULTIARCH") or ""
-    folders = [*LIBRARY_DIRS, *(f"{folder}/{multiarch}" for folder in LIBRARY_DIRS if multiarch)]
-    for folder in folders:
-        try:
-            entries = os.listdir(folder)
-        except OSError:
-            continue
-        names.update(name for name in entries if name.endswith(".so") or ".so." in name)
-    return sorted(names)
 
 
 def writable(path: str) -> bool:

@@ -4,7 +4,7 @@ swapped in whole, what an interrupted run left beside it, and init.sh written be
 
 Like unbundle.py it runs in the platform's python3 (3.8 or later, the standard library only,
 nothing of wheelferry imported): bundlescript.py embeds this module's source ahead of
-unbundle.py's in every bundle.
+unbundle.py's in every bundle, after the pieces of everywhere/ they import.
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ import uuid
 from pathlib import Path
 from typing import IO, Any
 
+from wheelferry.everywhere.folderswap import OLD_MARK, swap_aside
+
 SUMS = "SHA256SUMS"
-STAGING_MARK = ".wheelferry-staging-"
-OLD_MARK = ".wheelferry-old-"
 CHUNK = 1 << 20
 
 
@@ -29,14 +29,6 @@ class Refused(Exception):
 
 def say(message: str) -> None:
     print("wheelferry-bundle: " + message, file=sys.stderr, flush=True)
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(CHUNK), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def leftovers(folder: Path, mark: str) -> list[Path]:
@@ -69,14 +61,6 @@ def write_checked(source: IO[bytes], destination: Path, expected: str) -> None:
         raise Refused(f"{destination.name} does not match {SUMS}")
 
 
-def staging_folder(folder: Path) -> Path:
-    """A new staging folder beside the install dir (its parents made first)."""
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    staging = folder.parent / f".{folder.name}{STAGING_MARK}{uuid.uuid4().hex[:12]}"
-    staging.mkdir()
-    return staging
-
-
 def place_kept(source: Path, destination: Path, expected: str) -> bool:
     """A wheel the delta keeps, into staging: a hard link (True), else a checked copy."""
     try:
@@ -104,23 +88,15 @@ def exchange(first: Path, second: Path) -> bool:
 
 
 def swap(staging: Path, folder: Path) -> Path | None:
-    """Put the staging folder in the install dir's place whole; returns where the previous
-    wheelhouse now is (to be removed), None when there was none."""
+    """Put the staging folder in the install dir's place whole (one exchange where the system
+    offers it, else swap_aside's two renames); returns where the previous wheelhouse now is (to
+    be removed), None when there was none."""
     if not folder.exists():
         os.rename(staging, folder)
         return None
     if exchange(staging, folder):
         return staging
-    old = folder.parent / f".{folder.name}{OLD_MARK}{uuid.uuid4().hex[:12]}"
-    try:
-        os.rename(folder, old)
-        os.rename(staging, folder)
-    except BaseException:
-        # Judge by the file system: an interruption can land after a rename took effect.
-        if old.exists() and not folder.exists():
-            os.rename(old, folder)
-        raise
-    return old
+    return swap_aside(staging, folder)
 
 
 def write_file(path: Path, data: bytes) -> None:

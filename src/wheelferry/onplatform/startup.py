@@ -1,7 +1,7 @@
 """The program of wheelferry's init.sh block: it runs on the platform at every desktop and job
 start, in the platform's python3 (3.8 or later, the standard library only, nothing of wheelferry
 imported: initscript.py embeds this module's source in the block, with install_link.py's and
-platform_drift.py's, and a bundle runs the same).
+platform_drift.py's after everywhere/checksums.py's, and a bundle runs the same).
 
 Install once, link at every start:
 - the wheelhouse at the install dir is installed once (offline, hash-checked, every file checked
@@ -37,6 +37,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from wheelferry.everywhere.checksums import sha256_file, sums_entries
 from wheelferry.onplatform.install_link import link, write_beside
 from wheelferry.onplatform.platform_drift import drift_message
 
@@ -69,22 +70,10 @@ def write_json(path: Path, data: dict[str, Any]) -> None:
         pass  # only a record: the next start checks again
 
 
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def upload_is_intact(folder: Path, text: str, sums_hash: str) -> bool:
     """Every file SHA256SUMS lists is there with its hash (every byte once per upload, recorded
     beside the install dir by sizes and times, which a new upload changes)."""
-    expected = {}
-    for line in text.splitlines():
-        digest, _, name = line.partition(" ")
-        if name.strip():
-            expected[name.lstrip(" *")] = digest
+    expected = {name: digest for digest, name, _ in sums_entries(text) if name}
 
     def stat(name: str) -> list[int] | None:
         try:
@@ -98,7 +87,7 @@ def upload_is_intact(folder: Path, text: str, sums_hash: str) -> bool:
     if read_json(record) == seen:
         return True
     bad = [name for name, digest in sorted(expected.items())
-           if not (folder / name).is_file() or sha256(folder / name) != digest]
+           if not (folder / name).is_file() or sha256_file(folder / name) != digest]
     if bad:
         say(f"the wheelhouse at {folder} does not match {SUMS}; nothing installed. Bad files:")
         for name in bad:

@@ -1,7 +1,8 @@
 """The platform side of a bundle: the program that a bundle's POSIX sh header hands to the
 platform's python3 once the payload's sha256 has checked out. It runs there, not here: Python
 3.8 or later, the standard library only, nothing of wheelferry imported (bundlescript.py embeds
-platformdir.py's source, then this module's, in every bundle, and calls `main`).
+everywhere/checksums.py's and folderswap.py's source, then platformdir.py's, then this module's,
+in every bundle, and calls `main`).
 
 Nothing changes until every check has passed:
 1. the payload's listing (a tar after the header): every member a regular file with a plain
@@ -32,17 +33,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from wheelferry.everywhere.checksums import sha256_file, sums_entries
+from wheelferry.everywhere.folderswap import OLD_MARK, STAGING_MARK, staging_folder
 from wheelferry.onplatform.platformdir import (
-    OLD_MARK,
-    STAGING_MARK,
     SUMS,
     Refused,
     current_wheelhouse,
     leftovers,
     place_kept,
     say,
-    sha256_of,
-    staging_folder,
     swap,
     write_checked,
     write_file,
@@ -99,11 +98,7 @@ def plain_name(name: str) -> bool:
 
 def parse_sums(text: str) -> dict[str, str]:
     entries: dict[str, str] = {}
-    for line in text.splitlines():
-        if not line.strip():
-            continue
-        digest, _, name = line.partition(" ")
-        name = name.lstrip("*").lstrip(" ")
+    for digest, name, line in sums_entries(text):
         if (len(digest) != 64 or digest.strip("0123456789abcdef") or not plain_name(name)
                 or name == SUMS or name in entries):
             raise Refused(f"its {SUMS} has a line wheelferry does not write: {line!r}")
@@ -143,7 +138,7 @@ def not_there(base: Path | None, names: list[str], sums: dict[str, str]) -> list
         path = base / name if base is not None else None
         if path is None or not path.is_file():
             bad.append(f"{name} (missing)")
-        elif sha256_of(path) != sums[name]:
+        elif sha256_file(path) != sums[name]:
             bad.append(f"{name} (different)")
     return bad
 

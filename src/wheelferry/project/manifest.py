@@ -11,6 +11,7 @@ from typing import Any, Literal, get_args
 
 from wheelferry import __version__
 from wheelferry.core.files import sha256_file
+from wheelferry.everywhere.checksums import sums_entries
 
 MANIFEST = "wheelferry-manifest.json"
 SUMS = "SHA256SUMS"
@@ -164,13 +165,7 @@ def sums_text(entries: Iterable[tuple[str, str]]) -> str:
 
 def parse_sums(text: str) -> dict[str, str]:
     """file -> sha256 from a coreutils checksum file (text or binary mode lines)."""
-    entries: dict[str, str] = {}
-    for line in text.splitlines():
-        if not line.strip():
-            continue
-        digest, _, name = line.partition(" ")
-        entries[name.lstrip("*").lstrip(" ")] = digest
-    return entries
+    return {name: digest for digest, name, _ in sums_entries(text)}
 
 
 def write_metadata(folder: Path, manifest: Manifest) -> None:

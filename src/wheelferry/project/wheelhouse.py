@@ -10,24 +10,15 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 from wheelferry.core.errors import BuildError, StorageError
 from wheelferry.core.files import read_files, restore_files
+from wheelferry.everywhere.folderswap import OLD_MARK, STAGING_MARK, staging_folder, swap_aside
 from wheelferry.project import layout as project
 from wheelferry.project.manifest import MANIFEST, read_manifest
 from wheelferry.project.options import Options
-
-STAGING_MARK = ".wheelferry-staging-"
-OLD_MARK = ".wheelferry-old-"
-
-
-def staging_folder(wheelhouse: Path) -> Path:
-    path = wheelhouse.parent / f".{wheelhouse.name}{STAGING_MARK}{uuid.uuid4().hex[:12]}"
-    path.mkdir(parents=True)
-    return path
 
 
 def is_mount_point(folder: Path, mountinfo: Path = Path("/proc/self/mountinfo")) -> bool:
@@ -93,18 +84,9 @@ def recover(wheelhouse: Path) -> None:
 
 def swap_in(staging: Path, wheelhouse: Path) -> None:
     """Replace the wheelhouse by the staging folder; on any failure the old one stays."""
-    old = wheelhouse.parent / f".{wheelhouse.name}{OLD_MARK}{uuid.uuid4().hex[:12]}"
-    try:
-        if wheelhouse.exists():
-            os.rename(wheelhouse, old)
-        os.rename(staging, wheelhouse)
-    except BaseException:
-        # Judge by the file system, not by how far the code got: an interruption can land
-        # after a rename took effect but before the next statement.
-        if old.exists() and not wheelhouse.exists():
-            os.rename(old, wheelhouse)
-        raise
-    shutil.rmtree(old, ignore_errors=True)
+    old = swap_aside(staging, wheelhouse)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def place(source: Path, destination: Path) -> None:

@@ -11,6 +11,7 @@ shell-quoted.
 from __future__ import annotations
 
 import ast
+import importlib
 import inspect
 import shlex
 from pathlib import Path
@@ -54,22 +55,57 @@ def quote_install_dir(install_dir: str) -> str:
 
 
 def pasted_source(*modules: ModuleType) -> str:
-    """Modules of onplatform/ as one program, in order: each one's source without its imports
-    of wheelferry (the names come from the others pasted beside it), and of __future__ but in
-    the first."""
+    """Modules of onplatform/ as one program, in order, after the everywhere/ modules they
+    import: each one's source without its imports of wheelferry (the names come from the others
+    pasted beside it), and of __future__ but in the first."""
+    shared = [importlib.import_module(name) for name in dict.fromkeys(
+        node.module for module in modules for node in ast.parse(source_of(module)).body
+        if isinstance(node, ast.ImportFrom) and node.module is not None
+        and node.module.startswith("wheelferry.everywhere."))]
+    pasted = [*shared, *modules]
+    trees = {module: ast.parse(source_of(module)) for module in pasted}
+    check_names(pasted, trees)
     texts = []
-    for index, module in enumerate(modules):
-        source = inspect.getsource(module).replace("\r\n", "\n")
+    for index, module in enumerate(pasted):
         dropped: set[int] = set()
-        for node in ast.parse(source).body:
+        for node in trees[module].body:
             if isinstance(node, ast.ImportFrom) and node.module is not None and (
                     node.module.startswith("wheelferry")
                     or (node.module == "__future__" and index > 0)):
                 dropped.update(range(node.lineno - 1, node.end_lineno or node.lineno))
-        lines = source.splitlines()
+        lines = source_of(module).splitlines()
         texts.append("\n".join(line for number, line in enumerate(lines)
                                if number not in dropped).strip())
     return "\n\n".join(texts)
+
+
+def source_of(module: ModuleType) -> str:
+    return inspect.getsource(module).replace("\r\n", "\n")
+
+
+def check_names(pasted: list[ModuleType], trees: dict[ModuleType, ast.Module]) -> None:
+    """Pasted together, the modules share one namespace: each name of wheelferry they import
+    must be defined by one of them, and none defined by two (the later would replace it)."""
+    defined: dict[str, str] = {}
+    for module in pasted:
+        for node in trees[module].body:
+            targets: list[ast.expr] = (node.targets if isinstance(node, ast.Assign) else
+                                       [node.target] if isinstance(node, ast.AnnAssign) else [])
+            names = [name.id for target in targets for name in ast.walk(target)
+                     if isinstance(name, ast.Name)]
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                names.append(node.name)
+            for name in names:
+                assert defined.setdefault(name, module.__name__) == module.__name__, (
+                    f"{name} is defined in {defined[name]} and in {module.__name__}")
+    for module in pasted:
+        for node in trees[module].body:
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("wheelferry"):
+                for alias in node.names:
+                    assert alias.asname is None, (module.__name__, alias.asname)
+                    assert alias.name in defined, (
+                        f"{module.__name__} imports {alias.name} from {node.module}, which is "
+                        "not pasted beside it (import each name from its module)")
 
 
 def installer_source() -> str:

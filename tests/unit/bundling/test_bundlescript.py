@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from wheelferry.bundling import bundle, bundlescript
-from wheelferry.onplatform import reviewsummary
+from wheelferry.everywhere import checksums, folderswap
+from wheelferry.onplatform import platformdir, reviewsummary, unbundle
 from wheelferry.project import manifest as mf
 from wheelferry.target import initscript
 
@@ -68,7 +69,14 @@ def test_the_program_is_self_contained_and_carries_init_scripts_own_block() -> N
     tree = ast.parse(program)
     imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
     assert not any(name and name.startswith("wheelferry") for name in imported)
-    assert program.startswith('"""The install dir on the platform')  # platformdir.py, first
+    # The pieces of everywhere/ they import first (one `from __future__`, at the top), then
+    # platformdir.py, then unbundle.py.
+    heads = [program.index(f'"""{(module.__doc__ or "").splitlines()[0]}') for module in (
+        checksums, folderswap, platformdir, unbundle)]
+    assert min(heads) == 0
+    assert max(heads[:2]) < heads[2] < heads[3]
+    assert [node.lineno for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+            and node.module == "__future__"] == [tree.body[1].lineno]
     assert repr(initscript.render_block("~/persistent-home/my-tools")) in program
     assert repr(initscript.installer_source()) in program
     assert repr(initscript.NEW_FILE_HEAD) in program

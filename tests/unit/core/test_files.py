@@ -1,9 +1,8 @@
-"""files: whole-file writes (beside, then renamed over), several files replaced all or none, and
-their checksums."""
+"""files: whole-file writes (beside, then renamed over), several files replaced all or none
+(a file's sha256: tests/unit/everywhere/test_checksums.py)."""
 
 from __future__ import annotations
 
-import hashlib
 import stat
 from pathlib import Path
 
@@ -16,7 +15,6 @@ from wheelferry.core.files import (
     replace_all,
     replace_file,
     restore_files,
-    sha256_file,
 )
 
 
@@ -71,13 +69,6 @@ def test_a_file_that_did_not_exist_is_removed_again(tmp_path: Path) -> None:
     restore_files(before)
     assert kept.read_bytes() == b"base\n"
     assert not new.exists()
-
-
-def test_sha256_file_is_the_sha256_of_the_bytes(tmp_path: Path) -> None:
-    path = tmp_path / "wheel.whl"
-    data = bytes(range(256)) * 5000  # more than one read block
-    path.write_bytes(data)
-    assert sha256_file(path) == hashlib.sha256(data).hexdigest()
 
 
 def test_a_cache_record_is_written_whole_and_an_unwritable_cache_is_no_error(

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from wheelferry.everywhere.folderswap import OLD_MARK, staging_folder
 from wheelferry.onplatform import platformdir
-from wheelferry.onplatform.platformdir import OLD_MARK, Refused
+from wheelferry.onplatform.platformdir import Refused
 
 
 def folder_with(path: Path, name: str, data: bytes) -> Path:
@@ -36,7 +37,7 @@ def test_swap_puts_the_new_wheelhouse_in_place_whole(tmp_path: Path, atomic: boo
     if not atomic:
         monkeypatch.setattr(platformdir, "exchange", lambda first, second: False)
     folder = folder_with(tmp_path / "my-tools", "old.whl", b"old")
-    staging = platformdir.staging_folder(folder)
+    staging = staging_folder(folder)
     (staging / "new.whl").write_bytes(b"new")
     previous = platformdir.swap(staging, folder)
     assert os.listdir(folder) == ["new.whl"]

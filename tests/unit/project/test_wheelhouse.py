@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from wheelferry.core.errors import BuildError
+from wheelferry.everywhere.folderswap import OLD_MARK, STAGING_MARK
 from wheelferry.project import wheelhouse as wh
 from wheelferry.project.manifest import MANIFEST
 
@@ -58,8 +59,8 @@ def test_a_staging_folder_is_removed_when_the_build_fails(tmp_path: Path) -> Non
 def test_recover_puts_a_moved_aside_wheelhouse_back_and_removes_staging(tmp_path: Path) -> None:
     # What a run killed between the two renames of the swap leaves: the old wheelhouse moved
     # aside, the new one still in staging.
-    a_wheelhouse(tmp_path / f".wheelhouse{wh.OLD_MARK}0123456789ab", "old")
-    a_wheelhouse(tmp_path / f".wheelhouse{wh.STAGING_MARK}ba9876543210", "new")
+    a_wheelhouse(tmp_path / f".wheelhouse{OLD_MARK}0123456789ab", "old")
+    a_wheelhouse(tmp_path / f".wheelhouse{STAGING_MARK}ba9876543210", "new")
     (tmp_path / "unrelated").mkdir()
     wheelhouse = tmp_path / "wheelhouse"
     wh.recover(wheelhouse)
@@ -69,7 +70,7 @@ def test_recover_puts_a_moved_aside_wheelhouse_back_and_removes_staging(tmp_path
 
 def test_recover_drops_a_moved_aside_copy_when_the_wheelhouse_is_in_place(tmp_path: Path) -> None:
     wheelhouse = a_wheelhouse(tmp_path / "wheelhouse", "new")
-    a_wheelhouse(tmp_path / f".wheelhouse{wh.OLD_MARK}0123456789ab", "old")
+    a_wheelhouse(tmp_path / f".wheelhouse{OLD_MARK}0123456789ab", "old")
     wh.recover(wheelhouse)
     assert (wheelhouse / "marker.txt").read_text() == "new"
     assert [p.name for p in tmp_path.iterdir()] == ["wheelhouse"]

@@ -3,9 +3,11 @@ any install-dir value is quoted so that bash sees exactly that path."""
 
 from __future__ import annotations
 
+import importlib
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -228,3 +230,28 @@ def test_a_block_from_before_install_once_is_replaced_in_place(tmp_path: Path) -
     assert text == head + initscript.render_block("~/persistent-home/my-tools") + tail
     assert "--user" not in text
     bash_syntax_ok(path)
+
+
+def test_the_installer_carries_the_everywhere_pieces_it_imports_ahead_of_it() -> None:
+    installer = initscript.installer_source()
+    assert installer.index("def sha256_file(") < installer.index("def upload_is_intact(")
+    assert "from wheelferry" not in installer
+
+
+@pytest.mark.parametrize(("source", "says"), [
+    ("from wheelferry.everywhere.checksums import sums_entries\n\n\n"
+     "def sha256_file() -> None:\n    pass\n", "sha256_file is defined in"),
+    ("from wheelferry.onplatform.install_link import link\n", "imports link from"),
+])
+def test_pasted_modules_share_one_namespace_whole(
+        source: str, says: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pasted together, a name defined twice would replace the first, and a name imported
+    from a module that is not pasted would be missing: neither makes a program."""
+    (tmp_path / "pasted_probe.py").write_text(f"from __future__ import annotations\n\n{source}")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    module = importlib.import_module("pasted_probe")
+    try:
+        with pytest.raises(AssertionError, match=says):
+            initscript.pasted_source(module)
+    finally:
+        sys.modules.pop("pasted_probe", None)
