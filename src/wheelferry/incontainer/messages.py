@@ -1,8 +1,9 @@
 """What the containers report, declared once. build_wheels.py and build_retries.py fill one
 BuildReport per pin and write them to /out/result.json as {"packages": [...]}; compile_locks.py
 writes one LockReport; prove_install.py prints one ProofReport, upstream_check.py one
-UpstreamReport per distribution. The host parses each once (building/outcome.py,
-locking/outcome.py, proving/proof_report.py, proving/upstream.py) into frozen dataclasses,
+UpstreamReport per distribution, probe.py one ProbeReport (PlatformProbeReport with
+--platform). The host parses each once (building/outcome.py, locking/outcome.py,
+proving/proof_report.py, proving/upstream.py, target/probe_report.py) into frozen dataclasses,
 checking every value, since it comes from a container.
 
 Stdlib only.
@@ -189,3 +190,33 @@ class UpstreamReport(_UpstreamInstalled, total=False):
     imports: dict[str, ImportErrorReport | None]
     output: str
 
+
+class ProbeReport(TypedDict):
+    """What probe.py prints after `WHEELFERRY-PROBE `: the interpreter's version,
+    implementation, machine and supported wheel tags, most preferred first."""
+
+    version: str
+    implementation: str
+    machine: str
+    tags: list[str]
+
+
+class PlatformFactsReport(TypedDict):
+    """What probe.py --platform adds, in the platform's own image as its user: its C library,
+    user and home, whether the user site is enabled and the Python externally managed, the
+    distributions it has ([name, version]) and the sonames its loader finds."""
+
+    libc: str
+    libc_version: str
+    uid: int
+    gid: int
+    home: str
+    user_site_enabled: bool
+    externally_managed: bool
+    executable: str
+    distributions: list[list[str]]
+    libraries: list[str]
+
+
+class PlatformProbeReport(ProbeReport, PlatformFactsReport):
+    """probe.py --platform: the interpreter and the platform's facts."""

@@ -20,6 +20,10 @@ import subprocess
 import sys
 import sysconfig
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the types only: the probe runs alone in any image's python3
+    from wheelferry.incontainer import messages
 
 try:
     from packaging import tags
@@ -65,7 +69,7 @@ def shared_libraries() -> list[str]:
     return sorted(names)
 
 
-def platform_facts() -> dict[str, object]:
+def platform_facts() -> messages.PlatformFactsReport:
     libc, libc_version = platform.libc_ver()
     # Containers are Linux: the guard tells type checkers run for other hosts so.
     uid, gid = -1, -1
@@ -86,12 +90,14 @@ def platform_facts() -> dict[str, object]:
     }
 
 
-facts: dict[str, object] = {
+facts: messages.ProbeReport = {
     "version": platform.python_version(),
     "implementation": sys.implementation.name,
     "machine": platform.machine(),
     "tags": [str(tag) for tag in tags.sys_tags()] if tags is not None else [],
 }
 if "--platform" in sys.argv[1:]:
-    facts.update(platform_facts())
-print("WHEELFERRY-PROBE " + json.dumps(facts))
+    everything: messages.PlatformProbeReport = {**facts, **platform_facts()}
+    print("WHEELFERRY-PROBE " + json.dumps(everything))
+else:
+    print("WHEELFERRY-PROBE " + json.dumps(facts))
