@@ -1,10 +1,11 @@
 """What the containers report, declared once. build_wheels.py and build_retries.py fill one
 BuildReport per pin and write them to /out/result.json as {"packages": [...]}; compile_locks.py
-writes one LockReport; prove_install.py prints one ProofReport, upstream_check.py one
+writes one LockReport; install_system_packages.py one SystemPackagesReport; prove_install.py
+prints one ProofReport, upstream_check.py one
 UpstreamReport per distribution, probe.py one ProbeReport (PlatformProbeReport with
 --platform). The host parses each once (building/outcome.py, locking/outcome.py,
-proving/proof_report.py, proving/upstream.py, target/probe_report.py) into frozen dataclasses,
-checking every value, since it comes from a container.
+building/systemimage.py, proving/proof_report.py, proving/upstream.py, target/probe_report.py)
+into frozen dataclasses, checking every value, since it comes from a container.
 
 Stdlib only.
 """
@@ -220,3 +221,17 @@ class PlatformFactsReport(TypedDict):
 
 class PlatformProbeReport(ProbeReport, PlatformFactsReport):
     """probe.py --platform: the interpreter and the platform's facts."""
+
+
+class _Done(TypedDict):
+    ok: bool
+
+
+class SystemPackagesReport(_Done, total=False):
+    """What install_system_packages.py writes to /out/result.json: the package manager, and
+    each package's exact version as installed ("name=version", then the grafting tools'
+    "name==version"), or why it failed."""
+
+    manager: str
+    why: str
+    installed: list[str]
