@@ -86,6 +86,18 @@ class LockReport(TypedDict, total=False):
     as_of: dict[str, EraReport]
 
 
+class ModulesReport(TypedDict):
+    """One distribution as find_modules.py finds it installed (read by prove_install.py, in the
+    same container): its version, top-level modules, compiled submodules, shared libraries that
+    are not modules, and its requirements that apply only with an extra ([requirement, extra])."""
+
+    version: str
+    top: list[str]
+    compiled: list[str]
+    libraries: list[str]
+    extras: list[list[str]]
+
+
 class _ImportErrorType(TypedDict):
     type: str
 

@@ -54,9 +54,9 @@ def _json_line(cmd: list[str]) -> Any:
     return json.loads(lines[-1])
 
 
-def listing(names: list[str] | None = None) -> dict[str, dict[str, Any]]:
+def listing(names: list[str] | None = None) -> dict[str, messages.ModulesReport]:
     """find_modules.py in a fresh interpreter (init.sh may have created the user site)."""
-    found: dict[str, dict[str, Any]] = _json_line(
+    found: dict[str, messages.ModulesReport] = _json_line(
         [PYTHON, str(HERE / "find_modules.py"), json.dumps(names)])
     return found
 
