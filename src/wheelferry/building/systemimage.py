@@ -10,6 +10,7 @@ import shutil
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from wheelferry.core.errors import BuildError
 from wheelferry.core.files import read_json_object
@@ -28,6 +29,29 @@ class SystemImage:
 
     reference: str
     installed: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Installed:
+    """What the OS packages container reported (incontainer/messages.py: SystemPackagesReport):
+    whether it installed them, why not, and what it installed ("name=version")."""
+
+    ok: bool = False
+    why: str = ""
+    installed: tuple[str, ...] = ()
+
+
+def read_outcome(path: Path) -> Installed:
+    """The container's result.json, parsed once: none (the container failed before writing it)
+    is not ok; BuildError on a value of the wrong kind."""
+    data = read_json_object(path)
+    ok, why, installed = data.get("ok", False), data.get("why") or "", data.get("installed", [])
+    if not isinstance(ok, bool) or not isinstance(why, str) or not isinstance(installed, list) \
+            or not all(isinstance(version, str) for version in installed):
+        raise BuildError("the OS packages container's report is malformed; the previous "
+                         "wheelhouse is unchanged.",
+                         hint="Run again; if it repeats, report it with the build's output (-v).")
+    return Installed(ok=ok, why=why, installed=tuple(installed))
 
 
 def reference_for(toolchain_id: str, packages: tuple[str, ...]) -> str:
@@ -56,19 +80,19 @@ def ensure(engine: Engine, options: Options, *, toolchain: str, packages: tuple[
         repository, tag = reference.split(":")
 
         def commit(container: object) -> None:
-            outcome = read_json_object(out / "result.json")
-            if outcome.get("ok"):
+            outcome = read_outcome(out / "result.json")
+            if outcome.ok:
                 engine.commit(container, repository=repository, tag=tag, labels={
                     "io.wheelferry.base": base.id,
                     # name=version,... (a LABEL value with no spaces or quotes to escape)
-                    VERSIONS_LABEL: ",".join(str(v) for v in outcome.get("installed", []))})
+                    VERSIONS_LABEL: ",".join(outcome.installed)})
 
         result = engine.run(spec, on_line=on_line, keep=commit)
-        outcome = read_json_object(out / "result.json")
+        outcome = read_outcome(out / "result.json")
     finally:
         shutil.rmtree(out, ignore_errors=True)
-    if not result.ok or not outcome.get("ok"):
-        why = str(outcome.get("why") or f"the container failed (exit code {result.exit_code})")
+    if not result.ok or not outcome.ok:
+        why = outcome.why or f"the container failed (exit code {result.exit_code})"
         raise BuildError(
             f"installing the OS packages {', '.join(packages)} for the build failed: {why}.",
             hint="Check the names in system-packages (as the build image's package manager "
@@ -76,4 +100,4 @@ def ensure(engine: Engine, options: Options, *, toolchain: str, packages: tuple[
             "package repositories are reachable from containers. The previous wheelhouse is "
             "unchanged.",
             details=result.tail_text())
-    return SystemImage(reference, tuple(str(v) for v in outcome.get("installed", [])))
+    return SystemImage(reference, outcome.installed)

@@ -13,7 +13,10 @@ import importlib.metadata as md
 import json
 import re
 import sys
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the types only: the script runs alone in the image's Python
+    from wheelferry.incontainer import messages
 
 ASIDE = {"tests", "test", "examples", "docs"}
 
@@ -39,14 +42,14 @@ def compile_file(path: str) -> tuple[int, str] | None:
     return None
 
 
-def check(names: list[str]) -> dict[str, Any]:
+def check(names: list[str]) -> dict[str, messages.CompiledReport]:
     wanted = {canonical(n) for n in names}
-    found: dict[str, Any] = {}
+    found: dict[str, messages.CompiledReport] = {}
     for dist in md.distributions():
         name = canonical(dist.metadata["Name"] or "")
         if name not in wanted or name in found:
             continue
-        errors: list[dict[str, Any]] = []
+        errors: list[messages.SyntaxErrorReport] = []
         compiled = 0
         for member in dist.files or ():
             parts = member.parts

@@ -19,6 +19,10 @@ import re
 import struct
 import sys
 from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the types only: the script runs alone in the image's Python
+    from wheelferry.incontainer import messages
 
 SUFFIXES = tuple(importlib.machinery.EXTENSION_SUFFIXES)
 TESTS = ("test", "tests")
@@ -143,9 +147,9 @@ def _extension_check(dist: md.Distribution) -> Callable[[str, str], bool]:
     return check
 
 
-def describe(wanted: list[str] | None) -> dict[str, dict[str, object]]:
+def describe(wanted: list[str] | None) -> dict[str, messages.ModulesReport]:
     """canonical name -> version, top, compiled, libraries, extras (`wanted` only, else all)."""
-    found: dict[str, dict[str, object]] = {}
+    found: dict[str, messages.ModulesReport] = {}
     for dist in md.distributions():
         name = dist.metadata["Name"] or ""
         key = re.sub(r"[-_.]+", "-", name).lower()

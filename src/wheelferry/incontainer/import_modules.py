@@ -19,7 +19,10 @@ import signal
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the types only: the script runs alone in the image's Python
+    from wheelferry.incontainer import messages
 
 BATCH_TIMEOUT = 600
 ALONE_TIMEOUT = 180
@@ -55,7 +58,8 @@ os._exit(0)
 
 
 def _batch(modules: list[str], python: str, timeout: float
-           ) -> tuple[dict[str, dict[str, Any] | None], str | None, dict[str, Any], str]:
+           ) -> tuple[dict[str, messages.ImportErrorReport | None], str | None,
+                      messages.ImportErrorReport | None, str]:
     """Import `modules` in order in one interpreter: the verdicts it gave, the module it was
     importing when it died (None: it finished), how it died, and what it wrote to stderr."""
     code: int | None
@@ -66,7 +70,7 @@ def _batch(modules: list[str], python: str, timeout: float
         out, err, code = done.stdout, done.stderr, done.returncode
     except subprocess.TimeoutExpired as exc:
         out, err, code = _text(exc.stdout), _text(exc.stderr), None
-    verdicts: dict[str, dict[str, Any] | None] = {}
+    verdicts: dict[str, messages.ImportErrorReport | None] = {}
     current = None
     for line in out.splitlines():
         if line.startswith("> "):
@@ -76,7 +80,7 @@ def _batch(modules: list[str], python: str, timeout: float
             verdicts[module] = error
             current = None
     if current is None and len(verdicts) == len(modules):
-        return verdicts, None, {}, err
+        return verdicts, None, None, err
     if current is None:
         current = next(m for m in modules if m not in verdicts)
     if code is None:
@@ -95,11 +99,11 @@ def _text(data: str | bytes | None) -> str:
     return data.decode(errors="replace") if isinstance(data, bytes) else data or ""
 
 
-def import_each(modules: list[str], python: str) -> dict[str, dict[str, Any] | None]:
+def import_each(modules: list[str], python: str) -> dict[str, messages.ImportErrorReport | None]:
     """module -> None (imported) or its error. One interpreter for all; each module that
     failed, crashed or hung there is imported again alone, and that verdict is the one kept
     (with what the import wrote to stderr: numpy, for one, prints the cause there)."""
-    verdicts: dict[str, dict[str, Any] | None] = {}
+    verdicts: dict[str, messages.ImportErrorReport | None] = {}
     pending = list(modules)
     while pending:
         done, stopped, _, _ = _batch(pending, python, BATCH_TIMEOUT)

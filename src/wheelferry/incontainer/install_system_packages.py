@@ -16,6 +16,10 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the types only: the script runs alone in the build image
+    from wheelferry.incontainer import messages
 
 OUT = Path("/out")
 # The toolchain's venv (target.py's TOOLCHAIN_PREFIX): its pip installs the grafting tools.
@@ -75,6 +79,7 @@ def clean(tool: str) -> None:
 
 def main(packages: list[str]) -> int:
     tool = manager()
+    result: messages.SystemPackagesReport
     if tool is None:
         result = {"ok": False, "why": "the image has no package manager wheelferry knows "
                   "(apt-get, dnf, microdnf, apk)"}

@@ -28,8 +28,9 @@ except ImportError:  # the bare image: pip vendors the same library
     except ImportError:  # a platform's Python without pip: no tags to offer
         tags = None  # type: ignore[assignment]
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # messages for the types only: the probe runs alone in any image's python3
     from wheelferry.everywhere import sonames
+    from wheelferry.incontainer import messages
 else:
     try:  # in the container, everywhere/'s modules sit beside the scripts
         import sonames
@@ -50,7 +51,7 @@ def provided() -> list[list[str]]:
 shared_libraries = sonames.shared_libraries
 
 
-def platform_facts() -> dict[str, object]:
+def platform_facts() -> messages.PlatformFactsReport:
     libc, libc_version = platform.libc_ver()
     # Containers are Linux: the guard tells type checkers run for other hosts so.
     uid, gid = -1, -1
@@ -71,12 +72,14 @@ def platform_facts() -> dict[str, object]:
     }
 
 
-facts: dict[str, object] = {
+facts: messages.ProbeReport = {
     "version": platform.python_version(),
     "implementation": sys.implementation.name,
     "machine": platform.machine(),
     "tags": [str(tag) for tag in tags.sys_tags()] if tags is not None else [],
 }
 if "--platform" in sys.argv[1:]:
-    facts.update(platform_facts())
-print("WHEELFERRY-PROBE " + json.dumps(facts))
+    everything: messages.PlatformProbeReport = {**facts, **platform_facts()}
+    print("WHEELFERRY-PROBE " + json.dumps(everything))
+else:
+    print("WHEELFERRY-PROBE " + json.dumps(facts))

@@ -28,7 +28,10 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the types only: the script runs alone in the platform's Python
+    from wheelferry.incontainer import messages
 
 JOB = Path("/job/job.json")
 PYTHON = sys.executable
@@ -51,30 +54,30 @@ def _json_line(cmd: list[str]) -> Any:
     return json.loads(lines[-1])
 
 
-def listing(names: list[str] | None = None) -> dict[str, dict[str, Any]]:
+def listing(names: list[str] | None = None) -> dict[str, messages.ModulesReport]:
     """find_modules.py in a fresh interpreter (init.sh may have created the user site)."""
-    found: dict[str, dict[str, Any]] = _json_line(
+    found: dict[str, messages.ModulesReport] = _json_line(
         [PYTHON, str(HERE / "find_modules.py"), json.dumps(names)])
     return found
 
 
 def import_groups(groups: list[list[str]], python: str = PYTHON
-                  ) -> list[dict[str, dict[str, Any] | None]]:
+                  ) -> list[dict[str, messages.ImportErrorReport | None]]:
     """import_modules.py over each group (one distribution's modules), isolated."""
     if not any(groups):
         return [{} for _ in groups]
-    found: list[dict[str, dict[str, Any] | None]] = _json_line(
+    found: list[dict[str, messages.ImportErrorReport | None]] = _json_line(
         [PYTHON, str(HERE / "import_modules.py"), python, json.dumps(groups)])
     return found
 
 
-def describe(error: dict[str, Any]) -> str:
+def describe(error: messages.ImportErrorReport) -> str:
     """An import's error in one line: its type and message (a crash: how it died)."""
     first = (str(error.get("message") or "").splitlines() or [""])[0][:300]
     return first if error["type"] == "crash" else f"{error['type']}: {first}".strip()
 
 
-def show(module: str, owner: str, error: dict[str, Any] | None, *, top: bool) -> None:
+def show(module: str, owner: str, error: messages.ImportErrorReport | None, *, top: bool) -> None:
     """One line per import: top-level ones and failures are echoed, the rest shown verbose."""
     status = "ok" if error is None else f"did not import: {describe(error)}"
     mark = "$" if top or error is not None else " "
@@ -104,8 +107,8 @@ def skipped(module: str, skip: set[str]) -> bool:
 def prove(job: dict[str, Any]) -> int:
     shipped: dict[str, str] = job["shipped"]
     skip = set(job["skip"])
-    report: dict[str, Any] = {"init": None, "missing": [], "check": None, "imports": [],
-                              "tried": {}, "broken": []}
+    report: messages.ProofReport = {"init": None, "missing": [], "check": None, "imports": [],
+                                    "tried": {}, "broken": []}
 
     def finish(ok: bool) -> int:
         print("WHEELFERRY-PROOF " + json.dumps(report), flush=True)
@@ -145,7 +148,7 @@ def prove(job: dict[str, Any]) -> int:
 
     # 4. What was shipped imports, with the facts the host needs to judge each failure.
     stdlib = set(getattr(sys, "stdlib_module_names", ()))
-    failures: list[dict[str, Any]] = []
+    failures: list[messages.ImportFailureReport] = []
     tops = {d: [m for m in after[d]["top"] if not skipped(m, skip)] for d in sorted(shipped)}
     report["tried"] = {d: tops[d] + [m for m in after[d]["compiled"] if not skipped(m, skip)]
                        for d in sorted(shipped)}
@@ -170,7 +173,7 @@ def prove(job: dict[str, Any]) -> int:
     # 5. What the platform had still imports.
     replaced = sorted(f"{name} {shipped[name]}" for name in shipped
                       if name in before and before[name]["version"] != shipped[name])
-    broken = []
+    broken: list[messages.BrokenReport] = []
     again = {dist: [m for m in before[dist]["top"] if not skipped(m, skip) and m not in failing]
              for dist, failing in sorted(baseline.items()) if dist not in shipped}
     results = import_groups(list(again.values()))
@@ -195,14 +198,14 @@ def prove(job: dict[str, Any]) -> int:
     syntax_errors = any(not e["aside"] for d in report.get("syntax", {}).values()
                         for e in d["errors"])
     return finish(not failures and not report["check"] and not broken and not syntax_errors
-                  and not (report.get("smoke") or {}).get("code"))
+                  and not ("smoke" in report and report["smoke"]["code"]))
 
 
-def compile_shipped(names: list[str]) -> dict[str, Any]:
+def compile_shipped(names: list[str]) -> dict[str, messages.CompiledReport]:
     """compile_shipped.py in a fresh interpreter: each distribution's files that do not
     compile."""
-    found: dict[str, Any] = _json_line([PYTHON, str(HERE / "compile_shipped.py"),
-                                        json.dumps(names)])
+    found: dict[str, messages.CompiledReport] = _json_line(
+        [PYTHON, str(HERE / "compile_shipped.py"), json.dumps(names)])
     for dist, result in sorted(found.items()):
         for error in result["errors"]:
             print(f"$ compile {error['file']}  ({dist}): line {error['line']}: "
@@ -212,7 +215,7 @@ def compile_shipped(names: list[str]) -> dict[str, Any]:
     return found
 
 
-def smoke_test(path: str) -> dict[str, Any]:
+def smoke_test(path: str) -> messages.SmokeReport:
     """The project's smoke test, in the user's home, as a user's first call would run."""
     print(f"$ python smoke-test ({path})", flush=True)
     try:

@@ -16,7 +16,10 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the types only: the script runs alone in the target's Python
+    from wheelferry.incontainer import messages
 
 JOB = Path("/job/job.json")
 PYTHON = sys.executable
@@ -29,7 +32,7 @@ def run(cmd: list[str]) -> tuple[int, str]:
     return done.returncode, done.stdout
 
 
-def check(name: str, version: str, modules: list[str], scratch: Path) -> dict[str, Any]:
+def check(name: str, version: str, modules: list[str], scratch: Path) -> messages.UpstreamReport:
     venv = scratch / "venv"
     python = str(venv / "bin" / "python")
     code, output = run([PYTHON, "-m", "venv", "--without-pip", str(venv)])
@@ -48,7 +51,7 @@ def check(name: str, version: str, modules: list[str], scratch: Path) -> dict[st
     lines = output.strip().splitlines()
     if code != 0 or not lines:
         return {"installed": False, "output": output.strip()[-2000:]}
-    verdicts: dict[str, Any] = json.loads(lines[-1])[0]
+    verdicts: dict[str, messages.ImportErrorReport | None] = json.loads(lines[-1])[0]
     for module, error in verdicts.items():
         status = "ok" if error is None else f"did not import: {error['type']}"
         print(f"$ import {module}  ({name} {version}, published): {status}", flush=True)
@@ -57,7 +60,7 @@ def check(name: str, version: str, modules: list[str], scratch: Path) -> dict[st
 
 def main() -> int:
     job = json.loads(JOB.read_text())
-    results: dict[str, Any] = {}
+    results: dict[str, messages.UpstreamReport] = {}
     for item in job["upstream"]:
         scratch = Path(tempfile.mkdtemp(prefix="wheelferry-upstream-"))
         try:

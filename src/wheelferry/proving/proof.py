@@ -8,10 +8,10 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
 
 from wheelferry.proving.bounds import smoke_advice
-from wheelferry.proving.proof_facts import Facts, ImportFailure
+from wheelferry.proving.proof_facts import Facts, ImportFailure, ImportOutcome
+from wheelferry.proving.proof_report import ProofReport, Run
 from wheelferry.proving.verdicts import FAILURE, UPSTREAM, WARNING, Verdict, judge
 
 PATHS = re.compile(r"(?:/[^\s:'\"]+)+")
@@ -67,7 +67,7 @@ class Upstream:
     and each module's error there (None: it imported)."""
 
     installed: bool
-    imports: Mapping[str, Mapping[str, Any] | None] = field(default_factory=dict)
+    imports: Mapping[str, ImportOutcome | None] = field(default_factory=dict)
     output: str = ""
 
     @property
@@ -78,12 +78,12 @@ class Upstream:
                               r"timed out|Could not fetch URL", self.output))
 
 
-def same_failure(here: ImportFailure, there: Mapping[str, Any]) -> bool:
+def same_failure(here: ImportFailure, there: ImportOutcome) -> bool:
     """Whether the published release's import fails the way the wheelhouse's did (paths aside)."""
-    if here.type == "crash" or there.get("type") == "crash":
-        return here.type == there.get("type")
-    first = (PATHS.sub("", str(there.get("message") or "")).splitlines() or [""])[0]
-    return (here.type == there.get("type")
+    if here.type == "crash" or there.type == "crash":
+        return here.type == there.type
+    first = (PATHS.sub("", there.message).splitlines() or [""])[0]
+    return (here.type == there.type
             and (PATHS.sub("", here.message).splitlines() or [""])[0] == first)
 
 
@@ -112,57 +112,55 @@ def settle(findings: Findings, results: Mapping[str, Upstream], *, reason: str =
                        "online: broken upstream, not by the wheelhouse"])))))
             continue
         else:
-            note = (f"with {published} it fails differently ({there.get('type')}: "
-                    f"{str(there.get('message'))[:200]})")
+            note = (f"with {published} it fails differently ({there.type}: "
+                    f"{there.message[:200]})")
         cause = "; ".join(filter(None, [pending.cause, note]))
         problems.append(import_problem(replace(pending, cause=cause)))
     return replace(findings, problems=tuple(problems), warnings=tuple(warnings), pending=())
 
 
-def read_report(report: Mapping[str, Any], *, exit_code: int, project: Facts) -> Findings:
+def read_report(report: ProofReport, *, exit_code: int, project: Facts) -> Findings:
     """The proof script's report, judged with the project's facts."""
-    failures = [ImportFailure.from_report(item) for item in report.get("imports", [])]
+    failures = list(report.imports)
     failed = {(f.distribution, f.module) for f in failures}
     facts = replace(
-        project, environment=dict(report.get("environment", {})),
-        providers=dict(report.get("providers", {})), libraries=dict(report.get("libraries", {})),
-        extras={d: tuple((str(r), str(e)) for r, e in pairs)
-                for d, pairs in dict(report.get("extras", {})).items()},
+        project, environment=dict(report.environment), providers=dict(report.providers),
+        libraries=dict(report.libraries), extras=dict(report.extras),
         imported={d: frozenset(m for m in modules if (d, m) not in failed)
-                  for d, modules in dict(report.get("tried", {})).items()})
+                  for d, modules in report.tried.items()})
     problems: list[Problem] = []
-    if report.get("missing"):
-        init = report.get("init") or {}
-        tail = "\n".join(str(init.get("output", "")).strip().splitlines()[-12:])
+    if report.missing:
+        init = report.init or Run()
+        tail = "\n".join(init.output.strip().splitlines()[-12:])
         problems.append(Problem("init.sh", "the generated init.sh did not install "
-                                f"{', '.join(report['missing'])} (network off, as the "
+                                f"{', '.join(report.missing)} (network off, as the "
                                 f"platform's user):\n{tail}",
                                 advice="the output above says why pip could not install them "
                                 "offline; fix that cause (a wheel for another platform, a "
                                 "requirement the wheelhouse lacks) before uploading"))
-    if report.get("reinstalled"):
-        tail = "\n".join(str(report["reinstalled"]).strip().splitlines()[-12:])
+    if report.reinstalled:
+        tail = "\n".join(report.reinstalled.strip().splitlines()[-12:])
         problems.append(Problem("init.sh", "a second desktop start (a fresh container, only "
                                 "persistent-home kept) did not just link the install the first "
                                 f"start made in persistent-home:\n{tail}",
                                 advice="the output above says why; every start would pay for "
                                 "an install on the platform"))
-    if report.get("check"):
-        problems.append(Problem("pip check", str(report["check"]), advice=(
+    if report.check:
+        problems.append(Problem("pip check", report.check, advice=(
             "the installed distributions' requirements disagree: pin versions that agree with "
             f"each other and with the platform's packages in {facts.default_input}")))
     verdicts = [judge(failure, facts) for failure in failures]
     problems += [import_problem(v) for v in verdicts if v.severity == FAILURE]
-    for broken in report.get("broken", []):
-        what = ", ".join(broken.get("replaced") or []) or "the wheelhouse"
+    for broken in report.broken:
+        what = ", ".join(broken.replaced) or "the wheelhouse"
         problems.append(Problem(
-            f"the platform's {broken['distribution']} {broken['version']}",
-            f"installing {what} breaks it: import {broken['module']} fails with "
-            f"{broken['error']}", advice=PLATFORM_ADVICE))
+            f"the platform's {broken.distribution} {broken.version}",
+            f"installing {what} breaks it: import {broken.module} fails with "
+            f"{broken.error}", advice=PLATFORM_ADVICE))
     syntax, aside = compile_problems(report, facts)
     problems += syntax
-    if report.get("smoke"):
-        problems += smoke_problems(report["smoke"], facts)
+    if report.smoke:
+        problems += smoke_problems(report.smoke, facts)
     if exit_code != 0 and not problems and not verdicts:
         problems.append(Problem("the proof", f"exit code {exit_code}",
                                 advice="the container's output above says why"))
@@ -170,27 +168,27 @@ def read_report(report: Mapping[str, Any], *, exit_code: int, project: Facts) ->
                     warnings=tuple(import_problem(v) for v in verdicts if v.severity == WARNING),
                     uncompiled=tuple(aside),
                     pending=tuple(v for v in verdicts if v.severity == UPSTREAM),
-                    imported=int(report.get("imported", 0)))
+                    imported=report.imported)
 
 
 SHOWN_FILES = 10
 
 
-def compile_problems(report: Mapping[str, Any], facts: Facts
+def compile_problems(report: ProofReport, facts: Facts
                      ) -> tuple[list[Problem], list[Problem]]:
     """Shipped .py files that do not compile for the target Python, one entry per distribution:
     its own modules fail verify, files in its tests, test, examples or docs folders only warn."""
-    python = str(report.get("python") or "the target Python")
+    python = report.python or "the target Python"
     problems: list[Problem] = []
     warnings: list[Problem] = []
-    for dist, result in sorted(dict(report.get("syntax") or {}).items()):
+    for dist, faults in sorted(report.syntax.items()):
         version = facts.environment.get(dist, "")
         subject = f"{dist} {version}".strip()
         for aside in (False, True):
-            errors = [e for e in result.get("errors", []) if bool(e.get("aside")) == aside]
+            errors = [e for e in faults if e.aside == aside]
             if not errors:
                 continue
-            lines = [f"    {e['file']}, line {e['line']}: {e['message']}"
+            lines = [f"    {e.file}, line {e.line}: {e.message}"
                      for e in errors[:SHOWN_FILES]]
             lines += [f"    and {len(errors) - SHOWN_FILES} more"] if len(errors) > SHOWN_FILES \
                 else []
@@ -208,13 +206,13 @@ def compile_problems(report: Mapping[str, Any], facts: Facts
     return problems, warnings
 
 
-def smoke_problems(smoke: Mapping[str, Any], facts: Facts) -> list[Problem]:
+def smoke_problems(smoke: Run, facts: Facts) -> list[Problem]:
     """The smoke test's failure, with its output's tail and, where the output shows old code on
     a newer library, the bound to add."""
-    code = int(smoke.get("code") or 0)
+    code = smoke.code
     if code == 0:
         return []
-    output = str(smoke.get("output") or "")
+    output = smoke.output
     tail = "\n".join(output.strip().splitlines()[-15:])
     cause, advice = smoke_advice(output, facts)
     return [Problem("smoke-test", f"failed (exit code {code}) on the desktop start, network "

@@ -1,13 +1,12 @@
-"""What the install proof reports of a module that did not import, and what judging it needs
-besides (the environment after init.sh, the libraries the shipped wheels carry, the extras, what
-imported, the project's side).
+"""What the install proof reports of a module that did not import (and the upstream check of the
+same module as published), and what judging it needs besides (the environment after init.sh, the
+libraries the shipped wheels carry, the extras, what imported, the project's side).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 
 @dataclass(frozen=True)
@@ -23,16 +22,18 @@ class ImportFailure:
     stdlib: bool = False  # ... and it is a standard module the image's Python lacks
     output: str = ""  # what the import wrote to stderr
 
-    @classmethod
-    def from_report(cls, data: Mapping[str, Any]) -> ImportFailure:
-        return cls(distribution=str(data["distribution"]), module=str(data["module"]),
-                   top=bool(data.get("top", True)), type=str(data.get("type", "")),
-                   message=str(data.get("message", "")), missing=data.get("missing"),
-                   stdlib=bool(data.get("stdlib")), output=str(data.get("output") or ""))
-
     @property
     def error(self) -> str:
         return self.message if self.type == "crash" else f"{self.type}: {self.message}".strip()
+
+
+@dataclass(frozen=True)
+class ImportOutcome:
+    """How a module's import failed elsewhere (the upstream check: the release as published):
+    the error's type ("crash" when the interpreter died) and message."""
+
+    type: str
+    message: str = ""
 
 
 @dataclass(frozen=True)

@@ -16,9 +16,8 @@ import shutil
 import uuid
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
 
-from wheelferry.core.errors import WheelferryError
+from wheelferry.core.errors import VerifyError, WheelferryError
 from wheelferry.core.files import remember_json
 from wheelferry.core.report import Reporter
 from wheelferry.engine import specs as containers
@@ -26,11 +25,14 @@ from wheelferry.engine.client import Engine
 from wheelferry.project import layout as project
 from wheelferry.project.options import Options
 from wheelferry.proving.proof import Upstream
+from wheelferry.proving.proof_facts import ImportOutcome
+from wheelferry.proving.proof_report import import_outcome
 from wheelferry.proving.verdicts import Verdict
 
 MARKER = "WHEELFERRY-UPSTREAM "
+REPORT = "the upstream check's report"
 # A module's import as published: its error, or None when it imported.
-Outcome = Mapping[str, Any] | None
+Outcome = ImportOutcome | None
 
 
 def job(pending: Sequence[Verdict], versions: Mapping[str, str]) -> dict[str, object]:
@@ -96,8 +98,11 @@ def _remembered(options: Options, image_id: str, name: str, version: str,
     if not version:
         return None
     data = containers.recall(_cache_file(options, image_id, name, version, module))
-    outcome = data.get("outcome")
-    if "outcome" not in data or (outcome is not None and not isinstance(outcome, dict)):
+    if "outcome" not in data:
+        return None
+    try:  # an entry that does not parse (an older or damaged one) is checked again
+        outcome = import_outcome(data["outcome"], where="a remembered upstream check")
+    except VerifyError:
         return None
     return outcome, str(data.get("output") or "")
 
@@ -105,8 +110,9 @@ def _remembered(options: Options, image_id: str, name: str, version: str,
 def _remember(options: Options, image_id: str, name: str, version: str, module: str,
               outcome: Outcome, output: str) -> None:
     if version:
+        error = None if outcome is None else {"type": outcome.type, "message": outcome.message}
         remember_json(_cache_file(options, image_id, name, version, module),
-                      {"outcome": outcome, "output": output})
+                      {"outcome": error, "output": output})
 
 
 def _run(engine: Engine, options: Options, image_id: str, pending: Sequence[Verdict],
@@ -125,7 +131,34 @@ def _run(engine: Engine, options: Options, image_id: str, pending: Sequence[Verd
     found = result.marked(MARKER)
     if found is None:
         return {}, f"the upstream check did not finish (exit code {result.exit_code})"
-    return {name: Upstream(installed=bool(data.get("installed")),
-                           imports=dict(data.get("imports") or {}),
-                           output=str(data.get("output") or ""))
-            for name, data in json.loads(found).items()}, ""
+    try:
+        return parse(json.loads(found)), ""
+    except VerifyError as error:
+        return {}, f"the upstream check could not be read ({error.message})"
+
+
+def parse(data: object) -> dict[str, Upstream]:
+    """upstream_check.py's report (incontainer/messages.py: UpstreamReport per distribution):
+    distribution -> what it did as published; VerifyError on a value of the wrong kind."""
+    if not isinstance(data, dict):
+        raise _malformed("the report")
+    found = {}
+    for name, entry in data.items():
+        if not isinstance(name, str) or not isinstance(entry, dict) \
+                or not isinstance(entry.get("installed", False), bool) \
+                or not isinstance(entry.get("output") or "", str) \
+                or not isinstance(entry.get("imports") or {}, dict):
+            raise _malformed(str(name))
+        imports = entry.get("imports") or {}
+        if not all(isinstance(module, str) for module in imports):
+            raise _malformed(name)
+        found[name] = Upstream(
+            installed=bool(entry.get("installed")),
+            imports={module: import_outcome(error, where=REPORT)
+                     for module, error in imports.items()},
+            output=str(entry.get("output") or ""))
+    return found
+
+
+def _malformed(key: str) -> VerifyError:
+    return VerifyError(f"{REPORT} has a malformed {key!r}.")

@@ -31,7 +31,7 @@ from wheelferry.engine.client import Engine, ImageInfo
 from wheelferry.project import layout as project
 from wheelferry.project import manifest as mf
 from wheelferry.project.options import Options
-from wheelferry.proving import upstream
+from wheelferry.proving import proof_report, upstream
 from wheelferry.proving.proof import Findings, Problem, read_report, settle
 from wheelferry.proving.proof_facts import Facts
 from wheelferry.proving.static_checks import static_problems
@@ -120,7 +120,7 @@ def _start(engine: Engine, options: Options, manifest: mf.Manifest, site: ProofS
             "the proof", f"did not finish (exit code {result.exit_code}):\n"
             f"{result.tail_text(15)}", advice="the container's output above says why "
             "('wheelferry verify -v' shows all of it)"),))
-    return read_report(json.loads(found), exit_code=result.exit_code,
+    return read_report(proof_report.parse(json.loads(found)), exit_code=result.exit_code,
                        project=project_facts(options, manifest, site.image.reference))
 
 

@@ -17,7 +17,6 @@ import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from packaging.tags import Tag, parse_tag
 from packaging.utils import parse_wheel_filename
@@ -29,6 +28,8 @@ from wheelferry.engine import toolchainspecs
 from wheelferry.engine.client import ContainerSpec, Engine, ImageInfo, RunResult
 from wheelferry.project import layout as project
 from wheelferry.project.options import Options
+from wheelferry.target import probe_report
+from wheelferry.target.probe_report import Interpreter
 
 TOOLCHAIN_REPOSITORY = "wheelferry-toolchain"
 TOOLCHAIN_RECIPE = "2"
@@ -73,8 +74,8 @@ def toolchain_reference(base: ImageInfo) -> str:
 def probe(engine: Engine, options: Options, base: ImageInfo) -> tuple[str, tuple[str, ...]]:
     """(python version, supported tags) of the image's python3; ImageError when it is not the
     configured Python or has none."""
-    data = _cached_probe(options, base)
-    if data is None:
+    found_probe = _cached_probe(options, base)
+    if found_probe is None:
         result = engine.run(containers.probe_spec(options.target, base.id))
         found = result.marked(PROBE_MARKER)
         if not result.ok or found is None:
@@ -86,21 +87,22 @@ def probe(engine: Engine, options: Options, base: ImageInfo) -> tuple[str, tuple
                 details=result.tail_text(10),
             )
         data = json.loads(found)
+        found_probe = probe_report.interpreter(data)
         remember_json(_probe_cache(options, base), data)
-    if data.get("machine") != options.target.arch:
+    if found_probe.machine != options.target.arch:
         raise ImageError(
-            f"image {options.target.image!r} runs as {data.get('machine')}, but "
+            f"image {options.target.image!r} runs as {found_probe.machine}, but "
             f"[tool.wheelferry] arch is {options.target.arch}.", hint=arch_hint(options))
-    version = str(data["version"])
+    version, implementation = found_probe.version, found_probe.implementation
     if (".".join(version.split(".")[:2]) != options.target.python
-            or data["implementation"] != "cpython"):
+            or implementation != "cpython"):
         raise ImageError(
-            f"image {options.target.image!r} has {data['implementation']} {version}, but "
+            f"image {options.target.image!r} has {implementation} {version}, but "
             f"[tool.wheelferry] python is {options.target.python}.",
             hint=f"Set 'image' to one with CPython {options.target.python} (for example "
             f"python:{options.target.python}) or set 'python' to the image's version.",
         )
-    return version, tuple(str(tag) for tag in data["tags"])
+    return version, found_probe.tags
 
 
 def _probe_cache(options: Options, base: ImageInfo) -> Path:
@@ -108,12 +110,13 @@ def _probe_cache(options: Options, base: ImageInfo) -> Path:
     return containers.cache_record("probes", base.id, options.target.engine_platform)
 
 
-def _cached_probe(options: Options, base: ImageInfo) -> dict[str, Any] | None:
+def _cached_probe(options: Options, base: ImageInfo) -> Interpreter | None:
     """What an earlier probe of this very image found (a container start saved on every run);
     None when there is none or it is unreadable."""
-    data = containers.recall(_probe_cache(options, base))
-    wanted = ("version", "implementation", "machine", "tags")
-    return data if all(key in data for key in wanted) else None
+    try:
+        return probe_report.interpreter(containers.recall(_probe_cache(options, base)))
+    except ImageError:
+        return None
 
 
 def run_committed(engine: Engine, spec: ContainerSpec, *, reference: str, base_id: str,

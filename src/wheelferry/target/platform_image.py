@@ -13,7 +13,6 @@ import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from wheelferry.core.errors import ImageError
 from wheelferry.core.files import replace_file
@@ -21,7 +20,9 @@ from wheelferry.engine import specs as containers
 from wheelferry.engine.client import Engine, ImageInfo
 from wheelferry.project import layout as project
 from wheelferry.project.options import Options
+from wheelferry.target import probe_report
 from wheelferry.target.image import PROBE_MARKER, check_arch
+from wheelferry.target.probe_report import PlatformFacts
 from wheelferry.target.provided import Provided, from_listing
 
 # Who the platform's containers run as when neither platform-user nor the image's USER says.
@@ -54,17 +55,14 @@ def _cache_path(options: Options, reference: str) -> Path:
     return project.state_dir(options) / f"platform-{key[:16]}.json"
 
 
-def _from_facts(image: ImageInfo, user: str, facts: dict[str, Any]) -> Platform:
-    listing = [(str(name), str(version)) for name, version in facts.get("distributions", [])]
-    libraries = facts.get("libraries")
+def _from_facts(image: ImageInfo, user: str, facts: PlatformFacts) -> Platform:
     return Platform(
-        image=image, user=user, version=str(facts["version"]), machine=str(facts["machine"]),
-        libc=str(facts.get("libc", "")), libc_version=str(facts.get("libc_version", "")),
-        home=str(facts["home"]), user_site_enabled=bool(facts["user_site_enabled"]),
-        externally_managed=bool(facts["externally_managed"]),
-        provided=from_listing(f"platform image {image.reference}", listing),
-        libraries=tuple(str(name) for name in libraries) if isinstance(libraries, list)
-        else None)
+        image=image, user=user, version=facts.interpreter.version,
+        machine=facts.interpreter.machine, libc=facts.libc, libc_version=facts.libc_version,
+        home=facts.home, user_site_enabled=facts.user_site_enabled,
+        externally_managed=facts.externally_managed,
+        provided=from_listing(f"platform image {image.reference}", facts.distributions),
+        libraries=facts.libraries)
 
 
 def cached(options: Options) -> Platform | None:
@@ -75,8 +73,8 @@ def cached(options: Options) -> Platform | None:
     try:
         data = json.loads(_cache_path(options, options.platform.image).read_text("utf-8"))
         image = ImageInfo(**data["image"])
-        return _from_facts(image, str(data["user"]), data["facts"])
-    except (OSError, ValueError, KeyError, TypeError):
+        return _from_facts(image, str(data["user"]), probe_report.platform(data["facts"]))
+    except (OSError, ValueError, KeyError, TypeError, ImageError):
         return None
 
 
@@ -113,12 +111,14 @@ def probe(engine: Engine, options: Options) -> Platform:
             hint="wheelferry runs the image's own python3 (from its PATH) as the platform's "
             "user; set 'platform-user' if the platform runs as another user.",
             details=result.tail_text(10))
-    facts: dict[str, Any] = json.loads(found)
-    found_platform = _from_facts(image, user, facts)
+    facts = json.loads(found)
+    parsed = probe_report.platform(facts)
+    found_platform = _from_facts(image, user, parsed)
+    implementation = parsed.interpreter.implementation
     minor = ".".join(found_platform.version.split(".")[:2])
-    if minor != options.target.python or facts.get("implementation") != "cpython":
+    if minor != options.target.python or implementation != "cpython":
         raise ImageError(
-            f"the platform image {reference!r} has {facts.get('implementation')} "
+            f"the platform image {reference!r} has {implementation} "
             f"{found_platform.version}, but [tool.wheelferry] python is {options.target.python}.",
             hint=f"Set 'python' to the platform's version ({minor}) and 'image' to a build "
             "image with that CPython, or fix 'platform-image'.")

@@ -14,7 +14,8 @@ from wheelferry.proving.proof import (
     same_failure,
     settle,
 )
-from wheelferry.proving.proof_facts import Facts, ImportFailure
+from wheelferry.proving.proof_facts import Facts, ImportFailure, ImportOutcome
+from wheelferry.proving.proof_report import ProofReport, parse
 from wheelferry.proving.verdicts import UPSTREAM, Verdict
 
 PROJECT = Facts(default_input="requirements/base.in", image="python:3.10")
@@ -26,11 +27,12 @@ def imported(dist: str, module: str, error: dict[str, Any] | None = None, *,
             "missing": None, "output": "", "stdlib": False, **(error or {})}
 
 
-def report(**parts: Any) -> dict[str, Any]:
+def report(**parts: Any) -> ProofReport:
+    """The report as prove_install.py writes it, parsed as verify parses it."""
     base: dict[str, Any] = {"init": None, "missing": [], "check": None, "imports": [],
                             "tried": {}, "broken": [], "imported": 0, "environment": {},
                             "providers": {}, "libraries": {}, "extras": {}}
-    return {**base, **parts}
+    return parse({**base, **parts})
 
 
 def test_a_clean_report_has_nothing_to_say() -> None:
@@ -102,7 +104,7 @@ def pending(module: str = "up._accel", message: str = "broken in 1.0",
 
 
 def test_the_same_failure_as_published_is_a_warning_broken_upstream() -> None:
-    there = {"type": "ImportError", "message": "broken in 1.0"}
+    there = ImportOutcome("ImportError", "broken in 1.0")
     settled = settle(pending(), {"up": Upstream(installed=True, imports={"up._accel": there})})
     assert settled.problems == ()
     assert settled.pending == ()
@@ -118,7 +120,7 @@ def test_what_imports_as_published_fails_and_says_the_wheelhouse_differs() -> No
 
 
 def test_a_different_failure_as_published_stays_a_failure() -> None:
-    there = {"type": "AttributeError", "message": "no attribute x"}
+    there = ImportOutcome("AttributeError", "no attribute x")
     settled = settle(pending(), {"up": Upstream(installed=True, imports={"up._accel": there})})
     assert "fails differently (AttributeError: no attribute x)" in settled.problems[0].cause
 
@@ -141,12 +143,12 @@ def test_a_check_that_did_not_run_keeps_the_failure_with_its_reason() -> None:
 def test_failures_compare_without_their_paths_and_crashes_only_with_crashes() -> None:
     here = ImportFailure("d", "m.x", False, "ImportError", "/home/u/.local/lib/python3.10/site-"
                          "packages/m/x.so: cannot open it")
-    assert same_failure(here, {"type": "ImportError", "message": "/tmp/wheelferry-upstream-1/"
-                                                                 "venv/m/x.so: cannot open it"})
-    assert not same_failure(here, {"type": "OSError", "message": "/x.so: cannot open it"})
+    assert same_failure(here, ImportOutcome("ImportError", "/tmp/wheelferry-upstream-1/"
+                                                           "venv/m/x.so: cannot open it"))
+    assert not same_failure(here, ImportOutcome("OSError", "/x.so: cannot open it"))
     crash = ImportFailure("d", "m.x", False, "crash", "the import crashed (SIGSEGV)")
-    assert same_failure(crash, {"type": "crash", "message": "the import crashed (SIGABRT)"})
-    assert not same_failure(crash, {"type": "ImportError", "message": "x"})
+    assert same_failure(crash, ImportOutcome("crash", "the import crashed (SIGABRT)"))
+    assert not same_failure(crash, ImportOutcome("ImportError", "x"))
 
 
 def test_a_problem_shows_its_cause_and_fix_on_lines_of_their_own() -> None:

@@ -4,6 +4,7 @@ check that could not run saying why instead of failing verify on its own."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ from wheelferry.engine import specs as containers
 from wheelferry.engine.client import ContainerSpec, ImageInfo
 from wheelferry.project.options import Options
 from wheelferry.proving import upstream
-from wheelferry.proving.proof_facts import ImportFailure
+from wheelferry.proving.proof_facts import ImportFailure, ImportOutcome
 from wheelferry.proving.verdicts import UPSTREAM, Verdict
 
 
@@ -100,3 +101,52 @@ def test_a_check_that_cannot_run_or_finish_says_why(options: Options) -> None:
     results, reason = upstream.check(cut, options, [pending("up", "up._x")], {},
                                      Reporter())
     assert (results, reason) == ({}, "the upstream check did not finish (exit code 0)")
+
+
+def test_a_malformed_answer_is_no_answer_and_says_why(options: Options) -> None:
+    engine, _ = upstream_engine('WHEELFERRY-UPSTREAM {"up": {"installed": true, "imports": '
+                                '{"up._x": {"message": "no type"}}}}')
+    results, reason = upstream.check(engine, options, [pending("up", "up._x")], {"up": "1.0"},
+                                     Reporter())
+    assert results == {}
+    assert reason.startswith("the upstream check could not be read (the upstream check's "
+                             "report has a malformed 'imports'")
+
+
+def test_an_answer_is_remembered_and_read_back_without_a_container(options: Options) -> None:
+    engine, jobs = upstream_engine('WHEELFERRY-UPSTREAM {"up": {"installed": true, "imports": '
+                                   '{"up._x": {"type": "ImportError", "message": "no _x", '
+                                   '"missing": null, "output": "..."}}, "output": "done"}}')
+    first, _ = upstream.check(engine, options, [pending("up", "up._x")], {"up": "1.0"},
+                              Reporter())
+    again, reason = upstream.check(engine, options, [pending("up", "up._x")], {"up": "1.0"},
+                                   Reporter())
+    assert len(jobs) == 1
+    assert reason == ""
+    assert dict(again["up"].imports) == dict(first["up"].imports) == {
+        "up._x": ImportOutcome("ImportError", "no _x")}
+    assert again["up"].output == "done"
+
+
+@pytest.mark.parametrize(("entry", "remembered"), [
+    # as earlier versions wrote it: the whole error
+    ({"outcome": {"type": "ImportError", "message": "no _x", "missing": None, "output": "x"},
+      "output": "done"}, ImportOutcome("ImportError", "no _x")),
+    ({"outcome": None, "output": ""}, None),
+])
+def test_a_remembered_entry_is_read_and_one_that_does_not_parse_is_checked_again(
+        options: Options, entry: dict[str, object], remembered: ImportOutcome | None) -> None:
+    record = upstream._cache_file(options, "sha256:1", "up", "1.0", "up._x")
+    record.parent.mkdir(parents=True, exist_ok=True)
+    record.write_text(json.dumps(entry))
+    engine, jobs = upstream_engine('WHEELFERRY-UPSTREAM {"up": {"installed": true, "imports": '
+                                   '{"up._x": {"type": "OSError", "message": "fresh"}}}}')
+    results, _ = upstream.check(engine, options, [pending("up", "up._x")], {"up": "1.0"},
+                                Reporter())
+    assert (jobs, dict(results["up"].imports)) == ([], {"up._x": remembered})
+    for damaged in ({"outcome": "ImportError"}, {"outcome": {"message": "no type"}}, {}):
+        record.write_text(json.dumps(damaged))
+        results, _ = upstream.check(engine, options, [pending("up", "up._x")], {"up": "1.0"},
+                                    Reporter())
+        assert dict(results["up"].imports) == {"up._x": ImportOutcome("OSError", "fresh")}
+    assert len(jobs) == 3

@@ -221,9 +221,6 @@ def test_anything_else_fails_a_top_level_module_and_never_says_build_again() -> 
 def test_the_error_shows_the_module_name_and_type() -> None:
     assert failure("m", "boom", kind="ValueError").error == "ValueError: boom"
     assert failure("m", "the import crashed", kind="crash").error == "the import crashed"
-    assert ImportFailure.from_report({"distribution": "d", "module": "m.x", "top": False,
-                                      "type": "ImportError", "message": "no", "missing": None,
-                                      "output": None}).output == ""
 
 
 # -- a failed smoke test: the bound that brings back what old code was written for ----------------

@@ -13,6 +13,7 @@ from tests.support import project_options
 from wheelferry.core.files import remember_json
 from wheelferry.engine.client import ImageInfo
 from wheelferry.target.image import _cached_probe, _probe_cache, compatible, tag_set
+from wheelferry.target.probe_report import Interpreter
 
 # What the probe of a CPython 3.10 manylinux x86_64 image reports (a few of its tags).
 TARGET_TAGS = tag_set(["cp310-cp310-manylinux_2_36_x86_64", "cp310-cp310-manylinux_2_17_x86_64",
@@ -65,7 +66,9 @@ def test_a_probe_is_remembered_per_image_id_and_machine(tmp_path: Path,
     found = json.dumps({"version": "3.10.13", "implementation": "cpython",
                         "machine": "x86_64", "tags": ["cp310-cp310-manylinux_2_17_x86_64"]})
     remember_json(_probe_cache(options, image), json.loads(found))
-    assert _cached_probe(options, image) == json.loads(found)
+    assert _cached_probe(options, image) == Interpreter(
+        version="3.10.13", implementation="cpython", machine="x86_64",
+        tags=("cp310-cp310-manylinux_2_17_x86_64",))
     # Another image, or the same one run as another machine, is probed afresh.
     other = ImageInfo(reference="python:3.10", id="sha256:" + "2" * 64, digest="d")
     assert _cached_probe(options, other) is None

@@ -1,0 +1,206 @@
+"""The install proof's report (incontainer/messages.py: ProofReport) and a module's import outcome
+as the upstream check reports it, parsed once into frozen dataclasses, every value checked: they
+come from a container. A key the script leaves out takes its default, as the proof writes only
+what it reached; a value of the wrong kind is a VerifyError."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from wheelferry.core.errors import VerifyError
+from wheelferry.proving.proof_facts import ImportFailure, ImportOutcome
+
+
+@dataclass(frozen=True)
+class Run:
+    """init.sh's run that did not install what was shipped, or the smoke test's: its exit code
+    (-1: the smoke test was stopped after its timeout) and the end of its output."""
+
+    code: int = 0
+    output: str = ""
+
+
+@dataclass(frozen=True)
+class BrokenPackage:
+    """A platform's distribution whose module imported before init.sh and fails after it."""
+
+    distribution: str
+    version: str
+    module: str
+    error: str
+    replaced: tuple[str, ...] = ()  # what was shipped in place of the platform's ("name version")
+
+
+@dataclass(frozen=True)
+class SyntaxFault:
+    """A shipped .py file that does not compile; `aside`: in a tests, examples or docs folder."""
+
+    file: str
+    line: int
+    message: str
+    aside: bool = False
+
+
+@dataclass(frozen=True)
+class ProofReport:
+    """What the proof found: what init.sh left missing (and its run), what a later start
+    reinstalled, pip check's complaint, the shipped modules tried (distribution -> modules) and
+    those that failed, the platform's packages broken, the files that do not compile
+    (distribution -> faults), the smoke test; and the facts judging a failure needs."""
+
+    init: Run | None = None
+    missing: tuple[str, ...] = ()
+    reinstalled: str = ""
+    check: str = ""
+    imports: tuple[ImportFailure, ...] = ()
+    tried: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    imported: int = 0
+    broken: tuple[BrokenPackage, ...] = ()
+    environment: Mapping[str, str] = field(default_factory=dict)
+    providers: Mapping[str, str] = field(default_factory=dict)
+    libraries: Mapping[str, str] = field(default_factory=dict)
+    extras: Mapping[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
+    python: str = ""  # the proof's Python (major.minor), told when it compiled the files
+    syntax: Mapping[str, tuple[SyntaxFault, ...]] = field(default_factory=dict)
+    smoke: Run | None = None
+
+
+PROOF = "the install proof's report"
+
+
+def _malformed(key: str, where: str = PROOF) -> VerifyError:
+    return VerifyError(f"{where} has a malformed {key!r}"
+                       + ("; the wheelhouse was not proven." if where == PROOF else "."),
+                       hint="Run again; if it repeats, report it with verify's output "
+                       "(wheelferry verify -v).")
+
+
+def _object(value: object, key: str) -> Mapping[str, object]:
+    if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
+        raise _malformed(key)
+    return value
+
+
+def _text(data: Mapping[str, object], key: str, default: str | None = None) -> str:
+    """A string; required when there is no default. None stands for the default too."""
+    value = data.get(key)
+    if value is None and default is not None:
+        return default
+    if not isinstance(value, str):
+        raise _malformed(key)
+    return value
+
+
+def _number(data: Mapping[str, object], key: str, default: int | None = None) -> int:
+    value = data.get(key, default)
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise _malformed(key)
+    return value
+
+
+def _flag(data: Mapping[str, object], key: str, default: bool) -> bool:
+    value = data.get(key, default)
+    if not isinstance(value, bool):
+        raise _malformed(key)
+    return value
+
+
+def _texts(value: object, key: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise _malformed(key)
+    return tuple(value)
+
+
+def _names(data: Mapping[str, object], key: str) -> dict[str, str]:
+    found = _object(data.get(key, {}), key)
+    if not all(isinstance(value, str) for value in found.values()):
+        raise _malformed(key)
+    return {name: str(value) for name, value in found.items()}
+
+
+def _listed(data: Mapping[str, object], key: str) -> list[object]:
+    value = data.get(key, [])
+    if not isinstance(value, list):
+        raise _malformed(key)
+    return value
+
+
+def import_outcome(data: object, *, where: str) -> ImportOutcome | None:
+    """A module's import as import_modules.py reports it: None (it imported) or its error's
+    type and message; VerifyError (naming `where`) on anything else."""
+    if data is None:
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("type"), str) \
+            or not isinstance(data.get("message", ""), (str, type(None))):
+        raise _malformed("imports", where)
+    return ImportOutcome(type=data["type"], message=data.get("message") or "")
+
+
+def _failure(value: object) -> ImportFailure:
+    item = _object(value, "imports")
+    missing = item.get("missing")
+    if missing is not None and not isinstance(missing, str):
+        raise _malformed("imports")
+    return ImportFailure(distribution=_text(item, "distribution"), module=_text(item, "module"),
+                         top=_flag(item, "top", True), type=_text(item, "type"),
+                         message=_text(item, "message", ""), missing=missing,
+                         stdlib=_flag(item, "stdlib", False), output=_text(item, "output", ""))
+
+
+def _broken(value: object) -> BrokenPackage:
+    item = _object(value, "broken")
+    return BrokenPackage(distribution=_text(item, "distribution"),
+                         version=_text(item, "version"), module=_text(item, "module"),
+                         error=_text(item, "error"),
+                         replaced=_texts(item.get("replaced") or [], "broken"))
+
+
+def _run(value: object, key: str) -> Run | None:
+    if value is None:
+        return None
+    item = _object(value, key)
+    return Run(code=_number(item, "code", 0), output=_text(item, "output", ""))
+
+
+def _extras(data: Mapping[str, object]) -> dict[str, tuple[tuple[str, str], ...]]:
+    found: dict[str, tuple[tuple[str, str], ...]] = {}
+    for name, pairs in _object(data.get("extras", {}), "extras").items():
+        if not isinstance(pairs, list) or not all(
+                isinstance(pair, list) and len(pair) == 2
+                and all(isinstance(part, str) for part in pair) for pair in pairs):
+            raise _malformed("extras")
+        found[name] = tuple((str(pair[0]), str(pair[1])) for pair in pairs)
+    return found
+
+
+def _syntax(data: Mapping[str, object]) -> dict[str, tuple[SyntaxFault, ...]]:
+    found: dict[str, tuple[SyntaxFault, ...]] = {}
+    for name, result in _object(data.get("syntax") or {}, "syntax").items():
+        faults = []
+        for error in _listed(_object(result, "syntax"), "errors"):
+            item = _object(error, "syntax")
+            faults.append(SyntaxFault(file=_text(item, "file"), line=_number(item, "line", 0),
+                                      message=_text(item, "message", ""),
+                                      aside=_flag(item, "aside", False)))
+        found[name] = tuple(faults)
+    return found
+
+
+def parse(data: object) -> ProofReport:
+    """The JSON after `WHEELFERRY-PROOF `, as the host judges it; VerifyError when a value is
+    not of the kind prove_install.py writes."""
+    report = _object(data, "the report")
+    tried = _object(report.get("tried", {}), "tried")
+    return ProofReport(
+        init=_run(report.get("init"), "init"),
+        missing=_texts(report.get("missing") or [], "missing"),
+        reinstalled=_text(report, "reinstalled", ""), check=_text(report, "check", ""),
+        imports=tuple(_failure(item) for item in _listed(report, "imports")),
+        tried={name: _texts(modules, "tried") for name, modules in tried.items()},
+        imported=_number(report, "imported", 0),
+        broken=tuple(_broken(item) for item in _listed(report, "broken")),
+        environment=_names(report, "environment"), providers=_names(report, "providers"),
+        libraries=_names(report, "libraries"), extras=_extras(report),
+        python=_text(report, "python", ""), syntax=_syntax(report),
+        smoke=_run(report.get("smoke"), "smoke"))
