@@ -14,6 +14,7 @@ from pathlib import Path
 import docker
 import pytest
 
+from tests.fixtures import session
 from tests.fixtures.local_index import build_index, default_cache_dir, serve_index
 from tests.support import TARGET_IMAGE, ensure_toolchain
 from wheelferry.building.wheelcache import ENV as WHEEL_CACHE_ENV
@@ -31,6 +32,12 @@ def pytest_configure(config: pytest.Config) -> None:
     # wheelferry's wheel cache (built wheels shared by projects) is the test's own: see
     # _a_wheel_cache_of_its_own. Outside a test (fixtures shared by several), none.
     os.environ[WHEEL_CACHE_ENV] = "off"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _session_folder(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Recorded first: the containers the tests make outside wheelferry are labelled with it."""
+    os.environ[session.VARIABLE] = str(tmp_path_factory.getbasetemp())
 
 
 @pytest.fixture(scope="session")

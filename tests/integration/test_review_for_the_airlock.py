@@ -18,7 +18,7 @@ import pytest
 from tests.support import built_project, copy_project, run_script, wheelferry, write_project
 
 from wheelferry.bundling import sbom
-from wheelferry.engine.client import Engine
+from wheelferry.engine.client import LABEL, PROJECT_LABEL, Engine
 from wheelferry.project.config import load_options
 from wheelferry.target.image import prepare
 
@@ -134,9 +134,12 @@ def test_pylock_installs_offline_in_the_target_image_with_uv(
               "/opt/wheelferry/bin/uv venv -q /tmp/venv2 --python /usr/local/bin/python3; "
               "if /opt/wheelferry/bin/uv pip install --offline --python /tmp/venv2/bin/python "
               "-r pylock.toml; then echo ALTERED-INSTALLED; else echo altered-refused; fi")
+    # The toolchain image carries wheelferry's label, and so would this container: labelled with
+    # this test's folder too, no other worker's no-container-left check takes it for its own.
     started = docker_client.containers.run(
         target.toolchain, entrypoint=["bash", "-c", script], detach=True, network_mode="none",
-        volumes={str(install): {"bind": "/tools", "mode": "ro"}})
+        volumes={str(install): {"bind": "/tools", "mode": "ro"}},
+        labels={LABEL: "test-pylock-install", PROJECT_LABEL: str(tmp_path.resolve())})
     try:
         status = started.wait(timeout=300)
         output = started.logs().decode("utf-8", "replace")
