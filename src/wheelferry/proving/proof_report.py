@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from wheelferry.core import reportvalues as values
 from wheelferry.core.errors import VerifyError
 from wheelferry.proving.proof_facts import ImportFailure, ImportOutcome
 
@@ -76,20 +77,12 @@ def _malformed(key: str, where: str = PROOF) -> VerifyError:
                        "(wheelferry verify -v).")
 
 
-def _object(value: object, key: str) -> Mapping[str, object]:
-    if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
-        raise _malformed(key)
-    return value
-
-
 def _text(data: Mapping[str, object], key: str, default: str | None = None) -> str:
-    """A string; required when there is no default. None stands for the default too."""
-    value = data.get(key)
-    if value is None and default is not None:
+    """A string; required when there is no default. None stands for the default too (the
+    proof writes null for what it did not reach)."""
+    if data.get(key) is None and default is not None:
         return default
-    if not isinstance(value, str):
-        raise _malformed(key)
-    return value
+    return values.text(data, key, _malformed)
 
 
 def _number(data: Mapping[str, object], key: str, default: int | None = None) -> int:
@@ -99,21 +92,8 @@ def _number(data: Mapping[str, object], key: str, default: int | None = None) ->
     return value
 
 
-def _flag(data: Mapping[str, object], key: str, default: bool) -> bool:
-    value = data.get(key, default)
-    if not isinstance(value, bool):
-        raise _malformed(key)
-    return value
-
-
-def _texts(value: object, key: str) -> tuple[str, ...]:
-    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-        raise _malformed(key)
-    return tuple(value)
-
-
 def _names(data: Mapping[str, object], key: str) -> dict[str, str]:
-    found = _object(data.get(key, {}), key)
+    found = values.mapping(data.get(key, {}), key, _malformed)
     if not all(isinstance(value, str) for value in found.values()):
         raise _malformed(key)
     return {name: str(value) for name, value in found.items()}
@@ -138,34 +118,36 @@ def import_outcome(data: object, *, where: str) -> ImportOutcome | None:
 
 
 def _failure(value: object) -> ImportFailure:
-    item = _object(value, "imports")
+    item = values.mapping(value, "imports", _malformed)
     missing = item.get("missing")
     if missing is not None and not isinstance(missing, str):
         raise _malformed("imports")
     return ImportFailure(distribution=_text(item, "distribution"), module=_text(item, "module"),
-                         top=_flag(item, "top", True), type=_text(item, "type"),
+                         top=values.flag(item, "top", _malformed, True),
+                         type=_text(item, "type"),
                          message=_text(item, "message", ""), missing=missing,
-                         stdlib=_flag(item, "stdlib", False), output=_text(item, "output", ""))
+                         stdlib=values.flag(item, "stdlib", _malformed, False),
+                         output=_text(item, "output", ""))
 
 
 def _broken(value: object) -> BrokenPackage:
-    item = _object(value, "broken")
+    item = values.mapping(value, "broken", _malformed)
     return BrokenPackage(distribution=_text(item, "distribution"),
                          version=_text(item, "version"), module=_text(item, "module"),
                          error=_text(item, "error"),
-                         replaced=_texts(item.get("replaced") or [], "broken"))
+                         replaced=values.texts(item.get("replaced") or [], "broken", _malformed))
 
 
 def _run(value: object, key: str) -> Run | None:
     if value is None:
         return None
-    item = _object(value, key)
+    item = values.mapping(value, key, _malformed)
     return Run(code=_number(item, "code", 0), output=_text(item, "output", ""))
 
 
 def _extras(data: Mapping[str, object]) -> dict[str, tuple[tuple[str, str], ...]]:
     found: dict[str, tuple[tuple[str, str], ...]] = {}
-    for name, pairs in _object(data.get("extras", {}), "extras").items():
+    for name, pairs in values.mapping(data.get("extras", {}), "extras", _malformed).items():
         if not isinstance(pairs, list) or not all(
                 isinstance(pair, list) and len(pair) == 2
                 and all(isinstance(part, str) for part in pair) for pair in pairs):
@@ -176,13 +158,13 @@ def _extras(data: Mapping[str, object]) -> dict[str, tuple[tuple[str, str], ...]
 
 def _syntax(data: Mapping[str, object]) -> dict[str, tuple[SyntaxFault, ...]]:
     found: dict[str, tuple[SyntaxFault, ...]] = {}
-    for name, result in _object(data.get("syntax") or {}, "syntax").items():
+    for name, result in values.mapping(data.get("syntax") or {}, "syntax", _malformed).items():
         faults = []
-        for error in _listed(_object(result, "syntax"), "errors"):
-            item = _object(error, "syntax")
+        for error in _listed(values.mapping(result, "syntax", _malformed), "errors"):
+            item = values.mapping(error, "syntax", _malformed)
             faults.append(SyntaxFault(file=_text(item, "file"), line=_number(item, "line", 0),
                                       message=_text(item, "message", ""),
-                                      aside=_flag(item, "aside", False)))
+                                      aside=values.flag(item, "aside", _malformed, False)))
         found[name] = tuple(faults)
     return found
 
@@ -190,14 +172,15 @@ def _syntax(data: Mapping[str, object]) -> dict[str, tuple[SyntaxFault, ...]]:
 def parse(data: object) -> ProofReport:
     """The JSON after `WHEELFERRY-PROOF `, as the host judges it; VerifyError when a value is
     not of the kind prove_install.py writes."""
-    report = _object(data, "the report")
-    tried = _object(report.get("tried", {}), "tried")
+    report = values.mapping(data, "the report", _malformed)
+    tried = values.mapping(report.get("tried", {}), "tried", _malformed)
     return ProofReport(
         init=_run(report.get("init"), "init"),
-        missing=_texts(report.get("missing") or [], "missing"),
+        missing=values.texts(report.get("missing") or [], "missing", _malformed),
         reinstalled=_text(report, "reinstalled", ""), check=_text(report, "check", ""),
         imports=tuple(_failure(item) for item in _listed(report, "imports")),
-        tried={name: _texts(modules, "tried") for name, modules in tried.items()},
+        tried={name: values.texts(modules, "tried", _malformed)
+               for name, modules in tried.items()},
         imported=_number(report, "imported", 0),
         broken=tuple(_broken(item) for item in _listed(report, "broken")),
         environment=_names(report, "environment"), providers=_names(report, "providers"),

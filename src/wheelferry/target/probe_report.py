@@ -4,9 +4,9 @@ value checked: it comes from a container (or from the record of an earlier probe
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 
+from wheelferry.core import reportvalues as values
 from wheelferry.core.errors import ImageError
 
 
@@ -44,44 +44,19 @@ def _malformed(key: str) -> ImageError:
                       "'wheelferry lock -v'.")
 
 
-def _report(data: object) -> Mapping[str, object]:
-    if not isinstance(data, dict) or not all(isinstance(key, str) for key in data):
-        raise _malformed("the report")
-    return data
-
-
-def _text(data: Mapping[str, object], key: str, default: str | None = None) -> str:
-    value = data.get(key, default)
-    if not isinstance(value, str):
-        raise _malformed(key)
-    return value
-
-
-def _flag(data: Mapping[str, object], key: str) -> bool:
-    value = data.get(key)
-    if not isinstance(value, bool):
-        raise _malformed(key)
-    return value
-
-
-def _texts(value: object, key: str) -> tuple[str, ...]:
-    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-        raise _malformed(key)
-    return tuple(value)
-
-
 def interpreter(data: object) -> Interpreter:
     """The JSON after `WHEELFERRY-PROBE `; ImageError when a value is missing or not of the
     kind probe.py writes."""
-    report = _report(data)
-    return Interpreter(version=_text(report, "version"),
-                       implementation=_text(report, "implementation"),
-                       machine=_text(report, "machine"), tags=_texts(report.get("tags"), "tags"))
+    report = values.mapping(data, "the report", _malformed)
+    return Interpreter(version=values.text(report, "version", _malformed),
+                       implementation=values.text(report, "implementation", _malformed),
+                       machine=values.text(report, "machine", _malformed),
+                       tags=values.texts(report.get("tags"), "tags", _malformed))
 
 
 def platform(data: object) -> PlatformFacts:
     """The JSON after `WHEELFERRY-PROBE ` of `probe.py --platform`; ImageError as above."""
-    report = _report(data)
+    report = values.mapping(data, "the report", _malformed)
     listing = report.get("distributions", [])
     if not isinstance(listing, list) or not all(
             isinstance(pair, list) and len(pair) == 2 and all(isinstance(p, str) for p in pair)
@@ -89,9 +64,10 @@ def platform(data: object) -> PlatformFacts:
         raise _malformed("distributions")
     libraries = report.get("libraries")
     return PlatformFacts(
-        interpreter=interpreter(report), home=_text(report, "home"),
-        user_site_enabled=_flag(report, "user_site_enabled"),
-        externally_managed=_flag(report, "externally_managed"),
-        libc=_text(report, "libc", ""), libc_version=_text(report, "libc_version", ""),
+        interpreter=interpreter(report), home=values.text(report, "home", _malformed),
+        user_site_enabled=values.flag(report, "user_site_enabled", _malformed),
+        externally_managed=values.flag(report, "externally_managed", _malformed),
+        libc=values.text(report, "libc", _malformed, ""),
+        libc_version=values.text(report, "libc_version", _malformed, ""),
         distributions=tuple((str(name), str(version)) for name, version in listing),
-        libraries=None if libraries is None else _texts(libraries, "libraries"))
+        libraries=None if libraries is None else values.texts(libraries, "libraries", _malformed))
