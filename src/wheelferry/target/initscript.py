@@ -58,12 +58,16 @@ def pasted_source(*modules: ModuleType) -> str:
     """Modules of onplatform/ as one program, in order, after the everywhere/ modules they
     import: each one's source without its imports of wheelferry (the names come from the others
     pasted beside it), and of __future__ but in the first."""
+    sources = {module: source_of(module) for module in modules}
+    trees = {module: ast.parse(source) for module, source in sources.items()}
     shared = [importlib.import_module(name) for name in dict.fromkeys(
-        node.module for module in modules for node in ast.parse(source_of(module)).body
+        node.module for tree in trees.values() for node in tree.body
         if isinstance(node, ast.ImportFrom) and node.module is not None
         and node.module.startswith("wheelferry.everywhere."))]
+    for module in shared:
+        sources[module] = source_of(module)
+        trees[module] = ast.parse(sources[module])
     pasted = [*shared, *modules]
-    trees = {module: ast.parse(source_of(module)) for module in pasted}
     check_names(pasted, trees)
     texts = []
     for index, module in enumerate(pasted):
@@ -73,7 +77,7 @@ def pasted_source(*modules: ModuleType) -> str:
                     node.module.startswith("wheelferry")
                     or (node.module == "__future__" and index > 0)):
                 dropped.update(range(node.lineno - 1, node.end_lineno or node.lineno))
-        lines = source_of(module).splitlines()
+        lines = sources[module].splitlines()
         texts.append("\n".join(line for number, line in enumerate(lines)
                                if number not in dropped).strip())
     return "\n\n".join(texts)
